@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# The two commands of the README:
+#   make demo   set up .venv, install diffana (with ROOT, JAX, ...) and run the main job
+#   make test   the same set-up, then lint, the C++ tests (ctest) and the Python tests
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BUILD  ?= build/cpp
+OUT    ?= out/demo
+# Anything that changes what `pip install .` builds.
+SOURCES := pyproject.toml CMakeLists.txt $(shell find include src python cmake -type f \
+             -not -path '*/__pycache__/*' 2>/dev/null)
+
+.PHONY: all demo test lint cpp-test py-test macro-test bench install clean
+
+all: test
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Build requirements go into the venv first so that the build can see jaxlib's XLA FFI
+# headers (the fast JAX path); then diffana with every optional dependency.
+$(VENV)/.installed: $(SOURCES) | $(PY)
+	$(PY) -m pip install --quiet "scikit-build-core>=0.10" "pybind11>=2.13" ninja "jax>=0.5"
+	$(PY) -m pip install --quiet --no-build-isolation ".[test,root,plot,demo,dev,awkward,jax]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(VENV)/bin/diffana demo --out $(OUT)
+
+lint: install
+	$(VENV)/bin/ruff check python tests benchmarks
+	$(VENV)/bin/ruff format --check python tests benchmarks
+	$(VENV)/bin/clang-format --dry-run -Werror $$(git ls-files '*.hpp' '*.h' '*.cpp' '*.cu' '*.C')
+
+cpp-test: install
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake -S . -B $(BUILD) -G Ninja -DDIFFANA_WERROR=ON
+	cmake --build $(BUILD) --parallel 2
+	ctest --test-dir $(BUILD) --output-on-failure
+
+py-test: install
+	cd tests && ../$(PY) -m pytest ../tests/python
+	$(PY) -m pytest --doctest-modules --pyargs diffana -p no:cacheprovider -q
+
+test: lint cpp-test py-test
+
+bench: install
+	$(PY) benchmarks/bench_hist.py
+
+clean:
+	rm -rf build $(VENV) out .pytest_cache

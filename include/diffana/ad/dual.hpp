@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/// \file
+/// `diffana::Dual<T, N>`: forward-mode dual numbers with N tangents.
+///
+/// A Dual carries a value and its derivatives with respect to N parameters. All
+/// arithmetic and the math library are overloaded in namespace diffana, so that
+/// argument-dependent lookup finds them: templated code written as
+/// `using std::exp; exp(x);` works for double and Dual alike, and an unqualified
+/// `exp(x)` on a Dual needs no using-declaration. N is a compile-time constant and
+/// nothing allocates, so a Dual is as cheap to copy as N + 1 numbers and works in
+/// CUDA kernels.
+#pragma once
+
+#include "diffana/ad/math.hpp"
+#include "diffana/config.hpp"
+
+#include <cmath>
+#include <ostream>
+#include <type_traits>
+
+namespace diffana {
+
+template <class T, int N>
+class Dual;
+
+// ---- traits ----------------------------------------------------------------------
+
+/// True for Dual<T, N>.
+template <class X>
+struct is_dual : std::false_type {};
+template <class T, int N>
+struct is_dual<Dual<T, N>> : std::true_type {};
+template <class X>
+inline constexpr bool is_dual_v = is_dual<std::decay_t<X>>::value;
+
+/// The plain number type underneath: T for Dual<T, N>, X itself for a number.
+template <class X>
+struct value_type {
+  using type = X;
+};
+template <class T, int N>
+struct value_type<Dual<T, N>> {
+  using type = T;
+};
+template <class X>
+using value_type_t = typename value_type<std::decay_t<X>>::type;
+
+/// Number of tangents: N for Dual<T, N>, 0 for a plain number.
+template <class X>
+inline constexpr int tangent_count_v = 0;
+template <class T, int N>
+inline constexpr int tangent_count_v<Dual<T, N>> = N;
+
+namespace detail {
+template <class... Xs>
+struct promote;
+template <class X>
+struct promote<X> {
+  using type = std::decay_t<X>;
+};
+template <class X, class Y, class... Rest>
+struct promote<X, Y, Rest...> {
+  using A = std::decay_t<X>;
+  using B = std::decay_t<Y>;
+  static_assert(!(is_dual_v<A> && is_dual_v<B>) ||
+                    (tangent_count_v<A> == tangent_count_v<B>),
+                "diffana: Duals with different numbers of tangents cannot be mixed");
+  using V = std::common_type_t<value_type_t<A>, value_type_t<B>>;
+  using head = std::conditional_t<
+      is_dual_v<A>, Dual<V, tangent_count_v<A>>,
+      std::conditional_t<is_dual_v<B>, Dual<V, tangent_count_v<B>>, V>>;
+  using type = typename promote<head, Rest...>::type;
+};
+}  // namespace detail
+
+/// The result type of a function of mixed plain and dual arguments: Dual<V, N> if any
+/// argument is a Dual (V the common value type), else the common plain type.
+template <class... Xs>
+using promote_t = typename detail::promote<Xs...>::type;
+
+template <class X>
+using enable_if_arithmetic_t = std::enable_if_t<std::is_arithmetic_v<X>, int>;
+
+// ---- the type ----------------------------------------------------------------------
+
+/// A value and N tangents (directional derivatives along the N unit directions).
+template <class T, int N>
+class Dual {
+  static_assert(std::is_floating_point_v<T>, "diffana::Dual needs a floating-point T");
+  static_assert(N >= 0, "diffana::Dual needs N >= 0");
+
+ public:
+  using value_type = T;
+  static constexpr int size = N;
+
+  /// Zero value, zero tangents.
+  DIFFANA_HOST_DEVICE constexpr Dual() : val_(0), tan_{} {}
+
+  /// A constant: the value v and zero tangents (implicit, so `Dual x = 2.0` works).
+  template <class S, enable_if_arithmetic_t<S> = 0>
+  DIFFANA_HOST_DEVICE constexpr Dual(S v) : val_(static_cast<T>(v)), tan_{} {}
+
+  /// The i-th independent variable: value v, tangent 1 in direction i, 0 elsewhere.
+  DIFFANA_HOST_DEVICE static constexpr Dual variable(T v, int i) {
+    Dual x(v);
+    if (i >= 0 && i < N) x.tan_[i] = T(1);
+    return x;
+  }
+
+  DIFFANA_HOST_DEVICE constexpr const T& value() const { return val_; }
+  DIFFANA_HOST_DEVICE constexpr T& value() { return val_; }
+  DIFFANA_HOST_DEVICE constexpr const T& tangent(int i) const { return tan_[i]; }
+  DIFFANA_HOST_DEVICE constexpr T& tangent(int i) { return tan_[i]; }
+
+  /// Explicit conversion drops the tangents: `static_cast<double>(x)`.
+  DIFFANA_HOST_DEVICE explicit constexpr operator T() const { return val_; }
+
+  // -- compound assignment --
+  DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual& operator+=(const Dual& o) {
+    val_ += o.val_;
+    for (int i = 0; i < N; ++i) tan_[i] += o.tan_[i];
+    return *this;
+  }
+  DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual& operator-=(const Dual& o) {
+    val_ -= o.val_;
+    for (int i = 0; i < N; ++i) tan_[i] -= o.tan_[i];
+    return *this;
+  }
+  /// d(uv) = u dv + v du
+  DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual& operator*=(const Dual& o) {
+    for (int i = 0; i < N; ++i) tan_[i] = tan_[i] * o.val_ + val_ * o.tan_[i];
+    val_ *= o.val_;
+    return *this;
+  }
+  /// d(u/v) = (du - (u/v) dv) / v
+  DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual& operator/=(const Dual& o) {
+    const T inv = T(1) / o.val_;
+    val_ *= inv;
+    for (int i = 0; i < N; ++i) tan_[i] = (tan_[i] - val_ * o.tan_[i]) * inv;
+    return *this;
+  }
+  template <class S, enable_if_arithmetic_t<S> = 0>
+  DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual& operator+=(S s) {
+    val_ += static_cast<T>(s);
+    return *this;
+  }
+  template <class S, enable_if_arithmetic_t<S> = 0>
+  DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual& operator-=(S s) {
+    val_ -= static_cast<T>(s);
+    return *this;
+  }
+  template <class S, enable_if_arithmetic_t<S> = 0>
+  DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual& operator*=(S s) {
+    const T c = static_cast<T>(s);
+    val_ *= c;
+    for (int i = 0; i < N; ++i) tan_[i] *= c;
+    return *this;
+  }
+  template <class S, enable_if_arithmetic_t<S> = 0>
+  DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual& operator/=(S s) {
+    const T inv = T(1) / static_cast<T>(s);
+    val_ *= inv;
+    for (int i = 0; i < N; ++i) tan_[i] *= inv;
+    return *this;
+  }
+
+ private:
+  T val_;
+  T tan_[N > 0 ? N : 1];
+};
+
+// ---- accessors that also take plain numbers ------------------------------------------
+
+/// The value of a Dual, or the number itself.
+template <class T, int N>
+DIFFANA_HOST_DEVICE constexpr T value(const Dual<T, N>& x) {
+  return x.value();
+}
+template <class S, enable_if_arithmetic_t<S> = 0>
+DIFFANA_HOST_DEVICE constexpr S value(S x) {
+  return x;
+}
+
+/// The i-th tangent of a Dual; 0 for a plain number (a constant).
+template <class T, int N>
+DIFFANA_HOST_DEVICE constexpr T tangent(const Dual<T, N>& x, int i) {
+  return x.tangent(i);
+}
+template <class S, enable_if_arithmetic_t<S> = 0>
+DIFFANA_HOST_DEVICE constexpr S tangent(S /*x*/, int /*i*/) {
+  return S(0);
+}
+
+namespace detail {
+/// A Dual with value f whose tangents are dfdx times those of x (the chain rule).
+template <class T, int N>
+DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> chain(const Dual<T, N>& x, T f, T dfdx) {
+  Dual<T, N> r(f);
+  for (int i = 0; i < N; ++i) r.tangent(i) = dfdx * x.tangent(i);
+  return r;
+}
+
+/// As chain, but a zero tangent stays zero when dfdx is infinite (sqrt at 0, ...):
+/// a constant argument must not turn into NaN.
+template <class T, int N>
+DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> chain_safe(const Dual<T, N>& x, T f,
+                                                         T dfdx) {
+  Dual<T, N> r(f);
+  for (int i = 0; i < N; ++i) {
+    const T t = x.tangent(i);
+    r.tangent(i) = (t == T(0)) ? T(0) : dfdx * t;
+  }
+  return r;
+}
+
+/// Adds partial * tangent(arg) to every tangent of r; nothing for a plain arg.
+template <class R, class A>
+DIFFANA_HOST_DEVICE DIFFANA_INLINE void add_tangent(R& r, value_type_t<R> partial,
+                                                    const A& arg) {
+  if constexpr (is_dual_v<R> && is_dual_v<A>) {
+    for (int i = 0; i < R::size; ++i) {
+      const auto t = arg.tangent(i);
+      if (t != decltype(t)(0)) r.tangent(i) += partial * t;
+    }
+  }
+}
+}  // namespace detail
+
+// ---- arithmetic --------------------------------------------------------------------
+
+template <class T, int N>
+DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator+(const Dual<T, N>& x) {
+  return x;
+}
+template <class T, int N>
+DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator-(const Dual<T, N>& x) {
+  Dual<T, N> r(-x.value());
+  for (int i = 0; i < N; ++i) r.tangent(i) = -x.tangent(i);
+  return r;
+}
+
+#define DIFFANA_DUAL_BINARY_OP(OP)                                                     \
+  template <class T, int N>                                                            \
+  DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator OP(Dual<T, N> x,              \
+                                                            const Dual<T, N>& y) {     \
+    x OP## = y;                                                                        \
+    return x;                                                                          \
+  }                                                                                    \
+  template <class T, int N, class S, enable_if_arithmetic_t<S> = 0>                    \
+  DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator OP(Dual<T, N> x, S y) {       \
+    x OP## = y;                                                                        \
+    return x;                                                                          \
+  }
+DIFFANA_DUAL_BINARY_OP(+)
+DIFFANA_DUAL_BINARY_OP(-)
+DIFFANA_DUAL_BINARY_OP(*)
+DIFFANA_DUAL_BINARY_OP(/)
+#undef DIFFANA_DUAL_BINARY_OP
+
+template <class T, int N, class S, enable_if_arithmetic_t<S> = 0>
+DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator+(S x, Dual<T, N> y) {
+  y += x;
+  return y;
+}
+template <class T, int N, class S, enable_if_arithmetic_t<S> = 0>
+DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator*(S x, Dual<T, N> y) {
+  y *= x;
+  return y;
+}
+template <class T, int N, class S, enable_if_arithmetic_t<S> = 0>
+DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator-(S x, const Dual<T, N>& y) {
+  Dual<T, N> r = -y;
+  r += x;
+  return r;
+}
+/// d(s/v) = -(s/v) dv / v
+template <class T, int N, class S, enable_if_arithmetic_t<S> = 0>
+DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator/(S x, const Dual<T, N>& y) {
+  const T inv = T(1) / y.value();
+  const T f = static_cast<T>(x) * inv;
+  return detail::chain(y, f, -f * inv);
+}
+
+// ---- comparisons act on the value ------------------------------------------------------
+
+#define DIFFANA_DUAL_COMPARISON(OP)                                                    \
+  template <class T, int N>                                                            \
+  DIFFANA_HOST_DEVICE constexpr bool operator OP(const Dual<T, N>& x,                  \
+                                                 const Dual<T, N>& y) {                \
+    return x.value() OP y.value();                                                     \
+  }                                                                                    \
+  template <class T, int N, class S, enable_if_arithmetic_t<S> = 0>                    \
+  DIFFANA_HOST_DEVICE constexpr bool operator OP(const Dual<T, N>& x, S y) {           \
+    return x.value() OP static_cast<T>(y);                                             \
+  }                                                                                    \
+  template <class T, int N, class S, enable_if_arithmetic_t<S> = 0>                    \
+  DIFFANA_HOST_DEVICE constexpr bool operator OP(S x, const Dual<T, N>& y) {           \
+    return static_cast<T>(x) OP y.value();                                             \
+  }
+DIFFANA_DUAL_COMPARISON(==)
+DIFFANA_DUAL_COMPARISON(!=)
+DIFFANA_DUAL_COMPARISON(<)
+DIFFANA_DUAL_COMPARISON(<=)
+DIFFANA_DUAL_COMPARISON(>)
+DIFFANA_DUAL_COMPARISON(>=)
+#undef DIFFANA_DUAL_COMPARISON
+
+/// Prints `3.5 [1, 0, 0.2]`: the value and the tangents.
+template <class T, int N>
+std::ostream& operator<<(std::ostream& os, const Dual<T, N>& x) {
+  os << x.value() << " [";
+  for (int i = 0; i < N; ++i) os << (i ? ", " : "") << x.tangent(i);
+  return os << "]";
+}
+
+// ---- math library (rules in math.hpp) ------------------------------------------------
+
+// Functions whose derivative is finite wherever the function is: plain chain rule.
+#define DIFFANA_DUAL_UNARY(NAME)                                                       \
+  template <class T, int N>                                                            \
+  DIFFANA_HOST_DEVICE Dual<T, N> NAME(const Dual<T, N>& x) {                           \
+    const auto r = NAME##_pushforward(x.value(), T(1));                                \
+    return detail::chain(x, r.value, r.pushforward);                                   \
+  }
+// Functions whose derivative is infinite at a domain edge (sqrt at 0, asin at 1, ...):
+// a constant argument keeps zero tangents there instead of 0 * inf = NaN.
+#define DIFFANA_DUAL_UNARY_SAFE(NAME)                                                  \
+  template <class T, int N>                                                            \
+  DIFFANA_HOST_DEVICE Dual<T, N> NAME(const Dual<T, N>& x) {                           \
+    const auto r = NAME##_pushforward(x.value(), T(1));                                \
+    return detail::chain_safe(x, r.value, r.pushforward);                              \
+  }
+DIFFANA_DUAL_UNARY(exp)
+DIFFANA_DUAL_UNARY(expm1)
+DIFFANA_DUAL_UNARY_SAFE(log)
+DIFFANA_DUAL_UNARY_SAFE(log1p)
+DIFFANA_DUAL_UNARY_SAFE(log10)
+DIFFANA_DUAL_UNARY_SAFE(sqrt)
+DIFFANA_DUAL_UNARY_SAFE(cbrt)
+DIFFANA_DUAL_UNARY(sin)
+DIFFANA_DUAL_UNARY(cos)
+DIFFANA_DUAL_UNARY(tan)
+DIFFANA_DUAL_UNARY_SAFE(asin)
+DIFFANA_DUAL_UNARY_SAFE(acos)
+DIFFANA_DUAL_UNARY(atan)
+DIFFANA_DUAL_UNARY(sinh)
+DIFFANA_DUAL_UNARY(cosh)
+DIFFANA_DUAL_UNARY(tanh)
+DIFFANA_DUAL_UNARY(asinh)
+DIFFANA_DUAL_UNARY_SAFE(acosh)
+DIFFANA_DUAL_UNARY_SAFE(atanh)
+DIFFANA_DUAL_UNARY(erf)
+DIFFANA_DUAL_UNARY(erfc)
+DIFFANA_DUAL_UNARY(abs)
+#undef DIFFANA_DUAL_UNARY
+#undef DIFFANA_DUAL_UNARY_SAFE
+
+/// fabs is abs (derivative sign(x), 0 at 0).
+template <class T, int N>
+DIFFANA_HOST_DEVICE Dual<T, N> fabs(const Dual<T, N>& x) {
+  return abs(x);
+}
+
+/// floor, ceil, round, trunc: piecewise constant, so zero tangents.
+#define DIFFANA_DUAL_STEP(NAME)                                                        \
+  template <class T, int N>                                                            \
+  DIFFANA_HOST_DEVICE Dual<T, N> NAME(const Dual<T, N>& x) {                           \
+    using std::NAME;                                                                   \
+    return Dual<T, N>(NAME(x.value()));                                                \
+  }
+DIFFANA_DUAL_STEP(floor)
+DIFFANA_DUAL_STEP(ceil)
+DIFFANA_DUAL_STEP(round)
+DIFFANA_DUAL_STEP(trunc)
+#undef DIFFANA_DUAL_STEP
+
+// Two-argument functions take any mix of Dual<T, N> and plain numbers (at least one
+// Dual, so that the std:: versions keep handling plain calls).
+#define DIFFANA_DUAL_BINARY_FUNCTION(NAME)                                             \
+  template <class X, class Y,                                                          \
+            std::enable_if_t<is_dual_v<X> || is_dual_v<Y>, int> = 0>                   \
+  DIFFANA_HOST_DEVICE promote_t<X, Y> NAME(const X& x, const Y& y) {                   \
+    using R = promote_t<X, Y>;                                                         \
+    using V = value_type_t<R>;                                                         \
+    const auto p = NAME##_partials(static_cast<V>(value(x)), static_cast<V>(value(y))); \
+    R r(p.value);                                                                      \
+    detail::add_tangent(r, p.d_x, x);                                                  \
+    detail::add_tangent(r, p.d_y, y);                                                  \
+    return r;                                                                          \
+  }
+/// pow(x, y) = x^y for any mix of Dual and plain x, y (rule: pow_partials).
+DIFFANA_DUAL_BINARY_FUNCTION(pow)
+/// hypot(x, y) = sqrt(x^2 + y^2) (rule: hypot_partials; 0 derivative at the origin).
+DIFFANA_DUAL_BINARY_FUNCTION(hypot)
+/// atan2(y, x) (rule: atan2_partials; 0 derivative at the origin).
+DIFFANA_DUAL_BINARY_FUNCTION(atan2)
+#undef DIFFANA_DUAL_BINARY_FUNCTION
+
+/// max(x, y): the tangent of the larger argument; at a tie the mean of both (as JAX).
+template <class X, class Y, std::enable_if_t<is_dual_v<X> || is_dual_v<Y>, int> = 0>
+DIFFANA_HOST_DEVICE promote_t<X, Y> max(const X& x, const Y& y) {
+  using R = promote_t<X, Y>;
+  using V = value_type_t<R>;
+  const V a = static_cast<V>(value(x));
+  const V b = static_cast<V>(value(y));
+  const V wx = (a > b) ? V(1) : ((a < b) ? V(0) : V(0.5));
+  R r(a > b ? a : b);
+  detail::add_tangent(r, wx, x);
+  detail::add_tangent(r, V(1) - wx, y);
+  return r;
+}
+
+/// min(x, y): the tangent of the smaller argument; at a tie the mean of both (as JAX).
+template <class X, class Y, std::enable_if_t<is_dual_v<X> || is_dual_v<Y>, int> = 0>
+DIFFANA_HOST_DEVICE promote_t<X, Y> min(const X& x, const Y& y) {
+  using R = promote_t<X, Y>;
+  using V = value_type_t<R>;
+  const V a = static_cast<V>(value(x));
+  const V b = static_cast<V>(value(y));
+  const V wx = (a < b) ? V(1) : ((a > b) ? V(0) : V(0.5));
+  R r(a < b ? a : b);
+  detail::add_tangent(r, wx, x);
+  detail::add_tangent(r, V(1) - wx, y);
+  return r;
+}
+
+/// fmin / fmax as min / max.
+template <class X, class Y, std::enable_if_t<is_dual_v<X> || is_dual_v<Y>, int> = 0>
+DIFFANA_HOST_DEVICE promote_t<X, Y> fmax(const X& x, const Y& y) {
+  return max(x, y);
+}
+template <class X, class Y, std::enable_if_t<is_dual_v<X> || is_dual_v<Y>, int> = 0>
+DIFFANA_HOST_DEVICE promote_t<X, Y> fmin(const X& x, const Y& y) {
+  return min(x, y);
+}
+
+/// clamp(x, lo, hi) = min(max(x, lo), hi): the tangent of whichever value is returned
+/// (x strictly inside or on the bounds takes x's tangent).
+template <class X, class L, class H,
+          std::enable_if_t<is_dual_v<X> || is_dual_v<L> || is_dual_v<H>, int> = 0>
+DIFFANA_HOST_DEVICE promote_t<X, L, H> clamp(const X& x, const L& lo, const H& hi) {
+  using R = promote_t<X, L, H>;
+  using V = value_type_t<R>;
+  const V v = static_cast<V>(value(x));
+  const V a = static_cast<V>(value(lo));
+  const V b = static_cast<V>(value(hi));
+  R r(v < a ? a : (v > b ? b : v));
+  if (v < a)
+    detail::add_tangent(r, V(1), lo);
+  else if (v > b)
+    detail::add_tangent(r, V(1), hi);
+  else
+    detail::add_tangent(r, V(1), x);
+  return r;
+}
+
+/// isnan / isinf / isfinite look at the value.
+template <class T, int N>
+DIFFANA_HOST_DEVICE bool isnan(const Dual<T, N>& x) {
+  using std::isnan;
+  return isnan(x.value());
+}
+template <class T, int N>
+DIFFANA_HOST_DEVICE bool isinf(const Dual<T, N>& x) {
+  using std::isinf;
+  return isinf(x.value());
+}
+template <class T, int N>
+DIFFANA_HOST_DEVICE bool isfinite(const Dual<T, N>& x) {
+  using std::isfinite;
+  return isfinite(x.value());
+}
+
+}  // namespace diffana
