@@ -14,82 +14,83 @@
 #include "diffana/ad/math.hpp"
 #include "diffana/config.hpp"
 
+#include <type_traits>
+
 #include <cmath>
 #include <ostream>
-#include <type_traits>
 
 namespace diffana {
 
-template <class T, int N>
-class Dual;
+template <class T, int N> class Dual;
 
-// ---- traits ----------------------------------------------------------------------
+// ---- traits -------------------------------------------------------------------------
 
 /// True for Dual<T, N>.
-template <class X>
-struct is_dual : std::false_type {};
-template <class T, int N>
-struct is_dual<Dual<T, N>> : std::true_type {};
-template <class X>
-inline constexpr bool is_dual_v = is_dual<std::decay_t<X>>::value;
+template <class X> struct is_dual : std::false_type {};
+template <class T, int N> struct is_dual<Dual<T, N>> : std::true_type {};
+template <class X> inline constexpr bool is_dual_v = is_dual<std::decay_t<X>>::value;
 
 /// The plain number type underneath: T for Dual<T, N>, X itself for a number.
-template <class X>
-struct value_type {
+template <class X> struct value_type {
   using type = X;
 };
-template <class T, int N>
-struct value_type<Dual<T, N>> {
+template <class T, int N> struct value_type<Dual<T, N>> {
   using type = T;
 };
-template <class X>
-using value_type_t = typename value_type<std::decay_t<X>>::type;
+template <class X> using value_type_t = typename value_type<std::decay_t<X>>::type;
 
 /// Number of tangents: N for Dual<T, N>, 0 for a plain number.
-template <class X>
-inline constexpr int tangent_count_v = 0;
-template <class T, int N>
-inline constexpr int tangent_count_v<Dual<T, N>> = N;
+template <class X> inline constexpr int tangent_count_v = 0;
+template <class T, int N> inline constexpr int tangent_count_v<Dual<T, N>> = N;
 
 namespace detail {
-template <class... Xs>
-struct promote;
-template <class X>
-struct promote<X> {
+template <class... Xs> struct promote;
+template <class X> struct promote<X> {
   using type = std::decay_t<X>;
 };
-template <class X, class Y, class... Rest>
-struct promote<X, Y, Rest...> {
+template <class X, class Y, class... Rest> struct promote<X, Y, Rest...> {
   using A = std::decay_t<X>;
   using B = std::decay_t<Y>;
   static_assert(!(is_dual_v<A> && is_dual_v<B>) ||
                     (tangent_count_v<A> == tangent_count_v<B>),
                 "diffana: Duals with different numbers of tangents cannot be mixed");
-  using V = std::common_type_t<value_type_t<A>, value_type_t<B>>;
+  // Plain numbers adapt to a Dual's value type (Dual<float, N> with a double literal
+  // stays Dual<float, N>, as the arithmetic operators do); two Duals, or two plain
+  // numbers, take the common type.
+  using V = std::conditional_t<
+      is_dual_v<A> == is_dual_v<B>,
+      std::common_type_t<value_type_t<A>, value_type_t<B>>,
+      std::conditional_t<is_dual_v<A>, value_type_t<A>, value_type_t<B>>>;
   using head = std::conditional_t<
       is_dual_v<A>, Dual<V, tangent_count_v<A>>,
       std::conditional_t<is_dual_v<B>, Dual<V, tangent_count_v<B>>, V>>;
   using type = typename promote<head, Rest...>::type;
 };
-}  // namespace detail
+} // namespace detail
 
 /// The result type of a function of mixed plain and dual arguments: Dual<V, N> if any
-/// argument is a Dual (V the common value type), else the common plain type.
+/// argument is a Dual (V the common value type of the Dual arguments; plain numbers do
+/// not widen it), else the common plain type (std::common_type, so int for all ints).
+template <class... Xs> using promote_t = typename detail::promote<Xs...>::type;
+
+/// promote_t, with an integral result (all arguments integers) replaced by double:
+/// the result type of a floating-point function of the arguments (to_px(10, 0) is a
+/// double).
 template <class... Xs>
-using promote_t = typename detail::promote<Xs...>::type;
+using promote_floating_t =
+    std::conditional_t<std::is_integral_v<promote_t<Xs...>>, double, promote_t<Xs...>>;
 
 template <class X>
 using enable_if_arithmetic_t = std::enable_if_t<std::is_arithmetic_v<X>, int>;
 
-// ---- the type ----------------------------------------------------------------------
+// ---- the type -----------------------------------------------------------------------
 
 /// A value and N tangents (directional derivatives along the N unit directions).
-template <class T, int N>
-class Dual {
+template <class T, int N> class Dual {
   static_assert(std::is_floating_point_v<T>, "diffana::Dual needs a floating-point T");
   static_assert(N >= 0, "diffana::Dual needs N >= 0");
 
- public:
+public:
   using value_type = T;
   static constexpr int size = N;
 
@@ -118,25 +119,32 @@ class Dual {
   // -- compound assignment --
   DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual& operator+=(const Dual& o) {
     val_ += o.val_;
-    for (int i = 0; i < N; ++i) tan_[i] += o.tan_[i];
+    for (int i = 0; i < N; ++i)
+      tan_[i] += o.tan_[i];
     return *this;
   }
   DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual& operator-=(const Dual& o) {
     val_ -= o.val_;
-    for (int i = 0; i < N; ++i) tan_[i] -= o.tan_[i];
+    for (int i = 0; i < N; ++i)
+      tan_[i] -= o.tan_[i];
     return *this;
   }
-  /// d(uv) = u dv + v du
+  /// d(uv) = u dv + v du  (safe for `x *= x`: o may alias *this)
   DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual& operator*=(const Dual& o) {
-    for (int i = 0; i < N; ++i) tan_[i] = tan_[i] * o.val_ + val_ * o.tan_[i];
-    val_ *= o.val_;
+    const T u = val_;
+    const T v = o.val_;
+    for (int i = 0; i < N; ++i)
+      tan_[i] = tan_[i] * v + u * o.tan_[i];
+    val_ = u * v;
     return *this;
   }
-  /// d(u/v) = (du - (u/v) dv) / v
+  /// d(u/v) = (du - (u/v) dv) / v  (safe for `x /= x`)
   DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual& operator/=(const Dual& o) {
     const T inv = T(1) / o.val_;
-    val_ *= inv;
-    for (int i = 0; i < N; ++i) tan_[i] = (tan_[i] - val_ * o.tan_[i]) * inv;
+    const T f = val_ * inv;
+    for (int i = 0; i < N; ++i)
+      tan_[i] = (tan_[i] - f * o.tan_[i]) * inv;
+    val_ = f;
     return *this;
   }
   template <class S, enable_if_arithmetic_t<S> = 0>
@@ -153,27 +161,28 @@ class Dual {
   DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual& operator*=(S s) {
     const T c = static_cast<T>(s);
     val_ *= c;
-    for (int i = 0; i < N; ++i) tan_[i] *= c;
+    for (int i = 0; i < N; ++i)
+      tan_[i] *= c;
     return *this;
   }
   template <class S, enable_if_arithmetic_t<S> = 0>
   DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual& operator/=(S s) {
     const T inv = T(1) / static_cast<T>(s);
     val_ *= inv;
-    for (int i = 0; i < N; ++i) tan_[i] *= inv;
+    for (int i = 0; i < N; ++i)
+      tan_[i] *= inv;
     return *this;
   }
 
- private:
+private:
   T val_;
   T tan_[N > 0 ? N : 1];
 };
 
-// ---- accessors that also take plain numbers ------------------------------------------
+// ---- accessors that also take plain numbers -----------------------------------------
 
 /// The value of a Dual, or the number itself.
-template <class T, int N>
-DIFFANA_HOST_DEVICE constexpr T value(const Dual<T, N>& x) {
+template <class T, int N> DIFFANA_HOST_DEVICE constexpr T value(const Dual<T, N>& x) {
   return x.value();
 }
 template <class S, enable_if_arithmetic_t<S> = 0>
@@ -196,7 +205,8 @@ namespace detail {
 template <class T, int N>
 DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> chain(const Dual<T, N>& x, T f, T dfdx) {
   Dual<T, N> r(f);
-  for (int i = 0; i < N; ++i) r.tangent(i) = dfdx * x.tangent(i);
+  for (int i = 0; i < N; ++i)
+    r.tangent(i) = dfdx * x.tangent(i);
   return r;
 }
 
@@ -213,20 +223,44 @@ DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> chain_safe(const Dual<T, N>& x, T 
   return r;
 }
 
-/// Adds partial * tangent(arg) to every tangent of r; nothing for a plain arg.
+/// Adds partial * tangent(arg) to every tangent of r; nothing for a plain arg. A zero
+/// tangent adds nothing even when the partial is infinite (a constant stays exact).
 template <class R, class A>
 DIFFANA_HOST_DEVICE DIFFANA_INLINE void add_tangent(R& r, value_type_t<R> partial,
                                                     const A& arg) {
   if constexpr (is_dual_v<R> && is_dual_v<A>) {
+    static_assert(R::size == std::decay_t<A>::size,
+                  "diffana: Duals with different numbers of tangents cannot be mixed");
+    using V = value_type_t<R>;
     for (int i = 0; i < R::size; ++i) {
-      const auto t = arg.tangent(i);
-      if (t != decltype(t)(0)) r.tangent(i) += partial * t;
+      const V t = static_cast<V>(arg.tangent(i));
+      if (t != V(0)) r.tangent(i) += partial * t;
     }
+  } else {
+    (void)r;
+    (void)partial;
+    (void)arg;
   }
 }
-}  // namespace detail
 
-// ---- arithmetic --------------------------------------------------------------------
+/// x as an R (a plain number or a Dual): a plain x becomes a constant, a Dual keeps
+/// its tangents (converted to R's value type). Lets a function of mixed arguments
+/// convert them all to promote_t once and compute in that single type.
+template <class R, class X> DIFFANA_HOST_DEVICE DIFFANA_INLINE R convert(const X& x) {
+  if constexpr (std::is_same_v<R, std::decay_t<X>>) {
+    return x;
+  } else if constexpr (is_dual_v<R>) {
+    R r(static_cast<value_type_t<R>>(value(x)));
+    add_tangent(r, value_type_t<R>(1), x);
+    return r;
+  } else {
+    static_assert(!is_dual_v<X>, "diffana: cannot convert a Dual to a plain number");
+    return static_cast<R>(x);
+  }
+}
+} // namespace detail
+
+// ---- arithmetic ---------------------------------------------------------------------
 
 template <class T, int N>
 DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator+(const Dual<T, N>& x) {
@@ -235,7 +269,8 @@ DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator+(const Dual<T, N>& x) {
 template <class T, int N>
 DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator-(const Dual<T, N>& x) {
   Dual<T, N> r(-x.value());
-  for (int i = 0; i < N; ++i) r.tangent(i) = -x.tangent(i);
+  for (int i = 0; i < N; ++i)
+    r.tangent(i) = -x.tangent(i);
   return r;
 }
 
@@ -281,7 +316,7 @@ DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator/(S x, const Dual<T, N>& y
   return detail::chain(y, f, -f * inv);
 }
 
-// ---- comparisons act on the value ------------------------------------------------------
+// ---- comparisons act on the value ---------------------------------------------------
 
 #define DIFFANA_DUAL_COMPARISON(OP)                                                    \
   template <class T, int N>                                                            \
@@ -309,24 +344,23 @@ DIFFANA_DUAL_COMPARISON(>=)
 template <class T, int N>
 std::ostream& operator<<(std::ostream& os, const Dual<T, N>& x) {
   os << x.value() << " [";
-  for (int i = 0; i < N; ++i) os << (i ? ", " : "") << x.tangent(i);
+  for (int i = 0; i < N; ++i)
+    os << (i ? ", " : "") << x.tangent(i);
   return os << "]";
 }
 
-// ---- math library (rules in math.hpp) ------------------------------------------------
+// ---- math library (rules in math.hpp) -----------------------------------------------
 
 // Functions whose derivative is finite wherever the function is: plain chain rule.
 #define DIFFANA_DUAL_UNARY(NAME)                                                       \
-  template <class T, int N>                                                            \
-  DIFFANA_HOST_DEVICE Dual<T, N> NAME(const Dual<T, N>& x) {                           \
+  template <class T, int N> DIFFANA_HOST_DEVICE Dual<T, N> NAME(const Dual<T, N>& x) { \
     const auto r = NAME##_pushforward(x.value(), T(1));                                \
     return detail::chain(x, r.value, r.pushforward);                                   \
   }
 // Functions whose derivative is infinite at a domain edge (sqrt at 0, asin at 1, ...):
 // a constant argument keeps zero tangents there instead of 0 * inf = NaN.
 #define DIFFANA_DUAL_UNARY_SAFE(NAME)                                                  \
-  template <class T, int N>                                                            \
-  DIFFANA_HOST_DEVICE Dual<T, N> NAME(const Dual<T, N>& x) {                           \
+  template <class T, int N> DIFFANA_HOST_DEVICE Dual<T, N> NAME(const Dual<T, N>& x) { \
     const auto r = NAME##_pushforward(x.value(), T(1));                                \
     return detail::chain_safe(x, r.value, r.pushforward);                              \
   }
@@ -356,15 +390,13 @@ DIFFANA_DUAL_UNARY(abs)
 #undef DIFFANA_DUAL_UNARY_SAFE
 
 /// fabs is abs (derivative sign(x), 0 at 0).
-template <class T, int N>
-DIFFANA_HOST_DEVICE Dual<T, N> fabs(const Dual<T, N>& x) {
+template <class T, int N> DIFFANA_HOST_DEVICE Dual<T, N> fabs(const Dual<T, N>& x) {
   return abs(x);
 }
 
 /// floor, ceil, round, trunc: piecewise constant, so zero tangents.
 #define DIFFANA_DUAL_STEP(NAME)                                                        \
-  template <class T, int N>                                                            \
-  DIFFANA_HOST_DEVICE Dual<T, N> NAME(const Dual<T, N>& x) {                           \
+  template <class T, int N> DIFFANA_HOST_DEVICE Dual<T, N> NAME(const Dual<T, N>& x) { \
     using std::NAME;                                                                   \
     return Dual<T, N>(NAME(x.value()));                                                \
   }
@@ -377,12 +409,12 @@ DIFFANA_DUAL_STEP(trunc)
 // Two-argument functions take any mix of Dual<T, N> and plain numbers (at least one
 // Dual, so that the std:: versions keep handling plain calls).
 #define DIFFANA_DUAL_BINARY_FUNCTION(NAME)                                             \
-  template <class X, class Y,                                                          \
-            std::enable_if_t<is_dual_v<X> || is_dual_v<Y>, int> = 0>                   \
+  template <class X, class Y, std::enable_if_t<is_dual_v<X> || is_dual_v<Y>, int> = 0> \
   DIFFANA_HOST_DEVICE promote_t<X, Y> NAME(const X& x, const Y& y) {                   \
     using R = promote_t<X, Y>;                                                         \
     using V = value_type_t<R>;                                                         \
-    const auto p = NAME##_partials(static_cast<V>(value(x)), static_cast<V>(value(y))); \
+    const auto p =                                                                     \
+        NAME##_partials(static_cast<V>(value(x)), static_cast<V>(value(y)));           \
     R r(p.value);                                                                      \
     detail::add_tangent(r, p.d_x, x);                                                  \
     detail::add_tangent(r, p.d_y, y);                                                  \
@@ -424,6 +456,18 @@ DIFFANA_HOST_DEVICE promote_t<X, Y> min(const X& x, const Y& y) {
   return r;
 }
 
+// Overloads for two Duals of the same type: more specialised than std::max(const T&,
+// const T&), so that generic code with `using std::max; max(a, b)` still gets the
+// tie rule above instead of std::max's "first argument wins".
+template <class T, int N>
+DIFFANA_HOST_DEVICE Dual<T, N> max(const Dual<T, N>& x, const Dual<T, N>& y) {
+  return max<Dual<T, N>, Dual<T, N>, 0>(x, y);
+}
+template <class T, int N>
+DIFFANA_HOST_DEVICE Dual<T, N> min(const Dual<T, N>& x, const Dual<T, N>& y) {
+  return min<Dual<T, N>, Dual<T, N>, 0>(x, y);
+}
+
 /// fmin / fmax as min / max.
 template <class X, class Y, std::enable_if_t<is_dual_v<X> || is_dual_v<Y>, int> = 0>
 DIFFANA_HOST_DEVICE promote_t<X, Y> fmax(const X& x, const Y& y) {
@@ -454,21 +498,25 @@ DIFFANA_HOST_DEVICE promote_t<X, L, H> clamp(const X& x, const L& lo, const H& h
   return r;
 }
 
-/// isnan / isinf / isfinite look at the value.
+/// clamp of three Duals of the same type: as above, and preferred to std::clamp.
 template <class T, int N>
-DIFFANA_HOST_DEVICE bool isnan(const Dual<T, N>& x) {
+DIFFANA_HOST_DEVICE Dual<T, N> clamp(const Dual<T, N>& x, const Dual<T, N>& lo,
+                                     const Dual<T, N>& hi) {
+  return clamp<Dual<T, N>, Dual<T, N>, Dual<T, N>, 0>(x, lo, hi);
+}
+
+/// isnan / isinf / isfinite look at the value.
+template <class T, int N> DIFFANA_HOST_DEVICE bool isnan(const Dual<T, N>& x) {
   using std::isnan;
   return isnan(x.value());
 }
-template <class T, int N>
-DIFFANA_HOST_DEVICE bool isinf(const Dual<T, N>& x) {
+template <class T, int N> DIFFANA_HOST_DEVICE bool isinf(const Dual<T, N>& x) {
   using std::isinf;
   return isinf(x.value());
 }
-template <class T, int N>
-DIFFANA_HOST_DEVICE bool isfinite(const Dual<T, N>& x) {
+template <class T, int N> DIFFANA_HOST_DEVICE bool isfinite(const Dual<T, N>& x) {
   using std::isfinite;
   return isfinite(x.value());
 }
 
-}  // namespace diffana
+} // namespace diffana
