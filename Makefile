@@ -7,6 +7,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 BUILD  ?= build/cpp
 OUT    ?= out/demo
+# CUDA kernels are compiled (not run: no GPU needed) wherever nvcc is installed.
+CUDA   ?= $(if $(shell command -v nvcc 2>/dev/null),ON,OFF)
 # Anything that changes what `pip install .` builds.
 SOURCES := pyproject.toml CMakeLists.txt $(shell find include src python cmake -type f \
              -not -path '*/__pycache__/*' 2>/dev/null)
@@ -37,7 +39,7 @@ lint: install
 	$(VENV)/bin/clang-format --dry-run -Werror $$(git ls-files '*.hpp' '*.h' '*.cpp' '*.cu' '*.C')
 
 cpp-test: install
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake -S . -B $(BUILD) -G Ninja -DDIFFANA_WERROR=ON
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake -S . -B $(BUILD) -G Ninja -DDIFFANA_WERROR=ON -DDIFFANA_CUDA=$(CUDA)
 	cmake --build $(BUILD) --parallel 2
 	ctest --test-dir $(BUILD) --output-on-failure
 

@@ -17,10 +17,11 @@ extern "C" {
 #endif
 
 #define DIFFANA_OK 0
-#define DIFFANA_ERR_EDGES 1     /* fewer than 2 edges, not strictly increasing, or not finite */
+#define DIFFANA_ERR_EDGES 1     /* < 2 edges, not strictly increasing, or not finite */
 #define DIFFANA_ERR_BANDWIDTH 2 /* negative, NaN or infinite bandwidth */
 #define DIFFANA_ERR_OVERFLOW 3  /* unknown overflow policy code */
-#define DIFFANA_ERR_ARGUMENT 4  /* another bad argument (negative n or P, NaN parameter, ...) */
+#define DIFFANA_ERR_ARGUMENT 4  /* other bad argument (n < 0, NULL pointer, NaN, ...) */
+#define DIFFANA_ERR_DEVICE 5    /* a CUDA runtime call failed (CUDA launchers only) */
 
 /* Overflow policies. */
 #define DIFFANA_OVERFLOW_DROP 0
@@ -29,14 +30,42 @@ extern "C" {
 /** A static, human-readable description of a status code. */
 const char* diffana_status_message(int status);
 
-/* ---- histograms (src/kernels/hist_fill_1d.cpp, hist_fill_2d.cpp) ---- */
+/* ---- histograms (src/kernels/hist_fill_1d.cpp, hist_fill_2d.cpp) ----
+ *
+ * Semantics: python/diffana/_reference.py (the source of truth). Hard binning
+ * (bandwidth 0) is numpy.histogram's: bins [lo, hi), the last one closed; an event
+ * adds w to its bin, and its Jacobian row gets d w (x_tan is not used). Soft binning
+ * (bandwidth h > 0) is relaxed.hist's: an event adds c_b = w k_b,
+ * k_b = Phi((e_{b+1} - x) / h) - Phi((e_b - x) / h), to every bin within 7.5 h of x
+ * (DIFFANA_SOFT_TRUNCATION; the weight left out is <= 6.4e-14 w), with tangent
+ * dc_b = k_b dw + w (dk_b/dx) dx. sumw2_b += c_b^2, sumw2_jac_b += 2 c_b dc_b.
+ * overflow: DIFFANA_OVERFLOW_DROP or DIFFANA_OVERFLOW_FOLD (outer edges = -inf/+inf).
+ *
+ * Inputs: x[n]; x_tan[n*P] or NULL (constant x); w[n] or NULL (all 1); w_tan[n*P] or
+ * NULL (constant w). Outputs, all accumulated (+=): values[nbins] (required);
+ * sumw2[nbins], jac[nbins*P], sumw2_jac[nbins*P], n_skipped (one int64) may each be
+ * NULL to skip them. Events with NaN x (or y) or a non-finite weight are skipped and
+ * counted in n_skipped; x = +-inf is an under/overflow (zero derivative).
+ * The 1D kernel's optional edge terms (soft binning only, else untouched; NULL to
+ * skip), over the finite edges of each event's span:
+ *   edge_density[nbins+1]  S_j += w phi(z_j) / h,      z_j = (e_j - x) / h
+ *   edge_moment[nbins+1]   T_j += w phi(z_j) z_j / h
+ * give d values_b / d e_b = -S_b, d values_b / d e_{b+1} = S_{b+1} and
+ * d values_b / d h = T_b - T_{b+1} (with fold, S and T of the outer edges stay 0).
+ *
+ * Status, checked in this order: DIFFANA_ERR_ARGUMENT for n < 0 or P < 0;
+ * DIFFANA_ERR_EDGES for nbins < 1, NULL edges, or edges not finite and strictly
+ * increasing (2D: both axes); DIFFANA_ERR_BANDWIDTH for a negative, NaN or infinite
+ * bandwidth; DIFFANA_ERR_OVERFLOW for an unknown overflow code; DIFFANA_ERR_ARGUMENT
+ * for NULL values, or NULL x (2D: x or y) with n > 0. Nothing is written unless the
+ * status is DIFFANA_OK. */
 
 int diffana_hist_fill_1d_f64(const double* x, const double* x_tan, const double* w,
                              const double* w_tan, int64_t n, int64_t P,
                              const double* edges, int64_t nbins, double bandwidth,
                              int overflow, double* values, double* sumw2, double* jac,
-                             double* sumw2_jac, int64_t* n_skipped, double* edge_density,
-                             double* edge_moment);
+                             double* sumw2_jac, int64_t* n_skipped,
+                             double* edge_density, double* edge_moment);
 
 int diffana_hist_fill_2d_f64(const double* x, const double* x_tan, const double* y,
                              const double* y_tan, const double* w, const double* w_tan,
@@ -46,7 +75,39 @@ int diffana_hist_fill_2d_f64(const double* x, const double* x_tan, const double*
                              double* sumw2, double* jac, double* sumw2_jac,
                              int64_t* n_skipped);
 
-/* ---- element-wise soft operations (src/kernels/soft_cut.cpp, soft_window.cpp) ---- */
+/* The 1D kernel on a CUDA device (src/cuda/hist_fill_1d.cu; only in builds with
+ * DIFFANA_CUDA=ON): the same arguments in the same order, all array pointers device
+ * pointers (edges too: they are copied to the host once to be validated). One thread
+ * per event, atomicAdd into the outputs; synchronous (returns when the fill is done).
+ * Returns the statuses above, or DIFFANA_ERR_DEVICE when a CUDA call fails. */
+int diffana_cuda_hist_fill_1d_f64(const double* x, const double* x_tan, const double* w,
+                                  const double* w_tan, int64_t n, int64_t P,
+                                  const double* edges, int64_t nbins, double bandwidth,
+                                  int overflow, double* values, double* sumw2,
+                                  double* jac, double* sumw2_jac, int64_t* n_skipped,
+                                  double* edge_density, double* edge_moment);
+
+/* ---- element-wise soft operations (src/kernels/soft_cut.cpp, soft_window.cpp) ----
+ *
+ * Unlike the histogram kernels these WRITE (=, not +=) their outputs: value[i] and
+ * the partial derivatives of value[i] w.r.t. each input at element i (callers combine
+ * them with their own tangents). All arrays have length n (the binding broadcasts
+ * scalars first). value must not be NULL when n > 0; any of the derivative outputs
+ * may be NULL to skip it.
+ *
+ * soft_cut: keep_above = 1: value = 1 / (1 + exp(-slope (x - cut)))  (relaxed.cut
+ *           keep="above"); keep_above = 0: value = 1 / (1 + exp(slope (x - cut)))
+ *           (keep="below"). d_x = +-slope v (1 - v), d_cut = -d_x,
+ *           d_slope = +-(x - cut) v (1 - v) (+ above, - below).
+ * soft_window: value = soft_cut(x, lo, slope) * soft_cut_below(x, hi, slope), with
+ *           d_x, d_lo, d_hi, d_slope (product rule, see diffana/soft/cuts.hpp).
+ * For large |slope (x - cut)| values are exactly 0 or 1 and derivatives exactly 0.
+ *
+ * Returns DIFFANA_ERR_ARGUMENT for n < 0, keep_above not 0 or 1, a NULL input or
+ * value pointer (n > 0), or a NaN/infinite cut, lo, hi or slope element; the outputs
+ * are then partly written and must be discarded. A NaN x[i] is not an error: it gives
+ * NaN value[i] and derivatives at i only; x[i] = +-inf gives the limit 0 or 1 with
+ * zero derivatives (slope != 0). */
 
 int diffana_soft_cut_f64(const double* x, const double* cut, const double* slope,
                          int64_t n, int keep_above, double* value, double* d_x,
