@@ -5,8 +5,8 @@
 /// histograms. Needs nothing but the standard library.
 #pragma once
 
-#include "diffana/config.hpp"
 #include "diffana/ad/dual.hpp"
+#include "diffana/config.hpp"
 #include "diffana/hist/histogram.hpp"
 #include "diffana/hist/soft_binning.hpp"
 #include "diffana/physics/lorentz.hpp"

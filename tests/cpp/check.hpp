@@ -3,8 +3,8 @@
 /// A tiny single-header test framework for diffana's C++ tests (ctest runs each
 /// test_*.cpp as one executable; a non-zero exit code fails it).
 ///
-///   DIFFANA_TEST(name) { CHECK(a == b); CHECK_CLOSE(x, y, rel, abs); CHECK_THROWS(expr); }
-///   int main() { return diffana::test::run_all(); }
+///   DIFFANA_TEST(name) { CHECK(a == b); CHECK_CLOSE(x, y, rel, abs);
+///   CHECK_THROWS(expr); } int main() { return diffana::test::run_all(); }
 ///
 /// It prints one line per failure and, at the end, "N passed, M failed".
 #pragma once
@@ -42,7 +42,7 @@ inline void fail(const char* file, int line, const std::string& what) {
 /// |a - b| <= abs_tol + rel_tol * max(|a|, |b|); NaN never passes unless both are NaN.
 inline bool close(double a, double b, double rel_tol, double abs_tol) {
   if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
-  if (a == b) return true;  // covers equal infinities
+  if (a == b) return true; // covers equal infinities
   return std::fabs(a - b) <= abs_tol + rel_tol * std::fmax(std::fabs(a), std::fabs(b));
 }
 
@@ -68,7 +68,7 @@ inline int run_all() {
   return failed == 0 ? 0 : 1;
 }
 
-}  // namespace diffana::test
+} // namespace diffana::test
 
 #define DIFFANA_TEST_CAT2(a, b) a##b
 #define DIFFANA_TEST_CAT(a, b) DIFFANA_TEST_CAT2(a, b)

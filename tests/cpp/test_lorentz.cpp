@@ -10,8 +10,6 @@
 
 #include "check.hpp"
 
-#include <type_traits>
-
 #include <algorithm>
 #include <array>
 #include <cfloat>
@@ -20,6 +18,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <type_traits>
 
 namespace {
 

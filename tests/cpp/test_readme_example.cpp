@@ -14,13 +14,13 @@ template <class S>
 diffana::GradHist1D<double, 2> readme_histogram(const S& scale, const S& cut) {
   diffana::GradHist1D<double, 2> h({0, 50, 100, 150, 200}, /*bandwidth=*/5.0);
   for (double pt : {42.0, 77.0, 151.0, 28.0}) {
-    const S pt_s = pt * scale;  // a calibrated jet pT
+    const S pt_s = pt * scale; // a calibrated jet pT
     h.fill(pt_s, diffana::soft_cut(pt_s, cut, 0.5));
   }
   return h;
 }
 
-}  // namespace
+} // namespace
 
 DIFFANA_TEST(readme_example_jacobian_matches_finite_differences) {
   using D = diffana::Dual<double, 2>;
@@ -37,8 +37,11 @@ DIFFANA_TEST(readme_example_jacobian_matches_finite_differences) {
   }
   // Soft binning with fold-free edges keeps nearly all of the weight in range.
   double total = 0;
-  for (double v : h.values()) total += v;
+  for (double v : h.values())
+    total += v;
   CHECK(total > 3.0 && total < 4.0);
 }
 
-int main() { return diffana::test::run_all(); }
+int main() {
+  return diffana::test::run_all();
+}

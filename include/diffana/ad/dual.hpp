@@ -14,10 +14,9 @@
 #include "diffana/ad/math.hpp"
 #include "diffana/config.hpp"
 
-#include <type_traits>
-
 #include <cmath>
 #include <ostream>
+#include <type_traits>
 
 namespace diffana {
 

@@ -22,10 +22,9 @@
 #include "diffana/ad/math.hpp"
 #include "diffana/config.hpp"
 
-#include <type_traits>
-
 #include <cfloat>
 #include <cmath>
+#include <type_traits>
 
 namespace diffana {
 

@@ -25,9 +25,8 @@
 #include "diffana/ad/math.hpp"
 #include "diffana/config.hpp"
 
-#include <type_traits>
-
 #include <cmath>
+#include <type_traits>
 
 namespace diffana {
 

@@ -28,14 +28,13 @@
 #include "diffana/ad/dual.hpp"
 #include "diffana/config.hpp"
 
-#include <type_traits>
-
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 

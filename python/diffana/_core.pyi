@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Stubs of the compiled module ``diffana._core`` (python/bindings/*.cpp).
+
+The submodules are raw and minimal; the friendly API is the diffana package.
+Array arguments accept any array-like and are converted to contiguous float64.
+"""
+
+from types import ModuleType
+from typing import TypeAlias
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+_F64: TypeAlias = NDArray[np.float64]
+
+__version__: str
+
+class _HistModule(ModuleType):
+    OVERFLOW_DROP: int
+    OVERFLOW_FOLD: int
+    def fill_1d(
+        self,
+        x: ArrayLike,
+        edges: ArrayLike,
+        weights: ArrayLike | None = None,
+        bandwidth: float = 0.0,
+        x_tangents: ArrayLike | None = None,
+        weight_tangents: ArrayLike | None = None,
+        overflow: int = 0,
+        edge_terms: bool = False,
+    ) -> tuple[_F64, _F64, _F64, _F64, int, _F64 | None, _F64 | None]: ...
+    def fill_2d(
+        self,
+        x: ArrayLike,
+        y: ArrayLike,
+        xedges: ArrayLike,
+        yedges: ArrayLike,
+        weights: ArrayLike | None = None,
+        xbandwidth: float = 0.0,
+        ybandwidth: float = 0.0,
+        x_tangents: ArrayLike | None = None,
+        y_tangents: ArrayLike | None = None,
+        weight_tangents: ArrayLike | None = None,
+        overflow: int = 0,
+    ) -> tuple[_F64, _F64, _F64, _F64, int]: ...
+
+class _SoftModule(ModuleType):
+    def cut(
+        self, x: ArrayLike, cut: ArrayLike, slope: ArrayLike, keep_above: bool = True
+    ) -> tuple[_F64, _F64, _F64, _F64]: ...
+    def window(
+        self, x: ArrayLike, lo: ArrayLike, hi: ArrayLike, slope: ArrayLike
+    ) -> tuple[_F64, _F64, _F64, _F64, _F64]: ...
+
+class _PhysicsModule(ModuleType):
+    def invariant_mass(
+        self,
+        pt1: ArrayLike,
+        eta1: ArrayLike,
+        phi1: ArrayLike,
+        m1: ArrayLike,
+        pt2: ArrayLike,
+        eta2: ArrayLike,
+        phi2: ArrayLike,
+        m2: ArrayLike,
+    ) -> tuple[_F64, _F64]: ...
+    def invariant_mass3(
+        self,
+        pt1: ArrayLike,
+        eta1: ArrayLike,
+        phi1: ArrayLike,
+        m1: ArrayLike,
+        pt2: ArrayLike,
+        eta2: ArrayLike,
+        phi2: ArrayLike,
+        m2: ArrayLike,
+        pt3: ArrayLike,
+        eta3: ArrayLike,
+        phi3: ArrayLike,
+        m3: ArrayLike,
+    ) -> tuple[_F64, _F64]: ...
+    def pt_of_sum(
+        self, pt1: ArrayLike, phi1: ArrayLike, pt2: ArrayLike, phi2: ArrayLike
+    ) -> tuple[_F64, _F64]: ...
+    def pt_of_sum3(
+        self,
+        pt1: ArrayLike,
+        phi1: ArrayLike,
+        pt2: ArrayLike,
+        phi2: ArrayLike,
+        pt3: ArrayLike,
+        phi3: ArrayLike,
+    ) -> tuple[_F64, _F64]: ...
+    def delta_phi(self, phi1: ArrayLike, phi2: ArrayLike) -> tuple[_F64, _F64]: ...
+    def delta_r(
+        self, eta1: ArrayLike, phi1: ArrayLike, eta2: ArrayLike, phi2: ArrayLike
+    ) -> tuple[_F64, _F64]: ...
+    def to_cartesian(
+        self, pt: ArrayLike, eta: ArrayLike, phi: ArrayLike, m: ArrayLike
+    ) -> tuple[_F64, _F64]: ...
+    def from_cartesian(
+        self, px: ArrayLike, py: ArrayLike, pz: ArrayLike, e: ArrayLike
+    ) -> tuple[_F64, _F64]: ...
+
+hist: _HistModule
+soft: _SoftModule
+physics: _PhysicsModule
+#: diffana.jax's kernels (python/bindings/register_jax_ffi.cpp); see diffana.jax.
+jax_ffi: ModuleType

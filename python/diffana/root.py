@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Make diffana's C++ headers available to ROOT's interpreter (cling) from PyROOT.
+
+After `register`, macros, ``ROOT.gInterpreter.Declare`` and RDataFrame expressions
+can use everything in ``diffana/diffana.hpp`` (``diffana::Dual``,
+``diffana::soft_cut``, ``diffana::GradHist1D``, the Lorentz helpers, ...). The headers
+ship inside the package (`diffana.get_include`), as correctionlib does for its
+``register_pyroot_binding``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["register"]
+
+_registered = False
+
+
+def _import_root() -> Any:
+    try:
+        import ROOT
+    except ImportError as err:
+        msg = (
+            "diffana.root.register() needs PyROOT: pip install root (or diffana[root]), "
+            "or use a ROOT installation whose Python bindings are on the path"
+        )
+        raise ImportError(msg) from err
+    return ROOT
+
+
+def register() -> None:
+    """Add diffana's include directory to cling and declare ``diffana/diffana.hpp``.
+
+    Idempotent: later calls do nothing. Raises ImportError when ROOT cannot be
+    imported and RuntimeError when cling rejects the header.
+
+    Examples
+    --------
+    >>> import diffana.root
+    >>> diffana.root.register()  # doctest: +SKIP
+    >>> import ROOT  # doctest: +SKIP
+    >>> ROOT.diffana.Dual["double", 1].variable(2.0, 0).tangent(0)  # doctest: +SKIP
+    1.0
+    """
+    global _registered
+    if _registered:
+        return
+    from . import get_include
+
+    root = _import_root()
+    include = get_include()
+    root.gInterpreter.AddIncludePath(include)
+    if not root.gInterpreter.Declare('#include "diffana/diffana.hpp"'):
+        msg = (
+            "ROOT's interpreter could not compile diffana/diffana.hpp from "
+            f"{include}; see the messages above"
+        )
+        raise RuntimeError(msg)
+    _registered = True

@@ -1,0 +1,159 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Relaxed (sigmoid) cuts with forward-mode derivatives, on numpy arrays.
+
+The values are those of ``relaxed.cut``: ``sigmoid(slope * (x - cut))`` keeps what is
+above the cut, ``sigmoid(slope * (cut - x))`` what is below; a window is the product
+of an "above lo" and a "below hi" cut. Every input may carry tangents (derivatives
+along P parameters): an input of shape ``s`` has tangents of shape ``s + (P,)`` (a
+scalar cut has tangents of shape ``(P,)``), and the result is a `DualArray` whose
+tangents have shape ``value.shape + (P,)``, with ``P = 0`` when no tangents are given.
+
+NaN in ``x`` (event data) propagates: that element's value and tangents are NaN, as
+in numpy. NaN or infinite cuts, window edges and slopes raise ``ValueError``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from . import _core
+from ._dual import (
+    DualArray,
+    FloatArray,
+    as_float_array,
+    as_tangents,
+    combine,
+    common_n_params,
+    require_finite,
+)
+
+__all__ = ["soft_cut", "soft_window"]
+
+_KEEP = ("above", "below")
+
+
+def _inputs(
+    named: dict[str, Any],
+    tangents: dict[str, ArrayLike | None],
+    finite: tuple[str, ...],
+) -> tuple[list[FloatArray], list[FloatArray | None], int]:
+    arrays = {n: as_float_array(v, n) for n, v in named.items()}
+    for n in finite:
+        require_finite(arrays[n], n)
+    tans = {
+        n: as_tangents(tangents[n], arrays[n].shape, f"{n}_tangents") for n in named
+    }
+    p = common_n_params({f"{n}_tangents": t for n, t in tans.items()})
+    return list(arrays.values()), list(tans.values()), p
+
+
+def soft_cut(
+    x: ArrayLike,
+    cut: ArrayLike,
+    slope: ArrayLike = 1.0,
+    keep: str = "above",
+    *,
+    x_tangents: ArrayLike | None = None,
+    cut_tangents: ArrayLike | None = None,
+    slope_tangents: ArrayLike | None = None,
+) -> DualArray:
+    """Sigmoid cut, as ``relaxed.cut``, with its derivatives.
+
+    ``s = sigmoid(slope * (x - cut))`` for ``keep="above"`` (``x - cut`` changes sign
+    for ``"below"``). ``ds/dx = slope s (1 - s)``, ``ds/dcut = -ds/dx`` and
+    ``ds/dslope = (x - cut) s (1 - s)`` (signs flipped for ``"below"``). Far from the
+    cut the value is exactly 0 or 1 with zero derivatives, for any slope.
+
+    Parameters
+    ----------
+    x, cut, slope : array_like
+        Broadcast against each other (numpy rules). ``cut`` and ``slope`` must be
+        finite; NaN in ``x`` gives NaN in that element.
+    keep : {"above", "below"}
+        Which side of the cut passes.
+    x_tangents, cut_tangents, slope_tangents : array_like, optional
+        Derivatives of the inputs along P parameters, shape ``input.shape + (P,)``.
+
+    Returns
+    -------
+    DualArray
+        The cut weights and their tangents (``value.shape + (P,)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import diffana
+    >>> r = diffana.soft_cut([0.0, 1.0, 5.0], cut=1.0, slope=2.0, cut_tangents=[1.0])
+    >>> np.round(r.value, 4)
+    array([0.1192, 0.5   , 0.9997])
+    >>> np.round(r.tangents[:, 0], 4)  # d value / d cut
+    array([-0.21  , -0.5   , -0.0007])
+    """
+    if keep not in _KEEP:
+        msg = f"keep must be 'above' or 'below', got {keep!r}"
+        raise ValueError(msg)
+    (xa, ca, sa), tans, p = _inputs(
+        {"x": x, "cut": cut, "slope": slope},
+        {"x": x_tangents, "cut": cut_tangents, "slope": slope_tangents},
+        ("cut", "slope"),
+    )
+    value, d_x, d_cut, d_slope = _core.soft.cut(xa, ca, sa, keep == "above")
+    return combine(np.asarray(value), [d_x, d_cut, d_slope], tans, p)
+
+
+def soft_window(
+    x: ArrayLike,
+    lo: ArrayLike,
+    hi: ArrayLike,
+    slope: ArrayLike = 1.0,
+    *,
+    x_tangents: ArrayLike | None = None,
+    lo_tangents: ArrayLike | None = None,
+    hi_tangents: ArrayLike | None = None,
+    slope_tangents: ArrayLike | None = None,
+) -> DualArray:
+    """Soft window ``lo < x < hi``: ``sigmoid(slope (x - lo)) * sigmoid(slope (hi - x))``.
+
+    With ``a = sigmoid(slope (x - lo))`` and ``b = sigmoid(slope (hi - x))``:
+    ``d/dlo = -slope a (1 - a) b``, ``d/dhi = slope b (1 - b) a``,
+    ``d/dx = -(d/dlo + d/dhi)`` and
+    ``d/dslope = (x - lo) a (1 - a) b + (hi - x) b (1 - b) a``.
+
+    Parameters
+    ----------
+    x, lo, hi, slope : array_like
+        Broadcast against each other. ``lo``, ``hi`` and ``slope`` must be finite.
+    x_tangents, lo_tangents, hi_tangents, slope_tangents : array_like, optional
+        Derivatives of the inputs along P parameters, shape ``input.shape + (P,)``.
+
+    Returns
+    -------
+    DualArray
+        The window weights and their tangents.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import diffana
+    >>> w = diffana.soft_window([0.0, 50.0, 100.0], lo=40.0, hi=60.0,
+    ...                         lo_tangents=[1.0, 0.0], hi_tangents=[0.0, 1.0])
+    >>> np.round(w.value, 3)
+    array([0., 1., 0.])
+    >>> w.tangents.shape
+    (3, 2)
+    """
+    (xa, la, ha, sa), tans, p = _inputs(
+        {"x": x, "lo": lo, "hi": hi, "slope": slope},
+        {
+            "x": x_tangents,
+            "lo": lo_tangents,
+            "hi": hi_tangents,
+            "slope": slope_tangents,
+        },
+        ("lo", "hi", "slope"),
+    )
+    value, d_x, d_lo, d_hi, d_slope = _core.soft.window(xa, la, ha, sa)
+    return combine(np.asarray(value), [d_x, d_lo, d_hi, d_slope], tans, p)

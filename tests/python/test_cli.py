@@ -1,0 +1,201 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The `diffana` command line, and the consumer test of STYLE.md: a tiny external CMake
+project finds the installed package with find_package(diffana), compiles a program
+that uses Dual and links diffana::kernels, and runs it."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import diffana
+from diffana.cli import main
+
+
+def run_cli(*args: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-m", "diffana", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return proc.stdout.strip()
+
+
+def test_version():
+    assert run_cli("--version") == f"diffana {diffana.__version__}"
+
+
+def test_config_flags():
+    include = diffana.get_include()
+    assert run_cli("config", "--cflags") == f"-I{include} -std=c++17"
+    assert run_cli("config", "--incdir") == include
+    assert run_cli("config", "--cmake") == diffana.get_cmake_dir()
+    assert run_cli("config", "--libdir") == diffana.get_lib_dir()
+    assert run_cli("config", "--libs") == f"-L{diffana.get_lib_dir()} -ldiffana_kernels"
+    # several flags: one line, in the order given
+    assert run_cli("config", "--incdir", "--cmake") == (
+        f"{include} {diffana.get_cmake_dir()}"
+    )
+
+
+def test_paths_hold_the_installed_files():
+    inc = pathlib.Path(diffana.get_include())
+    assert (inc / "diffana" / "diffana.hpp").is_file()
+    assert (inc / "diffana" / "kernels.h").is_file()
+    assert (pathlib.Path(diffana.get_cmake_dir()) / "diffanaConfig.cmake").is_file()
+    assert (pathlib.Path(diffana.get_lib_dir()) / "libdiffana_kernels.a").is_file()
+
+
+def test_main_in_process(capsys):
+    assert main(["config", "--incdir"]) == 0
+    assert capsys.readouterr().out.strip() == diffana.get_include()
+    assert main([]) == 0
+    assert "config" in capsys.readouterr().out
+
+
+def test_config_without_flags_prints_help(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["config"])
+    assert exc.value.code == 0
+    assert "--cflags" in capsys.readouterr().out
+
+
+def test_unknown_flag_fails():
+    proc = subprocess.run(
+        [sys.executable, "-m", "diffana", "config", "--nope"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "unrecognized arguments: --nope" in proc.stderr
+
+
+def test_console_script_is_installed():
+    script = pathlib.Path(sys.executable).parent / "diffana"
+    if not script.exists():
+        pytest.skip("the console script is not installed next to this interpreter")
+    out = subprocess.run(
+        [str(script), "config", "--incdir"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == diffana.get_include()
+
+
+CONSUMER_CMAKE = """\
+cmake_minimum_required(VERSION 3.18)
+project(diffana_consumer LANGUAGES CXX)
+find_package(diffana CONFIG REQUIRED)
+add_executable(consumer main.cpp)
+target_link_libraries(consumer PRIVATE diffana::diffana diffana::kernels)
+"""
+
+CONSUMER_MAIN = """\
+// A program outside the source tree: headers and the kernel library of the package.
+#include "diffana/diffana.hpp"
+#include "diffana/kernels.h"
+
+#include <cstdio>
+
+int main() {
+  // forward mode by hand: f(x) = x^2 exp(x) at x = 0.5
+  auto x = diffana::Dual<double, 1>::variable(0.5, 0);
+  auto f = x * x * exp(x);
+  std::printf("%.17g %.17g\\n", f.value(), f.tangent(0));
+  // the same soft cut through the header and through the kernel library
+  auto s = diffana::soft_cut(diffana::Dual<double, 1>::variable(1.0, 0), 0.25, 2.0);
+  double xs[2] = {1.0, -1.0}, cut[2] = {0.25, 0.25}, slope[2] = {2.0, 2.0};
+  double v[2], dx[2], dc[2], ds[2];
+  int status = diffana_soft_cut_f64(xs, cut, slope, 2, 1, v, dx, dc, ds);
+  std::printf("%d %.17g %.17g %.17g %.17g\\n", status, s.value(), s.tangent(0), v[0],
+              v[1]);
+  return status;
+}
+"""
+
+
+@pytest.mark.slow
+def test_external_cmake_project_finds_and_links_diffana(tmp_path):
+    cmake = shutil.which("cmake")
+    ninja = shutil.which("ninja")
+    if cmake is None or ninja is None:
+        pytest.skip("cmake and ninja are needed for the consumer test")
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "CMakeLists.txt").write_text(CONSUMER_CMAKE)
+    (src / "main.cpp").write_text(CONSUMER_MAIN)
+    build = tmp_path / "build"
+    env = dict(os.environ)
+    proc = subprocess.run(
+        [
+            cmake,
+            "-S",
+            str(src),
+            "-B",
+            str(build),
+            "-G",
+            "Ninja",
+            f"-DCMAKE_MAKE_PROGRAM={ninja}",
+            f"-Ddiffana_DIR={run_cli('config', '--cmake')}",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = subprocess.run(
+        [cmake, "--build", str(build)],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = subprocess.run(
+        [str(build / "consumer")], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    f, df = map(float, out[0].split())
+    assert f == pytest.approx(0.25 * np.exp(0.5), rel=1e-15)
+    assert df == pytest.approx((2 * 0.5 + 0.25) * np.exp(0.5), rel=1e-15)
+    status, s, ds, v0, v1 = out[1].split()
+    assert status == "0"
+    ref = diffana.soft_cut([1.0, -1.0], 0.25, 2.0, x_tangents=[[1.0], [0.0]])
+    assert float(s) == pytest.approx(ref.value[0], rel=1e-15)
+    assert float(ds) == pytest.approx(ref.tangents[0, 0], rel=1e-15)
+    assert [float(v0), float(v1)] == pytest.approx(ref.value.tolist(), rel=1e-15)
+
+
+@pytest.mark.slow
+def test_cflags_and_libs_build_a_program(tmp_path):
+    """g++ $(diffana config --cflags) prog.cpp $(diffana config --libs)."""
+    cxx = shutil.which("c++") or shutil.which("g++")
+    if cxx is None:
+        pytest.skip("no C++ compiler")
+    (tmp_path / "main.cpp").write_text(CONSUMER_MAIN)
+    exe = tmp_path / "prog"
+    cmd = [
+        cxx,
+        *run_cli("config", "--cflags").split(),
+        str(tmp_path / "main.cpp"),
+        "-o",
+        str(exe),
+        *run_cli("config", "--libs").split(),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[1].startswith("0 ")
+
+
+def test_demo_subcommand_hands_its_arguments_to_the_demo():
+    pytest.importorskip("diffana.demo")
+    out = run_cli("demo", "--help")
+    assert out.startswith("usage:")
+    assert "--steps" in out

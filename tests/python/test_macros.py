@@ -1,0 +1,67 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Runs every ROOT macro in macros/ headless and checks what it prints."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import diffana
+
+MACROS = pathlib.Path(__file__).resolve().parents[2] / "macros"
+ROOT_EXE = shutil.which(
+    "root",
+    path=os.pathsep.join(
+        [str(pathlib.Path(sys.executable).parent), os.environ.get("PATH", "")]
+    ),
+)
+
+pytestmark = [
+    pytest.mark.root,
+    pytest.mark.skipif(
+        ROOT_EXE is None, reason="the `root` executable is not installed"
+    ),
+]
+
+
+def run_macro(name: str) -> str:
+    env = dict(os.environ, ROOT_INCLUDE_PATH=diffana.get_include())
+    proc = subprocess.run(
+        [ROOT_EXE, "-l", "-b", "-q", str(MACROS / name)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def test_every_macro_is_tested():
+    tested = {"ad01_dual_basics.C"}
+    assert {p.name for p in MACROS.glob("*.C")} == tested
+
+
+def test_ad01_dual_basics():
+    out = run_macro("ad01_dual_basics.C")
+    numbers = {
+        key: [float(v) for v in re.findall(r"-?\d+\.\d+", line)]
+        for key, line in (
+            (line.split("=")[0].strip(), line)
+            for line in out.splitlines()
+            if "=" in line
+        )
+    }
+    d_scale, fd_scale = numbers["d/d(scale)"]
+    d_cut, fd_cut = numbers["d/d(cut)"]
+    assert d_scale == pytest.approx(fd_scale, rel=1e-6)
+    assert d_cut == pytest.approx(fd_cut, rel=1e-6, abs=1e-8)
+    # The weighted mass is about 78 GeV (two muons of 46 and 39 GeV, wide opening).
+    assert numbers["weighted mass"][0] > 0

@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The README's Python example runs and its Jacobian is right."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+import numpy as np
+
+README = pathlib.Path(__file__).resolve().parents[2] / "README.md"
+
+
+def python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
+
+
+def test_readme_python_example_runs_and_is_correct():
+    (block,) = python_blocks()
+    namespace: dict = {}
+    exec(compile(block, str(README), "exec"), namespace)  # noqa: S102 (our own README)
+    h = namespace["h"]
+    assert h.values.shape == (20,)
+    assert h.jacobian.shape == (20, 2)
+
+    # The same histogram as a function of (scale, cut), by central differences.
+    import diffana
+
+    pt = namespace["pt"]
+
+    def values(scale: float, cut: float) -> np.ndarray:
+        w = diffana.soft_cut(pt * scale, cut, slope=0.5)
+        return diffana.histogram(
+            pt * scale, np.linspace(0, 200, 21), weights=w.value, bandwidth=5.0
+        ).values
+
+    eps = (1e-6, 1e-4)
+    for k, step in enumerate(eps):
+        shift = np.zeros(2)
+        shift[k] = step
+        fd = (
+            values(*(np.array([1.0, 30.0]) + shift))
+            - values(*(np.array([1.0, 30.0]) - shift))
+        ) / (2 * step)
+        np.testing.assert_allclose(h.jacobian[:, k], fd, rtol=1e-5, atol=1e-6)
