@@ -36,6 +36,7 @@ demo: install
 lint: install
 	$(VENV)/bin/ruff check python tests benchmarks
 	$(VENV)/bin/ruff format --check python tests benchmarks
+	$(VENV)/bin/mypy
 	$(VENV)/bin/clang-format --dry-run -Werror $$(git ls-files '*.hpp' '*.h' '*.cpp' '*.cu' '*.C')
 
 cpp-test: install
@@ -43,9 +44,10 @@ cpp-test: install
 	cmake --build $(BUILD) --parallel 2
 	ctest --test-dir $(BUILD) --output-on-failure
 
+# Doctests of the installed package first, so that the suite's summary closes the log.
 py-test: install
-	cd tests && ../$(PY) -m pytest ../tests/python
 	$(PY) -m pytest --doctest-modules --pyargs diffana -p no:cacheprovider -q
+	$(PY) -m pytest tests/python
 
 test: lint cpp-test py-test
 

@@ -21,6 +21,7 @@ import argparse
 import json
 import pathlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -82,7 +83,7 @@ def selected_yield(sample: Sample, lo: float, hi: float) -> diffana.GradHistogra
     )
 
 
-def asimov_significance(s, b, rel_unc: float = BKG_UNCERTAINTY):
+def asimov_significance(s: Any, b: Any, rel_unc: float = BKG_UNCERTAINTY) -> Any:
     """Cowan's expected discovery significance with a background uncertainty."""
     import jax.numpy as jnp
 
@@ -106,7 +107,9 @@ def objective(
     return float(z), grad
 
 
-def finite_difference(samples: dict[str, Sample], theta: np.ndarray, eps: float = 1e-4):
+def finite_difference(
+    samples: dict[str, Sample], theta: np.ndarray, eps: float = 1e-4
+) -> np.ndarray:
     """Central differences of Z, to show that the gradient is right."""
     out = np.empty_like(theta)
     for k in range(theta.size):
@@ -120,11 +123,11 @@ def finite_difference(samples: dict[str, Sample], theta: np.ndarray, eps: float 
 
 def run(
     out: pathlib.Path, steps: int = 150, learning_rate: float = 0.3, seed: int = 42
-):
+) -> dict[str, Any]:
     """Optimises the window and writes ``result.json`` and the plots into ``out``."""
     import jax
 
-    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_enable_x64", True)  # type: ignore[no-untyped-call]
     import optax
 
     out.mkdir(parents=True, exist_ok=True)
