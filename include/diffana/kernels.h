@@ -20,8 +20,7 @@ extern "C" {
 #define DIFFANA_ERR_EDGES 1     /* < 2 edges, not strictly increasing, or not finite */
 #define DIFFANA_ERR_BANDWIDTH 2 /* negative, NaN or infinite bandwidth */
 #define DIFFANA_ERR_OVERFLOW 3  /* unknown overflow policy code */
-#define DIFFANA_ERR_ARGUMENT 4  /* other bad argument (n < 0, NULL pointer, NaN, ...)  \
-                                 */
+#define DIFFANA_ERR_ARGUMENT 4  /* other bad argument (n < 0, NULL, NaN, ...) */
 #define DIFFANA_ERR_DEVICE 5    /* a CUDA runtime call failed (CUDA launchers only) */
 
 /* Overflow policies. */
