@@ -9,6 +9,7 @@
 #include "diffana/ad/math.hpp"
 
 #include "check.hpp"
+#include "gradient_check.hpp"
 
 #include <algorithm>
 #include <array>
@@ -30,75 +31,6 @@ using D2 = Dual<double, 2>;
 using D3 = Dual<double, 3>;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kRel = 1e-7; // tolerance of AD vs finite differences
-
-std::string describe(const std::string& what, const double* x, std::size_t k) {
-  std::ostringstream os;
-  os.precision(17);
-  os << what << " at (";
-  for (std::size_t i = 0; i < k; ++i)
-    os << (i ? ", " : "") << x[i];
-  os << ")";
-  return os.str();
-}
-
-/// Central difference of g at x with step h, refined by one Richardson step
-/// (truncation error O(h^4)). The step actually taken, (x + h) - (x - h), is used,
-/// so that h need not be representable relative to x.
-template <class G> double central_difference(const G& g, double x, double h) {
-  const double xp = x + h;
-  const double xm = x - h;
-  const double d_h = (g(xp) - g(xm)) / (xp - xm);
-  const double xp2 = x + 0.5 * h;
-  const double xm2 = x - 0.5 * h;
-  const double d_h2 = (g(xp2) - g(xm2)) / (xp2 - xm2);
-  return (4.0 * d_h2 - d_h) / 3.0;
-}
-
-/// Checks value and every tangent of f (a generic callable on std::array<S, K>)
-/// against f on doubles and central differences in each argument. The step in
-/// argument k is 1e-6 max(|x_k|, 1), reduced to 1e-3 of dist[k] (the distance to the
-/// nearest singularity or domain edge, or the length scale of f such as a period)
-/// where that is smaller. The absolute tolerance allows for the rounding of the
-/// finite difference, 100 eps |f| / h.
-template <std::size_t K, class F>
-void check_gradient(const char* file, int line, const std::string& what, const F& f,
-                    const std::array<double, K>& x,
-                    const std::array<double, K>& dist = {}, double rel = kRel) {
-  using D = Dual<double, static_cast<int>(K)>;
-  std::array<D, K> xd;
-  for (std::size_t k = 0; k < K; ++k)
-    xd[k] = D::variable(x[k], static_cast<int>(k));
-  const D r = f(xd);
-  const double v = f(x);
-  if (!diffana::test::close(r.value(), v, 1e-15, 0.0))
-    diffana::test::fail(file, line,
-                        describe(what, x.data(), K) + ": value " +
-                            std::to_string(r.value()) + " vs " + std::to_string(v));
-  for (std::size_t k = 0; k < K; ++k) {
-    double h = 1e-6 * std::max(std::fabs(x[k]), 1.0);
-    if (dist[k] > 0.0) h = std::min(h, 1e-3 * dist[k]);
-    const auto g = [&](double t) {
-      std::array<double, K> y = x;
-      y[k] = t;
-      return f(y);
-    };
-    const double fd = central_difference(g, x[k], h);
-    const double fmag =
-        std::max({std::fabs(g(x[k] + h)), std::fabs(g(x[k] - h)), 1e-300});
-    const double abs_tol = 100.0 * DBL_EPSILON * fmag / h;
-    const double ad = r.tangent(static_cast<int>(k));
-    if (!diffana::test::close(ad, fd, rel, abs_tol)) {
-      std::ostringstream os;
-      os.precision(17);
-      os << describe(what, x.data(), K) << ": d/dx" << k << " AD " << ad << " vs FD "
-         << fd << " (abs tol " << abs_tol << ")";
-      diffana::test::fail(file, line, os.str());
-    }
-  }
-}
-
-#define CHECK_GRADIENT(...) check_gradient(__FILE__, __LINE__, __VA_ARGS__)
 
 /// A unary function for the table tests: f on any argument type via
 /// `using std::NAME; NAME(x)` (so the Dual overload is found by ADL).
@@ -117,10 +49,10 @@ void check_unary(const char* file, int line, const char* name, const F& f, doubl
   std::uniform_real_distribution<double> u(lo, hi);
   for (int i = 0; i < 300; ++i) {
     const double x = u(rng);
-    check_gradient<1>(file, line, name, f, {x}, {dist(x)});
+    diffana::test::check_gradient<1>(file, line, name, f, {x}, {dist(x)});
   }
   for (const double x : edges)
-    check_gradient<1>(file, line, name, f, {x}, {dist(x)});
+    diffana::test::check_gradient<1>(file, line, name, f, {x}, {dist(x)});
 }
 
 const auto no_singularity = [](double) { return 0.0; };
