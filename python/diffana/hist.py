@@ -428,6 +428,11 @@ def _import_hist() -> Any:
 # ---- the functions ----------------------------------------------------------------
 
 
+def _is_awkward(a: Any) -> bool:
+    """True for an awkward Array, checked without importing awkward."""
+    return type(a).__module__.partition(".")[0] == "awkward"
+
+
 def histogram(
     x: ArrayLike,
     edges: ArrayLike | int,
@@ -449,7 +454,8 @@ def histogram(
     Parameters
     ----------
     x : array_like
-        Event values (any shape; flattened).
+        Event values (any shape; flattened). A jagged ``awkward.Array`` (and jagged
+        weights or tangents) is handled by `diffana.awkward.histogram`.
     edges : array_like or int
         Strictly increasing, finite bin edges; or a number of bins spanning ``range``
         (numpy.histogram's convention; without ``range`` the data's finite min/max).
@@ -489,6 +495,19 @@ def histogram(
     >>> np.round(soft.jacobian[:, 0], 3)  # shifting all events right gains bin 0
     array([0.541, 0.   ])
     """
+    if any(_is_awkward(a) for a in (x, weights, x_tangents, weight_tangents)):
+        from . import awkward as _ak  # jagged input: flatten, fill, same result type
+
+        return _ak.histogram(
+            x,
+            edges,
+            weights,
+            bandwidth,
+            x_tangents,
+            weight_tangents,
+            overflow,
+            range=range,
+        )
     xa = as_float_array(x, "x")
     e = _edges(edges, range, xa, "edges")
     w = _weights(weights, xa, "x")

@@ -244,3 +244,28 @@ def test_mismatched_structures_are_refused():
         dak.invariant_mass(a, 0, 0, 0, a, 0, 1, 0, tangents={"pt1": [1.0]})
     with pytest.raises(ValueError, match=r"weight_tangents were given without weights"):
         dak.histogram(a, [0.0, 4.0], weight_tangents=a[..., np.newaxis])
+
+
+@pytest.mark.data
+def test_top_level_histogram_accepts_jagged_arrays(jets):
+    """diffana.histogram hands jagged input to diffana.awkward.histogram."""
+    pt = jets["Jet_pt"]
+    w = dak.soft_cut(jets["Jet_eta"], 2.4, 5.0, keep="below", cut_tangents=[1.0])
+    h = diffana.histogram(
+        pt,
+        10,
+        range=(0.0, 200.0),
+        weights=w.value,
+        weight_tangents=w.tangents,
+        bandwidth=4.0,
+    )
+    ref = dak.histogram(
+        pt,
+        10,
+        range=(0.0, 200.0),
+        weights=w.value,
+        weight_tangents=w.tangents,
+        bandwidth=4.0,
+    )
+    np.testing.assert_array_equal(h.values, ref.values)
+    np.testing.assert_array_equal(h.jacobian, ref.jacobian)
