@@ -340,6 +340,215 @@ DIFFANA_TEST(soft_weights_match_cdf_differences_and_tails) {
   }
 }
 
+// ---- the fast tail evaluation (double) --------------------------------------------
+
+namespace {
+
+constexpr long double kInvSqrt2L = 0.70710678118654752440084436210484903928L;
+constexpr long double kInvSqrt2PiL = 0.39894228040143267793994605993438186848L;
+
+/// Phi(-t) and phi(t) in long double (erfc and exp of an exactly squared t).
+long double tail_ref(long double t) {
+  return 0.5L * std::erfc(t * kInvSqrt2L);
+}
+long double pdf_ref(long double t) {
+  return kInvSqrt2PiL * std::exp(-0.5L * t * t);
+}
+
+/// Whether long double arithmetic really carries more digits than double. Where it
+/// does not (MSVC, Apple arm64, or x87 code run under valgrind, which computes it in
+/// double) the references themselves are off by ~t^2 ulp; the tolerances widen.
+bool extended_long_double() {
+  volatile long double half = 0.5L;
+  const long double e = std::exp(-half); // exp(-1/2) has bits beyond a double's
+  return e != static_cast<long double>(static_cast<double>(e));
+}
+const bool kExtended = extended_long_double();
+
+double rel_err(double got, long double ref) {
+  return static_cast<double>(std::fabs((static_cast<long double>(got) - ref) / ref));
+}
+
+} // namespace
+
+DIFFANA_TEST(fast_normal_tail_and_pdf_match_long_double) {
+  // normal_tail_pdf<double> for t <= 37.5 is the Mills-ratio table times the
+  // branch-free exp (soft_binning.hpp). Its error is that of rounding -t^2 / 2 (about
+  // t^2 / 2 ulp relative, the same as the conditioning of Phi(-t) under a 1-ulp change
+  // of t), plus ~2 ulp: measured 2.2e-15 for t <= 7.5 and 5.7e-14 up to 37.5.
+  std::mt19937_64 gen(17);
+  std::uniform_real_distribution<double> near(0.0, 7.5);
+  std::uniform_real_distribution<double> far(7.5, 37.5);
+  std::vector<double> ts;
+  for (int i = 0; i < 200000; ++i)
+    ts.push_back(i % 4 == 0 ? far(gen) : near(gen));
+  // Piece centres and boundaries (width 1/16 up to 8.125, then 1/4) and their
+  // neighbours, up to the switch to erfc at 37.5.
+  for (int i = 0; i <= 600; ++i) {
+    for (double c : {i / 16.0, i / 16.0 + 1.0 / 32, i / 4.0 + 0.125}) {
+      for (double t : {c, std::nextafter(c, 0.0), std::nextafter(c, kInf)}) {
+        if (t <= 37.5) ts.push_back(t);
+      }
+    }
+  }
+  double worst_near = 0;  // tail and pdf, relative, t <= 7.5
+  double worst_far = 0;   // tail and pdf, relative, 7.5 < t <= 37.5
+  double worst_mills = 0; // tail / pdf against the reference ratio
+  for (double t : ts) {
+    double tail = -1;
+    double pdf = -1;
+    diffana::normal_tail_pdf(t, tail, pdf);
+    const long double rt = tail_ref(t);
+    const long double rp = pdf_ref(t);
+    const double e = std::fmax(rel_err(tail, rt), rel_err(pdf, rp));
+    double& worst = t <= 7.5 ? worst_near : worst_far;
+    worst = std::fmax(worst, e);
+    worst_mills = std::fmax(worst_mills,
+                            static_cast<double>(std::fabs(
+                                static_cast<long double>(tail) / pdf / (rt / rp) - 1)));
+  }
+  CHECK(worst_near <= (kExtended ? 4e-15 : 2e-14));
+  CHECK(worst_far <= (kExtended ? 1e-13 : 3e-13));
+  CHECK(worst_mills <= (kExtended ? 1e-15 : 3e-13));
+  // Limits: Phi(0) = phi(0) sqrt(pi / 2) = 0.5; +inf gives zeros (erfc path).
+  double tail = -1;
+  double pdf = -1;
+  diffana::normal_tail_pdf(0.0, tail, pdf);
+  CHECK_CLOSE(tail, 0.5, 2.3e-16, 0);
+  CHECK_CLOSE(pdf, 0.3989422804014327, 2.3e-16, 0);
+  // Beyond 37.5 (subnormal tails): erfc and exp, as normal_cdf and normal_pdf.
+  for (double t : {std::nextafter(37.5, kInf), 37.6, 38.0, 39.0, 100.0}) {
+    diffana::normal_tail_pdf(t, tail, pdf);
+    CHECK(tail == diffana::normal_cdf(-t) && pdf == diffana::normal_pdf(t));
+  }
+  diffana::normal_tail_pdf(kInf, tail, pdf);
+  CHECK(tail == 0.0 && pdf == 0.0);
+  diffana::normal_tail_pdf(1e300, tail, pdf);
+  CHECK(tail == 0.0 && pdf == 0.0);
+  // Phi(z) as the soft bins use it (1 - tail above 0): absolute error.
+  double worst_abs = 0;
+  std::uniform_real_distribution<double> zs(-8.0, 8.0);
+  for (int i = 0; i < 100000; ++i) {
+    const double z = zs(gen);
+    const auto e = diffana::soft_edge(z);
+    const long double phi_ref = 1.0L - tail_ref(z);
+    const double phi = e.upper ? 1.0 - e.tail : e.tail;
+    worst_abs = std::fmax(worst_abs, static_cast<double>(std::fabs(phi - phi_ref)));
+  }
+  CHECK(worst_abs <= 4e-16);
+  // float keeps erfc (and agrees).
+  float tf = -1;
+  float pf = -1;
+  diffana::normal_tail_pdf(2.0f, tf, pf);
+  CHECK_CLOSE(tf, 0.022750131948179195, 1e-6, 0);
+  CHECK_CLOSE(pf, 0.05399096651318806, 1e-6, 0);
+}
+
+DIFFANA_TEST(exp_nonpositive_within_two_ulp) {
+  std::mt19937_64 gen(23);
+  std::uniform_real_distribution<double> wide(-708.0, 0.0);
+  std::uniform_real_distribution<double> small(-1.0, 0.0);
+  double worst = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const double a = i % 2 == 0 ? wide(gen) : small(gen);
+    const long double ref = std::exp(static_cast<long double>(a));
+    worst = std::fmax(worst, rel_err(diffana::detail::exp_nonpositive(a), ref));
+  }
+  CHECK(worst <= (kExtended ? 4.5e-16 : 1e-15));
+  CHECK(diffana::detail::exp_nonpositive(0.0) == 1.0);
+  CHECK(diffana::detail::exp_nonpositive(-0.0) == 1.0);
+  CHECK_CLOSE(diffana::detail::exp_nonpositive(-708.0), 3.3075530036384083e-308, 5e-16,
+              0);
+}
+
+DIFFANA_TEST(soft_weights_in_deep_tails_and_across_table_pieces) {
+  // Bins far out (relative accuracy against long double erfc), including bins that
+  // straddle a change of piece width (8.125) or the switch to erfc (37.5).
+  const std::vector<std::array<double, 2>> bins = {
+      {8.0, 8.2},   {8.1, 8.125}, {8.125, 8.5},  {12.0, 12.25},  {20.0, 20.5},
+      {30.0, 31.0}, {37.0, 37.4}, {37.4, 37.6},  {-37.6, -37.4}, {-20.5, -20.0},
+      {-8.2, -8.0}, {0.0, 1e-3},  {-1e-3, 1e-3}, {2.999, 3.0},   {-3.0, -2.999}};
+  for (const auto& zb : bins) {
+    const double got = diffana::soft_bin_weight(diffana::soft_edge(zb[0]),
+                                                diffana::soft_edge(zb[1]), 1.0)
+                           .k;
+    long double ref;
+    if (zb[0] >= 0)
+      ref = tail_ref(zb[0]) - tail_ref(zb[1]);
+    else if (zb[1] <= 0)
+      ref = tail_ref(-zb[1]) - tail_ref(-zb[0]);
+    else
+      ref = 1.0L - tail_ref(-zb[0]) - tail_ref(zb[1]);
+    CHECK_CLOSE(got, static_cast<double>(ref), 1e-12, 0);
+  }
+}
+
+DIFFANA_TEST(soft_blocks_visit_each_bin_and_edge_once) {
+  // Spans from 1 bin to several blocks (detail::soft_block bins each; the edge loop
+  // pads an odd number of edges with a neighbour on either side), both overflow
+  // policies, events inside, on edges and outside: every bin of the span is visited
+  // once and in order with k and dk/dx as the long double formula, and every finite
+  // edge of the span once, before its bins.
+  const auto h40 = GradHist1D<double, 0>::uniform(40, -2.0, 2.0);
+  const std::vector<double>& e = h40.edges();
+  std::mt19937_64 gen(5);
+  std::uniform_real_distribution<double> xs(-3.0, 3.0);
+  double worst_k = 0;
+  double worst_dk = 0;
+  for (Overflow ov : {Overflow::drop, Overflow::fold}) {
+    for (double bw : {0.002, 0.013, 0.03, 0.07, 0.2, 0.6}) {
+      const auto axis = diffana::make_bin_axis(e.data(), 40, bw, ov);
+      std::vector<double> x_values = {e[0], e[7], e[40], 0.0};
+      for (int i = 0; i < 60; ++i)
+        x_values.push_back(xs(gen));
+      for (double x : x_values) {
+        const diffana::BinSpan span = axis.soft_span(x);
+        std::vector<std::int64_t> want_bins;
+        std::vector<std::int64_t> want_edges;
+        for (std::int64_t b = span.first; b <= span.last; ++b)
+          want_bins.push_back(b);
+        for (std::int64_t j = span.first; !span.empty() && j <= span.last + 1; ++j) {
+          if (!(ov == Overflow::fold && (j == 0 || j == 40))) want_edges.push_back(j);
+        }
+        std::vector<std::int64_t> bins_seen;
+        std::vector<std::int64_t> edges_seen;
+        bool edges_first = true;
+        diffana::for_each_soft_bin(
+            axis, x,
+            [&](std::int64_t b, double k, double dk) {
+              bins_seen.push_back(b);
+              // Its upper edge was visited before (unless it is folded to +inf).
+              edges_first =
+                  edges_first && ((!edges_seen.empty() && edges_seen.back() >= b + 1) ||
+                                  (ov == Overflow::fold && b == 39));
+              const auto bi = static_cast<std::size_t>(b);
+              const long double z0 = (static_cast<long double>(e[bi]) - x) / bw;
+              const long double z1 = (static_cast<long double>(e[bi + 1]) - x) / bw;
+              const bool lo_inf = ov == Overflow::fold && b == 0;
+              const bool hi_inf = ov == Overflow::fold && b == 39;
+              const long double c0 = lo_inf ? 0.0L : 1.0L - tail_ref(z0);
+              const long double c1 = hi_inf ? 1.0L : 1.0L - tail_ref(z1);
+              const long double p0 = lo_inf ? 0.0L : pdf_ref(z0);
+              const long double p1 = hi_inf ? 0.0L : pdf_ref(z1);
+              worst_k =
+                  std::fmax(worst_k, static_cast<double>(std::fabs(k - (c1 - c0))));
+              worst_dk = std::fmax(
+                  worst_dk, static_cast<double>(std::fabs(dk - (p0 - p1) / bw)) * bw);
+            },
+            [&](std::int64_t j, const diffana::SoftEdge<double>& edge) {
+              edges_seen.push_back(j);
+              CHECK(std::isfinite(edge.z));
+            });
+        CHECK(bins_seen == want_bins);
+        CHECK(edges_seen == want_edges);
+        CHECK(edges_first);
+      }
+    }
+  }
+  CHECK(worst_k <= 1e-15);
+  CHECK(worst_dk <= 1e-15);
+}
+
 DIFFANA_TEST(soft_span_and_truncation_bound) {
   // Narrow bins (0.01 h): the span's outer edges lie within 0.01 h of x -+ 7.5 h, so
   // nearly the whole bound is left out. Compare with an untruncated evaluation.
