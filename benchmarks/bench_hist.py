@@ -9,7 +9,8 @@ the event values and weights depend linearly on the parameters:
 
 (so the tangents are a and b). Methods:
 
-- numpy      numpy.histogram of the values with weights: the primal floor, no gradient
+- numpy      numpy.histogram of the values (the primal floor, no gradient), without
+             and with the weights
 - diffana    diffana.histogram with x and weight tangents (hard: bandwidth None; soft:
              Gaussian kernel, relaxed.hist semantics)
 - jax        jax.jit(jax.jacfwd(f)) where f(theta) is relaxed.hist's formula (hard: the
@@ -52,6 +53,11 @@ def numpy_primal(x, w, a, b, soft):
     return lambda: np.histogram(x, EDGES, weights=w)[0]
 
 
+def numpy_unweighted(x, w, a, b, soft):
+    del w, a, b, soft
+    return lambda: np.histogram(x, EDGES)[0]
+
+
 def diffana_fn(x, w, a, b, soft):
     import diffana
 
@@ -88,7 +94,12 @@ def jax_fn(x, w, a, b, soft):
     return lambda: f(theta0).block_until_ready()
 
 
-METHODS = {"numpy": numpy_primal, "diffana": diffana_fn, "jax": jax_fn}
+METHODS = {
+    "numpy": numpy_primal,
+    "numpy_unweighted": numpy_unweighted,
+    "diffana": diffana_fn,
+    "jax": jax_fn,
+}
 
 
 def measure(method: str, n: int, p: int, soft: bool, repeat: int) -> dict:
@@ -161,6 +172,9 @@ def main() -> int:
     for soft in (False, True):
         for n in sizes:
             base = run_child("numpy", n, 1, soft, args.repeat, args.timeout)
+            base_u = run_child(
+                "numpy_unweighted", n, 1, soft, args.repeat, args.timeout
+            )
             for p in ps:
                 d = run_child("diffana", n, p, soft, args.repeat, args.timeout)
                 j = (
@@ -174,6 +188,7 @@ def main() -> int:
                         "n": n,
                         "p": p,
                         "numpy": base,
+                        "numpy_unweighted": base_u,
                         "diffana": d,
                         "jax": j,
                     }
@@ -204,29 +219,28 @@ def format_row(r) -> str:
     )
 
 
+def _ratio(a, b, fmt):
+    return (
+        fmt.format(a["best_s"] / b["best_s"])
+        if "best_s" in a and "best_s" in b
+        else "–"
+    )
+
+
 def table(rows) -> str:
     head = (
-        "| binning | events | P | numpy.histogram (values only) [ms] | "
+        "| binning | events | P | numpy.histogram [ms] unweighted / weighted | "
         "diffana values + Jacobian [ms] | JAX jit values + Jacobian [ms] | "
-        "diffana / numpy | JAX / diffana | peak RSS diffana / JAX [MB] |"
+        "diffana / numpy unweighted | JAX / diffana | peak RSS diffana / JAX [MB] |"
     )
     sep = "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     lines = [head, sep]
     for r in rows:
-        d, j, nb = r["diffana"], r["jax"], r["numpy"]
-        ratio_np = (
-            f"{d['best_s'] / nb['best_s']:.2f}×"
-            if "best_s" in d and "best_s" in nb
-            else "–"
-        )
-        ratio_j = (
-            f"{j['best_s'] / d['best_s']:.1f}×"
-            if "best_s" in d and "best_s" in j
-            else "–"
-        )
+        d, j, nb, nu = r["diffana"], r["jax"], r["numpy"], r["numpy_unweighted"]
         lines.append(
             f"| {'soft' if r['soft'] else 'hard'} | {r['n']:.0e} | {r['p']} | "
-            f"{_t(nb)} | {_t(d)} | {_t(j)} | {ratio_np} | {ratio_j} | "
+            f"{_t(nu)} / {_t(nb)} | {_t(d)} | {_t(j)} | "
+            f"{_ratio(d, nu, '{:.2f}×')} | {_ratio(j, d, '{:.1f}×')} | "
             f"{_m(d)} / {_m(j)} |"
         )
     return "\n".join(lines)
