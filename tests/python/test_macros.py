@@ -45,8 +45,10 @@ def run_macro(name: str) -> str:
 
 
 def test_every_macro_is_tested():
-    tested = {"ad01_dual_basics.C"}
-    assert {p.name for p in MACROS.glob("*.C")} == tested
+    here = {"ad01_dual_basics.C"}
+    # The RDataFrame macros need the CMS files: tests/python/test_rdf_macros.py.
+    rdf = {"rdf01_jet_calibration.C", "rdf02_mass_window.C", "rdf03_trijet_mass.C"}
+    assert {p.name for p in MACROS.glob("*.C")} == here | rdf
 
 
 def test_ad01_dual_basics():
