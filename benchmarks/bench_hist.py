@@ -17,8 +17,11 @@ the event values and weights depend linearly on the parameters:
              gradient flows through the weights only, as a weighted jnp.histogram)
 
 Each measurement runs in its own subprocess so that its peak memory (max RSS) is its
-own; the time is the best of --repeat calls after one warm-up call (which includes
-JAX's compilation). Usage:
+own; "extra memory" is the peak RSS above what the process held after importing the
+library and making the inputs (so it counts JAX's copies of the inputs, our outputs
+and every intermediate). The time is the best of --repeat calls after one warm-up
+call (which includes JAX's compilation), and the best of three such processes.
+Usage:
 
     python benchmarks/bench_hist.py                 # the README table
     python benchmarks/bench_hist.py --quick         # small sizes, a smoke test
@@ -27,6 +30,7 @@ JAX's compilation). Usage:
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import resource
 import subprocess
@@ -104,7 +108,11 @@ METHODS = {
 
 def measure(method: str, n: int, p: int, soft: bool, repeat: int) -> dict:
     """Runs in the child process."""
+    if method in ("diffana", "jax"):
+        importlib.import_module(method)  # libraries are not counted as memory use
     x, w, a, b = make_inputs(n, p)
+    inputs_mb = (x.nbytes + w.nbytes + a.nbytes + b.nbytes) / 2**20
+    baseline_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     fn = METHODS[method](x, w, a, b, soft)
     t0 = time.perf_counter()
     fn()
@@ -114,18 +122,18 @@ def measure(method: str, n: int, p: int, soft: bool, repeat: int) -> dict:
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    # Peak RSS of this process, minus what the inputs alone take.
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    inputs_mb = (x.nbytes + w.nbytes + a.nbytes + b.nbytes) / 2**20
     return {
         "best_s": min(times),
         "first_s": first,
         "peak_rss_mb": rss_mb,
         "inputs_mb": inputs_mb,
+        # Memory the method needs beyond the interpreter, its library and the inputs.
+        "extra_mb": rss_mb - baseline_mb,
     }
 
 
-def run_child(method, n, p, soft, repeat, timeout):
+def run_child_once(method, n, p, soft, repeat, timeout):
     cmd = [
         sys.executable,
         __file__,
@@ -146,6 +154,17 @@ def run_child(method, n, p, soft, repeat, timeout):
         last = (proc.stderr.strip().splitlines() or ["?"])[-1]
         return {"error": f"failed ({last[:60]})"}
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_child(method, n, p, soft, repeat, timeout, runs=3):
+    """The best time (and the largest memory) of `runs` fresh processes: timings on
+    a shared virtual machine vary by up to 2x from process to process."""
+    results = [run_child_once(method, n, p, soft, repeat, timeout) for _ in range(runs)]
+    ok = [r for r in results if "best_s" in r]
+    if not ok:
+        return results[0]
+    best = min(ok, key=lambda r: r["best_s"])
+    return {**best, "extra_mb": max(r["extra_mb"] for r in ok)}
 
 
 def main() -> int:
@@ -208,7 +227,7 @@ def _t(r):
 
 
 def _m(r):
-    return f"{r['peak_rss_mb']:.0f}" if "peak_rss_mb" in r else "–"
+    return f"{r['extra_mb']:.0f}" if "extra_mb" in r else "–"
 
 
 def format_row(r) -> str:
@@ -231,7 +250,7 @@ def table(rows) -> str:
     head = (
         "| binning | events | P | numpy.histogram [ms] unweighted / weighted | "
         "diffana values + Jacobian [ms] | JAX jit values + Jacobian [ms] | "
-        "diffana / numpy unweighted | JAX / diffana | peak RSS diffana / JAX [MB] |"
+        "diffana / numpy unweighted | JAX / diffana | extra memory diffana / JAX [MB] |"
     )
     sep = "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     lines = [head, sep]
