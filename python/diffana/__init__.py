@@ -129,7 +129,7 @@ def get_lib_dir() -> str:
     return _find("lib", "libdiffana_kernels.a")
 
 
-_LAZY_SUBMODULES = ("awkward", "cli", "jax", "root")
+_LAZY_SUBMODULES = ("awkward", "cli", "demo", "jax", "rdf", "root")
 
 
 def __getattr__(name: str) -> object:

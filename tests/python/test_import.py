@@ -73,3 +73,13 @@ def test_source_tree_uses_the_installed_extension(repo_root):
     ).stdout.split("\n")
     assert out[0] == str(repo_root / "python" / "diffana" / "__init__.py")
     assert out[2] == "True"
+
+
+@pytest.mark.parametrize(
+    ("attribute", "needs"), [("rdf.DiffFrame", "ROOT"), ("demo.make_toy", "numpy")]
+)
+def test_more_submodules_load_on_attribute_access(attribute, needs):
+    pytest.importorskip(needs)
+    module = "diffana." + attribute.split(".")[0]
+    loaded = modules_after(f"import diffana; diffana.{attribute}")
+    assert module in loaded
