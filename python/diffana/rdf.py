@@ -60,13 +60,32 @@ How it works
 - Each family counts its event loops (`DiffFrame.n_loops`). Two families built on
   the same RDataFrame share its event loop (ROOT's rule); their results stay correct.
 
-Not provided (yet): systematic variations, snapshots of dual columns to disk, input
-caching, a progress bar, 2D histograms.
+Gradients on disk
+-----------------
+`DiffFrame.snapshot` writes columns to a TTree (RDataFrame ``Snapshot``): a dual
+column ``x`` (``Dual<double,P>`` or ``RVec<Dual<double,P>>``) becomes its value ``x``
+(``double`` / ``RVec<double>``) plus one column per parameter, ``x__d_<param>``,
+holding dx/d<param> (no ``std::array`` columns: ROOT writes unreadable files for
+them); plain columns are written as they are. The same file gets a ``TNamed`` called
+``diffana_snapshot_<tree>`` whose title is JSON: ``{"params": {name: value, ...},
+"dual": [column, ...]}`` (parameter order = tangent order). `DiffFrame.from_snapshot`
+reads such a tree with new parameters: every dual column listed there becomes a Dual
+column again (``Redefine`` with ``diffana::rdf::dual_from_columns``) whose tangents
+are the file's, mapped onto the new parameters by name; tangents for new parameters
+the file does not know are 0, and a file parameter missing from the new frame is an
+error. So a chain of separate programs passes forward-mode gradients along: the
+final Jacobian w.r.t. the file's parameters is the chain rule through every stage.
+The parameter values of an earlier stage are fixed in its file (stored for
+reference); changing them in a later stage does not change the file's values.
+
+Not provided (yet): systematic variations, input caching, a progress bar, 2D
+histograms.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import numbers
 import os
@@ -413,6 +432,17 @@ class DiffFrame:
         )
         raise TypeError(msg)
 
+    def _dual_kind(self, ctype: str) -> str | None:
+        """ "scalar" / "vector" for Dual<double,P> / RVec<Dual<double,P>>, else None."""
+        t = ctype.replace(" ", "")
+        dual = f"diffana::Dual<double,{self._core.n}>"
+        if t == dual:
+            return "scalar"
+        for vec in ("ROOT::VecOps::RVec<", "ROOT::RVec<"):
+            if t == f"{vec}{dual}>":
+                return "vector"
+        return None
+
     # ---- the public API -----------------------------------------------------------
 
     @property
@@ -534,6 +564,151 @@ class DiffFrame:
         new = dict(values or {})
         new.update(kw)
         self._core.set(new)
+
+    def snapshot(self, tree: str, file: str | os.PathLike[str], columns: Any) -> None:
+        """Write ``columns`` to TTree ``tree`` in ROOT file ``file`` (recreated); runs
+        an event loop now.
+
+        A dual column ``x`` is written as its value ``x`` (double, or RVec<double>
+        for an RVec of Duals) plus ``x__d_<param>`` for every parameter; plain
+        columns are written as they are. A TNamed ``diffana_snapshot_<tree>`` in the
+        same file records the parameters (names and current values, JSON) and the
+        dual columns; `DiffFrame.from_snapshot` reads it. The frame's soft-filter
+        weight is not written unless listed (it is a column like any other).
+
+        Raises ValueError for an unknown column, a name that is not a C++
+        identifier, an output column that collides with an existing one, or an
+        empty list; TypeError for a dual column of another kind (e.g. a nested
+        RVec of Duals).
+        """
+        ROOT, core = self._core.ROOT, self._core
+        if not isinstance(tree, str) or not tree:
+            msg = f"snapshot: tree must be a non-empty string, got {tree!r}"
+            raise ValueError(msg)
+        cols = [columns] if isinstance(columns, str) else list(columns)
+        if not cols:
+            msg = "snapshot: no columns given"
+            raise ValueError(msg)
+        if len(set(cols)) != len(cols):
+            msg = f"snapshot: repeated columns in {cols}"
+            raise ValueError(msg)
+        kinds: dict[str, str | None] = {}
+        for c in cols:
+            ctype = self._check_column(c, "snapshot")
+            if not _IDENT.match(c):
+                msg = f"snapshot: column name {c!r} is not a C++ identifier"
+                raise ValueError(msg)
+            kind = self._dual_kind(ctype)
+            if kind is None and "diffana::Dual" in ctype:
+                msg = (
+                    f"snapshot: column {c!r} has type {ctype}; only Dual<double,P> "
+                    "and RVec<Dual<double,P>> columns can be written"
+                )
+                raise TypeError(msg)
+            kinds[c] = kind
+        node = self._node
+        out: list[str] = []
+        duals = [c for c in cols if kinds[c] is not None]
+        for c in cols:
+            out.append(c)
+            if kinds[c] is None:
+                continue
+            for k, p in enumerate(core.names):
+                name = f"{c}__d_{p}"
+                if node.HasColumn(name) or name in cols:
+                    msg = f"snapshot: cannot write {c!r}: column {name!r} exists"
+                    raise ValueError(msg)
+                node = node.Define(name, f"diffana::rdf::snap_tangent({c}, {k})")
+                out.append(name)
+        for c in duals:  # after the tangents, which read the Dual column
+            node = node.Redefine(c, f"diffana::rdf::snap_value({c})")
+        path = os.fspath(file)
+        opts = ROOT.RDF.RSnapshotOptions()
+        opts.fMode = "RECREATE"
+        node.Snapshot(tree, path, ROOT.std.vector["std::string"](out), opts)
+        core.n_loops += 1
+        meta = json.dumps({"params": self.params, "dual": duals})
+        f = ROOT.TFile.Open(path, "UPDATE")
+        if not f or f.IsZombie():
+            msg = f"snapshot: could not reopen {path!r} to store the parameters"
+            raise OSError(msg)
+        try:
+            ROOT.TNamed(f"diffana_snapshot_{tree}", meta).Write()
+        finally:
+            f.Close()
+
+    @classmethod
+    def from_snapshot(
+        cls, tree: str, file: str | os.PathLike[str], params: Mapping[str, Any]
+    ) -> DiffFrame:
+        """A DiffFrame on a tree written by `snapshot`, with parameters ``params``.
+
+        Every dual column of the file becomes a Dual column again: value from
+        ``x``, tangents from ``x__d_<name>`` mapped onto ``params`` by name
+        (0 for parameters the file does not know). ``params`` must contain every
+        parameter of the file (ValueError naming the missing ones otherwise); its
+        values for those parameters are only labels here (the file's numbers were
+        computed at the values stored in it, see `snapshot_info`).
+        """
+        ROOT = _import_root()
+        meta = cls.snapshot_info(tree, file)
+        file_params = list(meta["params"])
+        if not isinstance(params, Mapping):
+            msg = f"params must be a mapping name -> value, got {params!r}"
+            raise TypeError(msg)
+        missing = [p for p in file_params if p not in params]
+        if missing:
+            msg = (
+                f"from_snapshot: the file's parameter(s) {missing} are missing from "
+                f"params {list(params)}; the file has {file_params}"
+            )
+            raise ValueError(msg)
+        ddf = cls(ROOT.RDataFrame(tree, os.fspath(file)), params)
+        core = ddf._core
+        node = ddf._node
+        for c in meta["dual"]:
+            ctype = str(node.GetColumnType(c))
+            vector = "RVec" in ctype
+            args = []
+            for p in core.names:
+                name = f"{c}__d_{p}"
+                if p in file_params:
+                    if not node.HasColumn(name):
+                        msg = f"from_snapshot: column {name!r} is missing from {file}"
+                        raise ValueError(msg)
+                    args.append(name)
+                else:
+                    args.append("0.0")
+            fn = "dual_vec_from_columns" if vector else "dual_from_columns"
+            expr = f"diffana::rdf::{fn}<{core.n}>({c}, {', '.join(args)})"
+            node = _compiled(
+                "from_snapshot", expr, lambda n=node, c=c, e=expr: n.Redefine(c, e)
+            )
+        ddf._node = node
+        return ddf
+
+    @staticmethod
+    def snapshot_info(tree: str, file: str | os.PathLike[str]) -> dict[str, Any]:
+        """What `snapshot` stored about tree ``tree`` in ``file``:
+        ``{"params": {name: value}, "dual": [columns]}``. ValueError if absent."""
+        ROOT = _import_root()
+        path = os.fspath(file)
+        f = ROOT.TFile.Open(path, "READ")
+        if not f or f.IsZombie():
+            msg = f"cannot open {path!r}"
+            raise ValueError(msg)
+        try:
+            obj = f.Get(f"diffana_snapshot_{tree}")
+            if not obj:
+                msg = (
+                    f"{path!r} has no diffana_snapshot_{tree} record: tree {tree!r} "
+                    "was not written by DiffFrame.snapshot"
+                )
+                raise ValueError(msg)
+            meta: dict[str, Any] = json.loads(str(obj.GetTitle()))
+        finally:
+            f.Close()
+        return meta
 
     def run(self) -> None:
         """Run the event loop now for every booked histogram that is not current."""

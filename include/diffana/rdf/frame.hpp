@@ -3,12 +3,16 @@
 /// Support for the Python front end `diffana.rdf.DiffFrame`: typed booking of a
 /// GradHist1DAction (so that booking a new action for each event loop instantiates
 /// one template per column-type combination, once, and jits nothing afterwards) and
-/// a plain-value accessor for column checks. Includes actions.hpp and vecops.hpp.
+/// a plain-value accessor for column checks; value/tangent accessors and Dual builders
+/// for snapshots of dual columns. Includes actions.hpp and vecops.hpp.
 #pragma once
 
 #include "diffana/rdf/actions.hpp"
 #include "diffana/rdf/vecops.hpp"
 
+#include <ROOT/RVec.hxx>
+
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,6 +41,68 @@ frame_book_unweighted(ROOT::RDF::RNode df, const std::string& x,
                                      overflow == 1 ? Overflow::fold : Overflow::drop,
                                      df.GetNSlots());
   return df.Book<XCol>(std::move(helper), {x});
+}
+
+// ---- snapshots of dual columns (DiffFrame.snapshot / DiffFrame.from_snapshot) ----
+
+/// The value of a Dual column (written to disk as the column itself).
+template <class T, int N> double snap_value(const Dual<T, N>& x) {
+  return double(x.value());
+}
+/// The k-th tangent of a Dual column (written as the column `<x>__d_<param k>`).
+template <class T, int N> double snap_tangent(const Dual<T, N>& x, int k) {
+  return double(x.tangent(k));
+}
+/// Element-wise snap_value of an RVec of Duals.
+template <class T, int N>
+ROOT::RVec<double> snap_value(const ROOT::RVec<Dual<T, N>>& x) {
+  ROOT::RVec<double> out(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i)
+    out[i] = double(x[i].value());
+  return out;
+}
+/// Element-wise snap_tangent of an RVec of Duals.
+template <class T, int N>
+ROOT::RVec<double> snap_tangent(const ROOT::RVec<Dual<T, N>>& x, int k) {
+  ROOT::RVec<double> out(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i)
+    out[i] = double(x[i].tangent(k));
+  return out;
+}
+
+namespace detail {
+inline double snap_tangent_at(double t, std::size_t) {
+  return t;
+}
+template <class T> double snap_tangent_at(const ROOT::RVec<T>& t, std::size_t i) {
+  return double(t[i]);
+}
+} // namespace detail
+
+/// A Dual<double, N> from a value and N tangents (columns read from a snapshot, or
+/// 0.0 for parameters the file does not know).
+template <int N, class... Ts> Dual<double, N> dual_from_columns(double v, Ts... t) {
+  static_assert(sizeof...(Ts) == std::size_t(N), "dual_from_columns: N tangents");
+  Dual<double, N> d(v);
+  int k = 0;
+  ((d.tangent(k++) = double(t)), ...);
+  return d;
+}
+
+/// An RVec<Dual<double, N>> from an RVec of values and N tangents, each an RVec of
+/// the same length (a snapshot column) or a number (0.0: an unknown parameter).
+template <int N, class V, class... Ts>
+ROOT::RVec<Dual<double, N>> dual_vec_from_columns(const ROOT::RVec<V>& v,
+                                                  const Ts&... t) {
+  static_assert(sizeof...(Ts) == std::size_t(N), "dual_vec_from_columns: N tangents");
+  ROOT::RVec<Dual<double, N>> out(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    Dual<double, N> d(static_cast<double>(v[i]));
+    int k = 0;
+    ((d.tangent(k++) = detail::snap_tangent_at(t, i)), ...);
+    out[i] = d;
+  }
+  return out;
 }
 
 } // namespace rdf
