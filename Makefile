@@ -25,7 +25,7 @@ $(PY):
 # headers (the fast JAX path); then diffana with every optional dependency.
 $(VENV)/.installed: $(SOURCES) | $(PY)
 	$(PY) -m pip install --quiet "scikit-build-core>=0.10" "pybind11>=2.13" ninja "jax>=0.5"
-	$(PY) -m pip install --quiet --no-build-isolation ".[test,root,plot,demo,dev,awkward,jax]"
+	$(PY) -m pip install --quiet --no-build-isolation ".[test,root,plot,demo,dev,awkward,jax,stats,cli]"
 	@touch $@
 
 install: $(VENV)/.installed
