@@ -78,8 +78,16 @@ final Jacobian w.r.t. the file's parameters is the chain rule through every stag
 The parameter values of an earlier stage are fixed in its file (stored for
 reference); changing them in a later stage does not change the file's values.
 
-Not provided (yet): systematic variations, input caching, a progress bar, 2D
-histograms.
+Systematic variations, 2D, caching, progress
+--------------------------------------------
+- `DiffFrame.vary` registers named variations of a column (RDataFrame's ``Vary``:
+  e.g. a JES shift of the calibrated jets, or of a weight column); every histogram
+  booked downstream also fills one histogram per variation, with its own Jacobian,
+  in the same event loop (``GradHistResult.variations()``).
+- `DiffFrame.histo2d` books a 2D gradient histogram (`DiffHistogram2D`).
+- ``DiffFrame(df, params, cache=[columns])`` reads those input columns once into
+  memory (RDataFrame's ``Cache``): optimisation loops then never touch the file.
+- ``DiffFrame(df, params, progress=True)`` shows ROOT's progress bar during loops.
 """
 
 from __future__ import annotations
@@ -93,16 +101,22 @@ import re
 import sys
 import tempfile
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .hist import GradHistogram, _bandwidth, _overflow_code
+from .hist import GradHistogram, GradHistogram2D, _bandwidth, _overflow_code
 
-__all__ = ["CompileError", "DiffFrame", "DiffHistogram", "GradHistResult"]
+__all__ = [
+    "CompileError",
+    "DiffFrame",
+    "DiffHistogram",
+    "DiffHistogram2D",
+    "GradHistResult",
+]
 
 _ids = itertools.count()
 _root: Any = None
@@ -197,16 +211,16 @@ def _finite_value(name: str, value: Any) -> float:
     return v
 
 
-def _check_edges(edges: ArrayLike) -> np.ndarray:
+def _check_edges(edges: ArrayLike, name: str = "edges") -> np.ndarray:
     e = np.asarray(edges, dtype=np.float64)
     if e.ndim != 1 or e.size < 2:
-        msg = f"edges must be a 1D array of at least 2 bin edges, got shape {e.shape}"
+        msg = f"{name} must be a 1D array of at least 2 bin edges, got shape {e.shape}"
         raise ValueError(msg)
     if not np.all(np.isfinite(e)):
-        msg = f"edges must be finite, got {e.tolist()}"
+        msg = f"{name} must be finite, got {e.tolist()}"
         raise ValueError(msg)
     if not np.all(np.diff(e) > 0):
-        msg = f"edges must be strictly increasing, got {e.tolist()}"
+        msg = f"{name} must be strictly increasing, got {e.tolist()}"
         raise ValueError(msg)
     return e
 
@@ -214,6 +228,15 @@ def _check_edges(edges: ArrayLike) -> np.ndarray:
 class DiffHistogram(GradHistogram):
     """A `diffana.GradHistogram` that also names its parameters (``param_names``):
     ``jacobian[b, k] = d values[b] / d param_names[k]``."""
+
+    def __init__(self, *args: Any, param_names: tuple[str, ...] = (), **kw: Any):
+        super().__init__(*args, **kw)
+        self.param_names = tuple(param_names)
+
+
+class DiffHistogram2D(GradHistogram2D):
+    """A `diffana.GradHistogram2D` that also names its parameters (``param_names``):
+    ``jacobian[ix, iy, k] = d values[ix, iy] / d param_names[k]``."""
 
     def __init__(self, *args: Any, param_names: tuple[str, ...] = (), **kw: Any):
         super().__init__(*args, **kw)
@@ -249,6 +272,7 @@ class _Core:
         self.histos: weakref.WeakSet[GradHistResult] = weakref.WeakSet()
         self.n_loops = 0
         self.n_columns = 0
+        self.cached: Any = None  # the in-memory RDataFrame of DiffFrame(cache=...)
 
     def set(self, values: Mapping[str, Any]) -> None:
         new = list(self.values)
@@ -280,80 +304,116 @@ class _Core:
 
 
 class GradHistResult:
-    """A lazily filled gradient histogram booked by `DiffFrame.histo`.
+    """A lazily filled gradient histogram booked by `DiffFrame.histo` or
+    `DiffFrame.histo2d`.
 
     `result` runs the event loop when needed (once for every histogram booked on the
-    same DiffFrame family) and returns a `DiffHistogram`.
+    same DiffFrame family) and returns a `DiffHistogram` (`DiffHistogram2D`);
+    `variations` returns the histograms of every systematic variation registered
+    with `DiffFrame.vary` upstream, filled by the same loop.
     """
 
     def __init__(
         self,
         core: _Core,
         node: Any,
-        x: str,
-        x_type: str,
-        w: str | None,
-        w_type: str | None,
-        edges: np.ndarray,
-        bandwidth: float | None,
+        columns: list[tuple[str, str]],
+        edges: tuple[np.ndarray, ...],
+        bandwidth: tuple[float | None, ...],
         overflow: str,
+        varied: bool,
     ) -> None:
         self._core = core
         self._node = node
-        self._x, self._x_type = x, x_type
-        self._w, self._w_type = w, w_type
-        self.edges = edges
-        self.bandwidth = bandwidth
+        self._columns = columns  # (name, C++ type): x[, y][, weight]
+        self._weighted = len(columns) > len(edges)
+        self.edges = edges[0] if len(edges) == 1 else edges
+        self._edges = edges
+        self.bandwidth = bandwidth[0] if len(bandwidth) == 1 else bandwidth
+        self._bandwidth = bandwidth
         self.overflow = overflow
+        self._varied = varied
         self._ptr: Any = None
+        self._vmap: Any = None
         self._gen = -1
-        self._value: DiffHistogram | None = None
+        self._value: dict[str, DiffHistogram | DiffHistogram2D] = {}
         self._book()
 
     def _book(self) -> None:
         ROOT, core = self._core.ROOT, self._core
         node = ROOT.RDF.AsRNode(self._node)
-        edges = ROOT.std.vector["double"](self.edges.tolist())
-        bw = 0.0 if self.bandwidth is None else self.bandwidth
+        vec = ROOT.std.vector["double"]
+        edges = [vec(e.tolist()) for e in self._edges]
+        bws = [0.0 if b is None else b for b in self._bandwidth]
+        names = [c for c, _ in self._columns]
+        types = [t for _, t in self._columns]
         code = _overflow_code(self.overflow)
-        if self._w is None:
-            fn = ROOT.diffana.rdf.frame_book_unweighted[core.n, self._x_type]
-            self._ptr = fn(node, self._x, edges, bw, code)
+        rdf = ROOT.diffana.rdf
+        kind = "weighted" if self._weighted else "unweighted"
+        key = (core.n, *types)  # template arguments: N, column types
+        if len(self._edges) == 1:
+            fn = getattr(rdf, f"frame_book_{kind}")[key]
+            self._ptr = fn(node, *names, edges[0], bws[0], code)
         else:
-            fn = ROOT.diffana.rdf.frame_book_weighted[
-                core.n, self._x_type, self._w_type
-            ]
-            self._ptr = fn(node, self._x, self._w, edges, bw, code)
+            fn = getattr(rdf, f"frame_book_2d_{kind}")[key]
+            self._ptr = fn(node, *names, *edges, *bws, code)
+        if self._varied:
+            self._vmap = rdf.frame_variations(self._ptr)
+
+    def _convert(self, h: Any) -> DiffHistogram | DiffHistogram2D:
+        p = self._core.n
+        shape = tuple(e.size - 1 for e in self._edges)
+        values = np.array(np.asarray(h.values())).reshape(shape)
+        sumw2 = np.array(np.asarray(h.sumw2())).reshape(shape)
+        jac = np.array(np.asarray(h.jacobian())).reshape(*shape, p)
+        sumw2_jac = np.array(np.asarray(h.sumw2_jacobian())).reshape(*shape, p)
+        arrays = (values, sumw2, jac, sumw2_jac)
+        skipped, names = int(h.n_skipped()), self._core.names
+        if len(shape) == 1:
+            return DiffHistogram(
+                *arrays, self._edges[0], self._bandwidth[0], self.overflow, skipped,
+                param_names=names,
+            )  # fmt: skip
+        xb, yb = self._bandwidth
+        return DiffHistogram2D(
+            *arrays, *self._edges, (xb, yb), self.overflow, skipped, param_names=names
+        )
 
     def _harvest(self, generation: int) -> None:
-        h = self._ptr.GetValue()
-        p = self._core.n
-        nb = self.edges.size - 1
-        self._value = DiffHistogram(
-            np.array(list(h.values())),
-            np.array(list(h.sumw2())),
-            np.array(list(h.jacobian())).reshape(nb, p),
-            np.array(list(h.sumw2_jacobian())).reshape(nb, p),
-            self.edges,
-            self.bandwidth,
-            self.overflow,
-            int(h.n_skipped()),
-            param_names=self._core.names,
-        )
+        if self._vmap is None:
+            self._value = {"nominal": self._convert(self._ptr.GetValue())}
+        else:
+            keys = self._core.ROOT.diffana.rdf.frame_variation_keys(self._vmap)
+            self._value = {}
+            for key in keys:
+                k = key.decode() if isinstance(key, bytes) else str(key)
+                self._value[k] = self._convert(self._vmap[k])
         self._gen = generation
         self._ptr = None
+        self._vmap = None
 
-    def result(self) -> DiffHistogram:
-        """The histogram at the current parameter values (runs a loop if needed)."""
-        if self._gen != self._core.generation or self._value is None:
+    def _current(self) -> dict[str, DiffHistogram | DiffHistogram2D]:
+        if self._gen != self._core.generation or not self._value:
             self._core.run()
-        assert self._value is not None
         return self._value
 
+    def result(self) -> Any:
+        """The histogram at the current parameter values (runs a loop if needed):
+        a `DiffHistogram` (1D) or `DiffHistogram2D`."""
+        return self._current()["nominal"]
+
+    def variations(self) -> dict[str, Any]:
+        """Every variation of this histogram, keyed ``"nominal"`` and
+        ``"<name>:<tag>"`` for each `DiffFrame.vary` it depends on (only
+        ``"nominal"`` without one); runs a loop if needed."""
+        return dict(self._current())
+
     def __repr__(self) -> str:
+        cols = [c for c, _ in self._columns]
         return (
-            f"GradHistResult(x={self._x!r}, weight={self._w!r}, "
-            f"nbins={self.edges.size - 1}, bandwidth={self.bandwidth!r})"
+            f"GradHistResult(columns={cols!r}, weighted={self._weighted}, "
+            f"shape={tuple(e.size - 1 for e in self._edges)}, "
+            f"bandwidth={self.bandwidth!r})"
         )
 
 
@@ -367,12 +427,25 @@ class DiffFrame:
     params : mapping of str to float
         Parameter names (C++ identifiers, not existing columns) and initial values
         (finite); at least one. Each becomes a Dual column of that name.
+    cache : str or sequence of str, optional
+        Input columns to read once into memory now (RDataFrame's ``Cache``, one
+        event loop); later loops run on the cached copy, which is what an
+        optimisation loop wants. Only these columns exist downstream.
+    progress : bool
+        Show ROOT's progress bar (``RDF.Experimental.AddProgressBar``) in loops.
 
-    Frames derived by `define`, `filter` and `soft_filter` are new DiffFrame objects
-    (the original is unchanged) that share the parameters and the event loop.
+    Frames derived by `define`, `filter`, `soft_filter` and `vary` are new DiffFrame
+    objects (the original is unchanged) that share the parameters and the event loop.
     """
 
-    def __init__(self, df: Any, params: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        df: Any,
+        params: Mapping[str, Any],
+        *,
+        cache: str | Sequence[str] | None = None,
+        progress: bool = False,
+    ) -> None:
         ROOT = _import_root()
         if not isinstance(params, Mapping) or len(params) == 0:
             msg = f"params must be a non-empty mapping name -> value, got {params!r}"
@@ -386,19 +459,38 @@ class DiffFrame:
                 msg = f"parameter name {name!r} is already a column of the input"
                 raise ValueError(msg)
         core = _Core(ROOT, params)
+        if cache is not None:
+            cols = [cache] if isinstance(cache, str) else list(cache)
+            if not cols:
+                msg = "cache: no columns given (None for no cache)"
+                raise ValueError(msg)
+            for c in cols:
+                if not isinstance(c, str) or not node.HasColumn(c):
+                    msg = f"cache: unknown column {c!r}"
+                    raise ValueError(msg)
+            # Cache runs one event loop now and returns a new, in-memory RDataFrame.
+            core.cached = node.Cache(ROOT.std.vector["std::string"](cols))
+            core.n_loops += 1
+            node = ROOT.RDF.AsRNode(core.cached)
+        if progress:
+            ROOT.RDF.Experimental.AddProgressBar(node)
         for i, name in enumerate(core.names):
             node = node.Define(name, f"{core.dual_fn}({i})")
         self._core = core
         self._node = node
         self._weight: str | None = None
+        self._varied = False
 
     # ---- internals --------------------------------------------------------------
 
-    def _derive(self, node: Any, weight: str | None) -> DiffFrame:
+    def _derive(
+        self, node: Any, weight: str | None, varied: bool | None = None
+    ) -> DiffFrame:
         new = object.__new__(DiffFrame)
         new._core = self._core
         new._node = node
         new._weight = weight
+        new._varied = self._varied if varied is None else varied
         return new
 
     def _check_new_column(self, name: str) -> None:
@@ -517,6 +609,94 @@ class DiffFrame:
         )
         return self._derive(node, col)
 
+    def vary(
+        self, column: str, variations: Mapping[str, str], name: str | None = None
+    ) -> DiffFrame:
+        """A new frame on which column ``column`` also takes varied values: a
+        systematic variation (RDataFrame's ``Vary``).
+
+        ``variations`` maps tags to C++ expressions of the varied value (of the
+        same kind as the column; they may use the column itself and parameters),
+        e.g. ``{"up": "jet_pt_c * 1.03", "down": "jet_pt_c * 0.97"}``; ``name``
+        (default: the column) names the variation. Every histogram booked
+        downstream fills, in the same event loop, one histogram per tag with
+        everything that depends on the column recomputed: `GradHistResult.variations`
+        gives them as ``{"nominal": ..., "<name>:<tag>": ...}``, each with its own
+        Jacobian. A weight variation is a `vary` of the weight column.
+        """
+        ctype = self._check_column(column, "vary")
+        vname = column if name is None else name
+        if not isinstance(vname, str) or not _IDENT.match(vname):
+            msg = f"vary: variation name {vname!r} is not a C++ identifier"
+            raise ValueError(msg)
+        if not isinstance(variations, Mapping) or not variations:
+            msg = (
+                "vary: variations must be a non-empty mapping tag -> expression, "
+                f"got {variations!r}"
+            )
+            raise ValueError(msg)
+        for tag, expr in variations.items():
+            if not isinstance(tag, str) or not re.match(r"^[A-Za-z0-9_]+$", tag):
+                msg = f"vary: tag {tag!r} must be a non-empty word (letters, digits, _)"
+                raise ValueError(msg)
+            if not isinstance(expr, str) or not expr.strip():
+                msg = f"vary: the expression for {tag!r} must be a non-empty string"
+                raise ValueError(msg)
+        items = [f"diffana::rdf::vary_as<{ctype}>({e})" for e in variations.values()]
+        # A Vary expression that fails to compile leaves ROOT 6.40's graph corrupt
+        # (free(): invalid pointer at exit): compile each one as an unused Define first.
+        for tag, item in zip(variations, items, strict=True):
+            hidden = self._hidden("vary")
+            _compiled(
+                f"vary({column!r}) {tag!r}",
+                variations[tag],
+                lambda i=item, h=hidden: self._node.Define(h, i),
+            )
+        full = f"ROOT::RVec<{ctype}>{{{', '.join(items)}}}"
+        tags = self._core.ROOT.std.vector["std::string"](list(variations))
+        node = _compiled(
+            f"vary({column!r})",
+            str(dict(variations)),
+            lambda: self._node.Vary(column, full, tags, vname),
+        )
+        return self._derive(self._core.ROOT.RDF.AsRNode(node), self._weight, True)
+
+    def _weight_for(self, weight: str | None, what: str) -> tuple[Any, str | None]:
+        """The node and weight column of a histogram: ``weight`` times the
+        soft-filter weight (a hidden column) when both exist."""
+        if weight is not None:
+            self._scalar_type(weight, self._check_column(weight, what), what)
+        if self._weight is None:
+            return self._node, weight
+        if weight is None:
+            return self._node, self._weight
+        w = self._hidden("hw")
+        expr = f"{self._weight} * {weight}"
+        node = _compiled(what, expr, lambda: self._node.Define(w, expr))
+        return node, w
+
+    def _book(
+        self,
+        xs: list[str],
+        edges: list[np.ndarray],
+        weight: str | None,
+        bandwidth: tuple[float | None, ...],
+        overflow: str,
+        what: str,
+    ) -> GradHistResult:
+        _overflow_code(overflow)
+        columns = [
+            (x, self._scalar_type(x, self._check_column(x, what), what)) for x in xs
+        ]
+        node, w = self._weight_for(weight, what)
+        if w is not None:
+            columns.append((w, self._scalar_type(w, str(node.GetColumnType(w)), what)))
+        h = GradHistResult(
+            self._core, node, columns, tuple(edges), bandwidth, overflow, self._varied
+        )
+        self._core.histos.add(h)
+        return h
+
     def histo(
         self,
         x: str,
@@ -534,28 +714,39 @@ class DiffFrame:
         """
         e = _check_edges(edges)
         bw = _bandwidth(bandwidth, "bandwidth")
-        _overflow_code(overflow)
-        x_type = self._scalar_type(x, self._check_column(x, "histo"), "histo")
-        node = self._node
-        w = weight
-        if weight is not None:
-            self._scalar_type(weight, self._check_column(weight, "histo"), "histo")
-        if self._weight is not None:
-            if weight is None:
-                w = self._weight
-            else:
-                w = self._hidden("hw")
-                node = _compiled(
-                    "histo",
-                    f"{self._weight} * {weight}",
-                    lambda: self._node.Define(w, f"{self._weight} * {weight}"),
-                )
-        w_type = None
-        if w is not None:
-            w_type = self._scalar_type(w, str(node.GetColumnType(w)), "histo")
-        h = GradHistResult(self._core, node, x, x_type, w, w_type, e, bw, overflow)
-        self._core.histos.add(h)
-        return h
+        return self._book([x], [e], weight, (bw,), overflow, "histo")
+
+    def histo2d(
+        self,
+        x: str,
+        y: str,
+        xedges: ArrayLike,
+        yedges: ArrayLike,
+        weight: str | None = None,
+        bandwidth: float | tuple[float | None, float | None] | None = None,
+        overflow: str = "drop",
+    ) -> GradHistResult:
+        """Book a 2D gradient histogram of columns ``x`` and ``y`` (lazy); its
+        result is a `DiffHistogram2D` (``values[ix, iy]``, ``jacobian[ix, iy, k]``).
+
+        ``bandwidth``: None (hard), one number for both axes, or a pair
+        ``(x, y)`` with None for hard binning along that axis. Otherwise as
+        `histo`.
+        """
+        ex = _check_edges(xedges, "xedges")
+        ey = _check_edges(yedges, "yedges")
+        if isinstance(bandwidth, tuple):
+            if len(bandwidth) != 2:
+                msg = f"bandwidth must be a number or a pair (x, y), got {bandwidth!r}"
+                raise ValueError(msg)
+            bws = (
+                _bandwidth(bandwidth[0], "bandwidth[0]"),
+                _bandwidth(bandwidth[1], "bandwidth[1]"),
+            )
+        else:
+            bw = _bandwidth(bandwidth, "bandwidth")
+            bws = (bw, bw)
+        return self._book([x, y], [ex, ey], weight, bws, overflow, "histo2d")
 
     def set_params(self, values: Mapping[str, Any] | None = None, **kw: Any) -> None:
         """Change parameter values (all checked first: unknown names and NaN/inf

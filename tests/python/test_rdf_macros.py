@@ -203,8 +203,9 @@ def fill_from_pyroot(ROOT, n: int) -> dict[str, np.ndarray]:
     )
     node = ROOT.RDF.AsRNode(df)
     edges = ROOT.std.vector["double"]([0.0, 0.5, 1.0, 2.0, 3.0, 4.5])
-    helper = ROOT.diffana.rdf.GradHist1DAction["double", 2](
-        edges, 0.3, ROOT.diffana.Overflow.drop, node.GetNSlots()
+    # cppyy does not know alias templates: GradHistAction<GradHist1D<...>>.
+    helper = ROOT.diffana.rdf.GradHistAction["diffana::GradHist1D<double, 2>"](
+        ROOT.diffana.GradHist1D["double", 2](edges, 0.3), node.GetNSlots()
     )
     result = node.Book(ROOT.std.move(helper), ["xd", "wt"])
     h = result.GetValue()
@@ -275,10 +276,8 @@ def test_action_unweighted_multithreaded(rdf_root):
             ROOT.RDataFrame(1000).Define("x", "double(rdfentry_ % 7)")
         )
         # One column: weight 1 (N = 1, no tangents: an all-zero Jacobian).
-        helper = ROOT.diffana.rdf.GradHist1DAction["double", 1](
-            ROOT.std.vector["double"](edges),
-            0.0,
-            ROOT.diffana.Overflow.drop,
+        helper = ROOT.diffana.rdf.GradHistAction["diffana::GradHist1D<double, 1>"](
+            ROOT.diffana.GradHist1D["double", 1](ROOT.std.vector["double"](edges)),
             node.GetNSlots(),
         )
         h = node.Book(ROOT.std.move(helper), ["x"]).GetValue()

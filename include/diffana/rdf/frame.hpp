@@ -1,24 +1,36 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /// \file
-/// Support for the Python front end `diffana.rdf.DiffFrame`: typed booking of a
-/// GradHist1DAction (so that booking a new action for each event loop instantiates
-/// one template per column-type combination, once, and jits nothing afterwards) and
-/// a plain-value accessor for column checks; value/tangent accessors and Dual builders
-/// for snapshots of dual columns. Includes actions.hpp and vecops.hpp.
+/// Support for the Python front end `diffana.rdf.DiffFrame`: typed booking of
+/// GradHist1DAction / GradHist2DAction and of their systematic variations (so that
+/// booking a new action for each event loop instantiates one template per column-type
+/// combination, once, and jits nothing afterwards) and a plain-value accessor for
+/// column checks; value/tangent accessors and Dual builders for snapshots of dual
+/// columns. Includes actions.hpp and vecops.hpp.
 #pragma once
 
 #include "diffana/rdf/actions.hpp"
 #include "diffana/rdf/vecops.hpp"
 
+#include <ROOT/RDFHelpers.hxx>
 #include <ROOT/RVec.hxx>
 
 #include <cstddef>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 namespace diffana {
 namespace rdf {
+
+/// DiffFrame's overflow codes: 0 = drop, 1 = fold.
+inline Overflow overflow_from_code(int code) {
+  return code == 1 ? Overflow::fold : Overflow::drop;
+}
+
+template <class T> struct is_rvec : std::false_type {};
+template <class T> struct is_rvec<ROOT::RVec<T>> : std::true_type {};
+template <class T> inline constexpr bool is_rvec_v = is_rvec<T>::value;
 
 /// Books GradHist1DAction<double, N> on df filled from column x (type XCol) with
 /// weights from column w (type WCol); overflow 0 = drop, 1 = fold.
@@ -26,9 +38,9 @@ template <int N, class XCol, class WCol>
 ROOT::RDF::RResultPtr<GradHist1D<double, N>>
 frame_book_weighted(ROOT::RDF::RNode df, const std::string& x, const std::string& w,
                     std::vector<double> edges, double bandwidth, int overflow) {
-  GradHist1DAction<double, N> helper(std::move(edges), bandwidth,
-                                     overflow == 1 ? Overflow::fold : Overflow::drop,
-                                     df.GetNSlots());
+  GradHist1DAction<double, N> helper(
+      GradHist1D<double, N>(std::move(edges), bandwidth, overflow_from_code(overflow)),
+      df.GetNSlots());
   return df.Book<XCol, WCol>(std::move(helper), {x, w});
 }
 
@@ -37,10 +49,69 @@ template <int N, class XCol>
 ROOT::RDF::RResultPtr<GradHist1D<double, N>>
 frame_book_unweighted(ROOT::RDF::RNode df, const std::string& x,
                       std::vector<double> edges, double bandwidth, int overflow) {
-  GradHist1DAction<double, N> helper(std::move(edges), bandwidth,
-                                     overflow == 1 ? Overflow::fold : Overflow::drop,
-                                     df.GetNSlots());
+  GradHist1DAction<double, N> helper(
+      GradHist1D<double, N>(std::move(edges), bandwidth, overflow_from_code(overflow)),
+      df.GetNSlots());
   return df.Book<XCol>(std::move(helper), {x});
+}
+
+/// Books GradHist2DAction<double, N> on df filled from columns x, y (types XCol,
+/// YCol) with weights from column w (type WCol).
+template <int N, class XCol, class YCol, class WCol>
+ROOT::RDF::RResultPtr<GradHist2D<double, N>>
+frame_book_2d_weighted(ROOT::RDF::RNode df, const std::string& x, const std::string& y,
+                       const std::string& w, std::vector<double> xedges,
+                       std::vector<double> yedges, double xbandwidth, double ybandwidth,
+                       int overflow) {
+  GradHist2DAction<double, N> helper(
+      GradHist2D<double, N>(std::move(xedges), std::move(yedges), xbandwidth,
+                            ybandwidth, overflow_from_code(overflow)),
+      df.GetNSlots());
+  return df.Book<XCol, YCol, WCol>(std::move(helper), {x, y, w});
+}
+
+/// As frame_book_2d_weighted, with weight 1.
+template <int N, class XCol, class YCol>
+ROOT::RDF::RResultPtr<GradHist2D<double, N>>
+frame_book_2d_unweighted(ROOT::RDF::RNode df, const std::string& x,
+                         const std::string& y, std::vector<double> xedges,
+                         std::vector<double> yedges, double xbandwidth,
+                         double ybandwidth, int overflow) {
+  GradHist2DAction<double, N> helper(
+      GradHist2D<double, N>(std::move(xedges), std::move(yedges), xbandwidth,
+                            ybandwidth, overflow_from_code(overflow)),
+      df.GetNSlots());
+  return df.Book<XCol, YCol>(std::move(helper), {x, y});
+}
+
+/// The histograms of every systematic variation that a booked histogram depends on
+/// (RDataFrame's Vary), keyed "nominal", "<variation>:<tag>", ...; filled by the
+/// same event loop. Must be called before the loop runs.
+template <class Hist>
+ROOT::RDF::Experimental::RResultMap<Hist>
+frame_variations(ROOT::RDF::RResultPtr<Hist> h) {
+  return ROOT::RDF::Experimental::VariationsFor(h);
+}
+
+/// The keys of a variations map (cppyy does not expose GetKeys' const reference
+/// well on every version).
+template <class Hist>
+std::vector<std::string>
+frame_variation_keys(const ROOT::RDF::Experimental::RResultMap<Hist>& m) {
+  return m.GetKeys();
+}
+
+/// A varied value converted to the nominal column's type T (DiffFrame.vary wraps
+/// each variation's expression in it): e.g. RVec<float> * double is an
+/// RVec<double>, which RDataFrame's Vary needs back as the column's RVec<float>.
+template <class T, class U> T vary_as(const U& u) {
+  if constexpr (std::is_same_v<T, U>) {
+    return u;
+  } else if constexpr (is_rvec_v<T>) {
+    return T(u.begin(), u.end());
+  } else {
+    return T(u);
+  }
 }
 
 // ---- snapshots of dual columns (DiffFrame.snapshot / DiffFrame.from_snapshot) ----
