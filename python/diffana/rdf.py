@@ -622,7 +622,9 @@ class DiffFrame:
         downstream fills, in the same event loop, one histogram per tag with
         everything that depends on the column recomputed: `GradHistResult.variations`
         gives them as ``{"nominal": ..., "<name>:<tag>": ...}``, each with its own
-        Jacobian. A weight variation is a `vary` of the weight column.
+        Jacobian. A weight variation is a `vary` of the weight column. As in
+        RDataFrame, the variation reaches the columns defined after the `vary`
+        call (define the column, vary it, then define what depends on it).
         """
         ctype = self._check_column(column, "vary")
         vname = column if name is None else name

@@ -7,6 +7,7 @@ import pathlib
 import re
 
 import numpy as np
+import pytest
 
 README = pathlib.Path(__file__).resolve().parents[2] / "README.md"
 
@@ -16,7 +17,7 @@ def python_blocks() -> list[str]:
 
 
 def test_readme_python_example_runs_and_is_correct():
-    (block,) = python_blocks()
+    block = python_blocks()[0]
     namespace: dict = {}
     exec(compile(block, str(README), "exec"), namespace)  # noqa: S102 (our own README)
     h = namespace["h"]
@@ -43,3 +44,20 @@ def test_readme_python_example_runs_and_is_correct():
             - values(*(np.array([1.0, 30.0]) - shift))
         ) / (2 * step)
         np.testing.assert_allclose(h.jacobian[:, k], fd, rtol=1e-5, atol=1e-6)
+
+
+def test_readme_rdataframe_example_runs(tt_file):
+    """The RDataFrame example on the ttbar NanoAOD file: one loop for the nominal
+    and both variations, a Jacobian per parameter, a re-run after set_params."""
+    pytest.importorskip("ROOT", reason="ROOT (PyROOT) is not importable")
+    block = python_blocks()[1]
+    namespace: dict = {"files": str(tt_file)}
+    exec(compile(block, str(README), "exec"), namespace)  # noqa: S102 (our own README)
+    r, v, ddf, h = (namespace[k] for k in ("r", "v", "ddf", "h"))
+    assert r.jacobian.shape == (18, 2)
+    assert r.param_names == ("jes", "pt_cut")
+    assert set(v) == {"nominal", "jet_pt_c:up", "jet_pt_c:down"}
+    assert v["jet_pt_c:up"].values.sum() != r.values.sum()
+    assert ddf.n_loops == 1
+    assert h.result().values.sum() != r.values.sum()  # jes = 1.02 now
+    assert ddf.n_loops == 2
