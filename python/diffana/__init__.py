@@ -129,7 +129,10 @@ def get_lib_dir() -> str:
     return _find("lib", "libdiffana_kernels.a")
 
 
-_LAZY_SUBMODULES = ("awkward", "cli", "demo", "jax", "rdf", "root")
+_LAZY_SUBMODULES = (
+    "awkward", "cli", "config", "demo", "generate", "jax", "optimize", "rdf", "root",
+    "stats",
+)  # fmt: skip
 
 
 def __getattr__(name: str) -> object:

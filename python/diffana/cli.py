@@ -7,7 +7,12 @@
     g++ $(diffana config --cflags) prog.cpp $(diffana config --libs)
     cmake -Ddiffana_DIR=$(diffana config --cmake) ...   # find_package(diffana)
 
-``diffana demo`` runs the built-in demonstration (``diffana demo --help``).
+``diffana demo`` runs the built-in demonstration (``diffana demo --help``),
+``diffana optimize CONFIG.yaml [--out DIR] [--quiet] [--json FILE] [--set NAME=VALUE]``
+evaluates and optimises the analysis a YAML file describes (`diffana.optimize`,
+`diffana.config`; exit status 2 for a bad configuration, with the message on
+stderr) and ``diffana generate --out DIR --seed N --events N`` writes the built-in
+toy samples (`diffana.generate`).
 """
 
 from __future__ import annotations
@@ -65,20 +70,38 @@ def _parser() -> argparse.ArgumentParser:
             f"--{flag}", dest="items", action="append_const", const=flag, help=text
         )
 
-    # listed for --help only: main() hands everything after `demo` to diffana.demo
+    # listed for --help only: main() hands everything after these to their modules
     sub.add_parser(
         "demo", help="run the built-in demonstration (see `diffana demo --help`)"
+    )
+    sub.add_parser(
+        "optimize",
+        help="optimise the analysis a YAML file describes "
+        "(see `diffana optimize --help`)",
+    )
+    sub.add_parser(
+        "generate",
+        help="write the built-in toy samples (see `diffana generate --help`)",
     )
     return parser
 
 
-def _demo(args: list[str]) -> int:
+_SUBCOMMANDS = {"demo": "demo", "optimize": "optimize", "generate": "generate"}
+
+
+def _run_module(command: str, args: list[str]) -> int:
+    import importlib
+
     try:
-        from diffana import demo
+        module = importlib.import_module(f"diffana.{_SUBCOMMANDS[command]}")
     except ImportError as err:
-        print(f"diffana demo is not available: {err}", file=sys.stderr)
+        print(
+            f"diffana {command} is not available: {err} "
+            "(pip install 'diffana[demo]' installs what it needs)",
+            file=sys.stderr,
+        )
         return 1
-    return int(demo.main(args) or 0)
+    return int(module.main(args) or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,8 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     0
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["demo"]:
-        return _demo(argv[1:])
+    if argv[:1] and argv[0] in _SUBCOMMANDS:
+        return _run_module(argv[0], argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "config":
@@ -101,13 +124,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.parse_args(["config", "--help"])
         print(" ".join(_config_item(item) for item in args.items))
         return 0
-    if args.command == "demo":
-        try:
-            from diffana import demo as demo_module
-        except ImportError as err:
-            print(f"diffana demo is not available: {err}", file=sys.stderr)
-            return 1
-        result = demo_module.main(args.args)
-        return int(result or 0)
     parser.print_help()
     return 0

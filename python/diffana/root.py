@@ -10,6 +10,7 @@ ship inside the package (`diffana.get_include`), as correctionlib does for its
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 __all__ = ["register"]
@@ -19,7 +20,11 @@ _registered = False
 
 def _import_root() -> Any:
     try:
-        import ROOT
+        with warnings.catch_warnings():
+            # The PyPI wheel warns on every import that it is an alpha release; that
+            # is ROOT's news, not a problem of the user's analysis.
+            warnings.filterwarnings("ignore", message=".*alpha.*", category=UserWarning)
+            import ROOT
     except ImportError as err:
         msg = (
             "diffana.root.register() needs PyROOT: pip install root (or diffana[root]), "

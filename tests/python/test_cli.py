@@ -199,3 +199,79 @@ def test_demo_subcommand_hands_its_arguments_to_the_demo():
     out = run_cli("demo", "--help")
     assert out.startswith("usage:")
     assert "--steps" in out
+
+
+def run_cli_status(*args: str, cwd: pathlib.Path | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "diffana", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+    )
+
+
+def test_optimize_and_generate_are_listed_and_have_help():
+    pytest.importorskip("pydantic")
+    pytest.importorskip("yaml")
+    assert "optimize" in run_cli("--help")
+    out = run_cli("optimize", "--help")
+    assert out.startswith("usage: diffana optimize")
+    for flag in ("--out", "--quiet", "--json", "--set"):
+        assert flag in out
+    assert "--events" in run_cli("generate", "--help")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("samples: [1, 2\n", "not valid YAML"),
+        ("lumi: 1\nsampels: []\n", "sampels: unknown key"),
+        (None, "samples[0] (signal).files:"),  # the demo config without its samples
+    ],
+)
+def test_optimize_bad_config_exits_2_without_traceback(tmp_path, text, expected):
+    pytest.importorskip("pydantic")
+    pytest.importorskip("yaml")
+    from diffana import demo
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(demo.config_path().read_text() if text is None else text)
+    proc = run_cli_status("optimize", str(path), "--quiet")
+    assert proc.returncode == 2, proc.stderr
+    assert expected in proc.stderr
+    assert str(path) in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+    proc = run_cli_status("optimize", str(tmp_path / "missing.yaml"))
+    assert proc.returncode == 2
+    assert "cannot read the configuration" in proc.stderr
+    if text is None:
+        proc = run_cli_status("optimize", str(path), "--set", "nonsense")
+        assert proc.returncode == 2
+        assert "expected NAME=VALUE" in proc.stderr
+
+
+@pytest.mark.root
+@pytest.mark.slow
+def test_optimize_runs_a_config(tmp_path):
+    pytest.importorskip("ROOT", reason="ROOT (PyROOT) is not importable")
+    pytest.importorskip("optax")
+    pytest.importorskip("uproot")
+    import json
+
+    from diffana import demo, generate
+
+    generate.generate(tmp_path / "samples", seed=6, events=3000)
+    (tmp_path / "a.yaml").write_text(demo.config_path().read_text())
+    proc = run_cli_status(
+        "optimize", "a.yaml", "--quiet", "--json", "r.json",
+        "--set", "optimiser.steps=2", "--set", "disc_cut=0.4",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    rep = json.loads((tmp_path / "r.json").read_text())
+    assert rep["steps"] == 2
+    assert rep["initial"]["params"]["disc_cut"] == 0.4
+    assert rep["status"] == "max_steps"

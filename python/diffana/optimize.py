@@ -1,0 +1,998 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""``diffana optimize CONFIG.yaml``: evaluate and optimise an analysis end to end.
+
+The chain (see `diffana.config` for the YAML):
+
+1. **Event loop, forward mode.** One `diffana.rdf.DiffFrame` per sample with all
+   the parameters. The defines, the selections and one histogram per observable are
+   booked for the nominal analysis and for every shape systematic: a ``weight``
+   systematic books the same histogram with its other weight, a ``column``
+   systematic defines a varied copy of every define that (directly or through
+   others) uses a varied column (``name__<syst>_up``; the expressions are rewritten
+   by name) and a varied copy of the selections and observables. All of it runs in
+   one event loop per sample, which fills every histogram with its Jacobian
+   ``[bins, P]`` w.r.t. the parameters (and the variances' Jacobian).
+2. **Statistics, reverse mode.** The histograms, scaled to ``xsec * lumi / sum of
+   weights`` (times ``scale``), become a pyhf JSON workspace whose sample data are
+   JAX arrays: per channel (observable), the signal samples carry the POI ``mu``
+   (normfactor); ``normsys`` and ``histosys`` (from the variation histograms) as
+   configured; ``staterror`` from the variances (``mc_stat: true``). The objective
+   (`diffana.stats`) and its gradient ``g`` w.r.t. every array come from
+   ``jax.value_and_grad``.
+3. **Chain rule.** d(objective)/d(theta) = sum over arrays of J^T g (for the
+   ``staterror`` data, sqrt of the variances, through ``variances_jacobian``).
+4. **Optimiser.** optax in coordinates scaled to the bounds; significances are
+   maximised, CLs and the POI uncertainty minimised; after each step parameters
+   are projected onto their bounds (and the clipping reported); the loop stops
+   after ``steps`` or when the objective changes by less than ``tolerance``. A NaN
+   or infinite objective stops it with status ``"failed"`` and the reason.
+5. **Output** (``--out DIR``): ``report.json`` (configuration, parameters,
+   objective and gradient per step, histograms before and after with Jacobians,
+   the workspaces), ``workspace_initial.json``/``workspace_final.json`` (plain pyhf
+   JSON), and plots ``optimisation.{png,pdf}`` and ``histograms_<channel>.{png,pdf}``
+   (stacked samples before/after with the systematic band).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import pathlib
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from .config import (
+    ColumnSystematic,
+    Config,
+    ConfigError,
+    NormSystematic,
+    Sample,
+    WeightSystematic,
+)
+from .config import load as load_config
+
+__all__ = [
+    "Analysis",
+    "Evaluation",
+    "ObjectiveError",
+    "OptimisationResult",
+    "main",
+    "optimise",
+    "run",
+]
+
+NOMINAL = "nominal"
+
+
+class ObjectiveError(RuntimeError):
+    """The objective could not be evaluated (e.g. an empty background bin)."""
+
+
+def _enable_x64() -> None:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)  # type: ignore[no-untyped-call]
+
+
+# ---- expressions ---------------------------------------------------------------------
+
+
+def _substitute(expr: str, renames: Mapping[str, str]) -> str:
+    """``expr`` with every name of ``renames`` (a whole identifier, not a member or
+    a namespace-qualified name) replaced."""
+    if not renames:
+        return expr
+    names = "|".join(re.escape(n) for n in sorted(renames, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w.:>])({names})(?!\w)")
+    return pattern.sub(lambda m: renames[m.group(1)], expr)
+
+
+def _uses(expr: str, names: Sequence[str]) -> bool:
+    return _substitute(expr, dict.fromkeys(names, "\0")) != expr
+
+
+# ---- histograms ----------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Hist:
+    """A scaled histogram with its Jacobians (``[bins, P]``)."""
+
+    values: np.ndarray
+    variances: np.ndarray
+    jacobian: np.ndarray
+    variances_jacobian: np.ndarray
+    edges: np.ndarray
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain lists."""
+        return {k: v.tolist() for k, v in dataclasses.asdict(self).items()}
+
+
+Histos = dict[str, dict[str, dict[str, Hist]]]  # sample -> channel -> variation
+
+
+@dataclasses.dataclass
+class Evaluation:
+    """The analysis at one point: objective, gradient (w.r.t. every parameter)."""
+
+    params: dict[str, float]
+    objective: float
+    gradient: dict[str, float]
+    histograms: Histos
+
+
+@dataclasses.dataclass
+class _SampleFrames:
+    sample: Sample
+    ddf: Any
+    sumw: Any  # an RDataFrame Sum result, or None
+    handles: dict[str, dict[str, Any]]  # channel -> variation -> GradHistResult
+    scale: float | None = None
+
+
+@contextmanager
+def _config_key(source: str, key: str) -> Iterator[None]:
+    """Re-raise a DiffFrame error (CompileError & co.) as ConfigError naming the key."""
+    try:
+        yield
+    except (ValueError, TypeError) as e:
+        msg = f"{source}: {key}: {e}"
+        raise ConfigError(msg) from None
+
+
+class Analysis:
+    """The configured analysis: DiffFrames, booked histograms and the objective.
+
+    Building it compiles every expression (errors are `ConfigError` naming the
+    configuration key); `evaluate` runs one event loop per sample.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        files: Mapping[str, Sequence[str]] | None = None,
+        source: str = "config",
+    ) -> None:
+        from . import rdf
+
+        _enable_x64()
+        self.config = config
+        self.source = source
+        self.param_names = tuple(p.name for p in config.parameters)
+        self.opt_names = tuple(p.name for p in config.parameters if p.optimise)
+        self.channels = tuple(o.name for o in config.observables)
+        self.edges = {o.name: np.asarray(o.edges, float) for o in config.observables}
+        ROOT = rdf._import_root()
+        self._frames: list[_SampleFrames] = []
+        for i, sample in enumerate(config.samples):
+            paths = list(files[sample.name]) if files else config.sample_files(sample)
+            self._frames.append(self._build(ROOT, i, sample, paths))
+        self._observations: dict[str, list[float]] = {}
+        self._value_and_grad = self._make_objective()
+
+    # ---- building -------------------------------------------------------------------
+
+    def variations(self, sample: str) -> list[str]:
+        """The histogram variations of a sample: nominal, then <syst>_up/_down."""
+        out = [NOMINAL]
+        for sy in self.config.systematics:
+            if isinstance(sy, NormSystematic) or not sy.applies_to(sample):
+                continue
+            out += [f"{sy.name}_up", f"{sy.name}_down"]
+        return out
+
+    def _build(
+        self, ROOT: Any, index: int, sample: Sample, paths: Sequence[str]
+    ) -> _SampleFrames:
+        from .rdf import DiffFrame
+
+        cfg, src = self.config, self.source
+        where = f"samples[{index}]"
+        df = ROOT.RDataFrame(sample.tree, ROOT.std.vector["std::string"](paths))
+        sumw = None
+        if sample.xsec is not None:
+            with _config_key(src, f"{where}.weight (sum of weights for xsec)"):
+                col = "diffana_cfg_sumw"
+                from .rdf import _compiled
+
+                node = _compiled(
+                    "weight", sample.weight, lambda: df.Define(col, sample.weight)
+                )
+                sumw = node.Sum(col)
+        with _config_key(src, "parameters"):
+            ddf = DiffFrame(df, self.config.param_values)
+        for name, expr in cfg.defines.items():
+            with _config_key(src, f"defines.{name}"):
+                ddf = ddf.define(name, expr)
+        # Column systematics: varied copies of the defines that depend on them.
+        renames: dict[str, dict[str, str]] = {NOMINAL: {}}
+        weights: dict[str, str] = {}
+        with _config_key(src, f"{where}.weight"):
+            ddf = ddf.define("diffana_cfg_w", sample.weight)
+        for k, sy in enumerate(cfg.systematics):
+            if not sy.applies_to(sample.name):
+                continue
+            for direction in ("up", "down"):
+                var = f"{sy.name}_{direction}"
+                if isinstance(sy, ColumnSystematic):
+                    alt = getattr(sy, direction)
+                    ren: dict[str, str] = {}
+                    for name, expr in cfg.defines.items():
+                        if name in alt:
+                            new, key = alt[name], f"systematics[{k}].{direction}.{name}"
+                        elif _uses(expr, list(ren)):
+                            new = expr
+                            key = f"defines.{name} (varied by systematics[{k}])"
+                        else:
+                            continue
+                        vname = f"{name}__{var}"
+                        with _config_key(src, key):
+                            ddf = ddf.define(vname, _substitute(new, ren))
+                        ren[name] = vname
+                    renames[var] = ren
+                elif isinstance(sy, WeightSystematic):
+                    col = f"diffana_cfg_w_{var}"
+                    with _config_key(src, f"systematics[{k}].{direction}"):
+                        ddf = ddf.define(col, getattr(sy, direction))
+                    weights[var] = col
+        # Observables (before the selections, so that every branch sees them; they
+        # are computed only for events that pass).
+        for var, ren in renames.items():
+            for j, obs in enumerate(cfg.observables):
+                col = f"diffana_cfg_obs_{obs.name}_{var}"
+                key = f"observables[{j}].expression"
+                if var != NOMINAL:
+                    key += f" (varied by {var})"
+                with _config_key(src, key):
+                    ddf = ddf.define(col, _substitute(obs.expression, ren))
+        # One selection branch per set of column renames; histograms on each.
+        handles: dict[str, dict[str, Any]] = {o.name: {} for o in cfg.observables}
+        for var, ren in renames.items():
+            node = ddf
+            for j, sel in enumerate(cfg.selections):
+                expr = _substitute(sel.expression, ren)
+                key = f"selections[{j}].{sel.kind}"
+                with _config_key(src, key):
+                    if sel.kind == "filter":
+                        node = node.filter(expr)
+                    else:
+                        node = node.soft_filter(expr)
+            wcol = "diffana_cfg_w"
+            if var != NOMINAL and _uses(sample.weight, list(ren)):
+                wcol = f"diffana_cfg_w_{var}"  # the weight uses a varied define
+                with _config_key(src, f"{where}.weight (varied by {var})"):
+                    node = node.define(wcol, _substitute(sample.weight, ren))
+            books = [(var, wcol)]
+            if var == NOMINAL:
+                books += list(weights.items())
+            for j, obs in enumerate(cfg.observables):
+                for v, w in books:
+                    with _config_key(src, f"observables[{j}]"):
+                        handles[obs.name][v] = node.histo(
+                            f"diffana_cfg_obs_{obs.name}_{var}",
+                            self.edges[obs.name],
+                            weight=w,
+                            bandwidth=obs.bandwidth,
+                            overflow=obs.overflow,
+                        )
+        order = self.variations(sample.name)
+        handles = {c: {v: h[v] for v in order} for c, h in handles.items()}
+        return _SampleFrames(sample, ddf, sumw, handles)
+
+    # ---- histograms -----------------------------------------------------------------
+
+    @property
+    def n_loops(self) -> int:
+        """Event loops run so far (all samples together)."""
+        return sum(f.ddf.n_loops for f in self._frames)
+
+    def histograms(self, params: Mapping[str, float]) -> Histos:
+        """Run the event loops at ``params`` (one per sample); scaled histograms."""
+        out: Histos = {}
+        for fr in self._frames:
+            fr.ddf.set_params(dict(params))
+            raw = {
+                c: {v: h.result() for v, h in hs.items()}
+                for c, hs in fr.handles.items()
+            }
+            if fr.scale is None:
+                k = fr.sample.scale
+                if fr.sumw is not None:
+                    sumw = float(fr.sumw.GetValue())  # filled by the first loop
+                    if not (sumw > 0 and math.isfinite(sumw)):
+                        msg = (
+                            f"{self.source}: sample {fr.sample.name!r}: the sum of "
+                            f"weights is {sumw}; cannot normalise to xsec"
+                        )
+                        raise ObjectiveError(msg)
+                    assert fr.sample.xsec is not None
+                    k *= fr.sample.xsec * self.config.lumi / sumw
+                fr.scale = k
+            k = fr.scale
+            out[fr.sample.name] = {
+                c: {
+                    v: Hist(
+                        h.values * k,
+                        h.variances * k * k,
+                        h.jacobian * k,
+                        h.variances_jacobian * k * k,
+                        np.asarray(h.edges),
+                    )
+                    for v, h in hs.items()
+                }
+                for c, hs in raw.items()
+            }
+        return out
+
+    # ---- the statistical model ------------------------------------------------------
+
+    def workspace(
+        self,
+        leaves: Mapping[str, Any],
+        observations: Mapping[str, Sequence[float]] | None = None,
+    ) -> dict[str, Any]:
+        """A pyhf JSON workspace from arrays keyed ``sample/channel/variation`` and
+        ``sample/channel/variances`` (numpy or JAX). ``observations`` (channel ->
+        data; default: the sum of the backgrounds, which needs numpy leaves) only
+        label the workspace: the objectives use Asimov data."""
+        import jax.numpy as jnp
+
+        cfg = self.config
+        if observations is None:
+            observations = self._background_sums(leaves)
+        channels = []
+        for ch in self.channels:
+            samples = []
+            for s in cfg.samples:
+                nominal = leaves[f"{s.name}/{ch}/{NOMINAL}"]
+                mods: list[dict[str, Any]] = []
+                if s.role == "signal":
+                    mods.append({"name": "mu", "type": "normfactor", "data": None})
+                for sy in cfg.systematics:
+                    if not sy.applies_to(s.name):
+                        continue
+                    if isinstance(sy, NormSystematic):
+                        mods.append(
+                            {
+                                "name": sy.name,
+                                "type": "normsys",
+                                "data": {"hi": sy.hi, "lo": sy.lo},
+                            }
+                        )
+                    else:
+                        mods.append(
+                            {
+                                "name": sy.name,
+                                "type": "histosys",
+                                "data": {
+                                    "hi_data": leaves[f"{s.name}/{ch}/{sy.name}_up"],
+                                    "lo_data": leaves[f"{s.name}/{ch}/{sy.name}_down"],
+                                },
+                            }
+                        )
+                if cfg.mc_stat:
+                    var = leaves[f"{s.name}/{ch}/variances"]
+                    if isinstance(var, np.ndarray):
+                        err: Any = np.sqrt(np.maximum(var, 0.0))
+                    else:
+                        pos = var > 0
+                        err = jnp.where(pos, jnp.sqrt(jnp.where(pos, var, 1.0)), 0.0)
+                    mods.append(
+                        {"name": f"staterror_{ch}", "type": "staterror", "data": err}
+                    )
+                samples.append({"name": s.name, "data": nominal, "modifiers": mods})
+            channels.append({"name": ch, "samples": samples})
+        return {
+            "channels": channels,
+            "observations": [
+                {"name": ch, "data": [float(x) for x in observations[ch]]}
+                for ch in self.channels
+            ],
+            "measurements": [
+                {"name": "measurement", "config": {"poi": "mu", "parameters": []}}
+            ],
+            "version": "1.0.0",
+        }
+
+    def _background_sums(self, leaves: Mapping[str, Any]) -> dict[str, list[float]]:
+        out = {}
+        for ch in self.channels:
+            total = np.zeros(self.edges[ch].size - 1)
+            for s in self.config.samples:
+                if s.role == "background":
+                    total = total + np.asarray(leaves[f"{s.name}/{ch}/{NOMINAL}"])
+            out[ch] = total.tolist()
+        return out
+
+    def _leaves(self, histos: Histos) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Array name -> (array, its Jacobian [bins, P])."""
+        out = {}
+        for s, chans in histos.items():
+            for ch, variations in chans.items():
+                for v, h in variations.items():
+                    out[f"{s}/{ch}/{v}"] = (h.values, h.jacobian)
+                nom = variations[NOMINAL]
+                if self.config.mc_stat:
+                    out[f"{s}/{ch}/variances"] = (nom.variances, nom.variances_jacobian)
+        return out
+
+    def _make_objective(self) -> Callable[[dict[str, Any]], tuple[Any, Any]]:
+        import jax
+        import jax.numpy as jnp
+
+        from . import stats
+
+        obj = self.config.objective
+        roles = {s.name: s.role for s in self.config.samples}
+
+        def f(leaves: dict[str, Any]) -> Any:
+            # (a workspace's observations are plain numbers, set by objective_value)
+            if obj.type == "asimov_significance":
+                s_parts, b_parts = [], []
+                for ch in self.channels:
+                    sig = [
+                        leaves[f"{n}/{ch}/{NOMINAL}"]
+                        for n, r in roles.items()
+                        if r == "signal"
+                    ]
+                    bkg = [
+                        leaves[f"{n}/{ch}/{NOMINAL}"]
+                        for n, r in roles.items()
+                        if r == "background"
+                    ]
+                    s_parts.append(sum(sig[1:], sig[0]))
+                    b_parts.append(sum(bkg[1:], bkg[0]))
+                s, b = jnp.concatenate(s_parts), jnp.concatenate(b_parts)
+                unc = None
+                if obj.background_uncertainty is not None:
+                    unc = obj.background_uncertainty * b
+                return stats.asimov_significance(s, b, unc)
+            ws = self.workspace(leaves, self._observations)
+            if obj.type == "discovery_significance":
+                return stats.expected_discovery_significance(ws)
+            if obj.type == "cls":
+                return stats.expected_cls(ws, mu=obj.mu, test_stat=obj.test_stat)
+            return stats.expected_poi_uncertainty(ws)
+
+        vg = jax.value_and_grad(f)
+        if obj.type != "asimov_significance":
+            return vg
+        return jax.jit(vg)  # compiled once: the shapes never change
+
+    def _check_yields(self, histos: Histos) -> None:
+        """Clear errors for what the statistics cannot take: NaN yields, a total
+        background that is not positive, a negative total signal."""
+        for ch in self.channels:
+            edges = self.edges[ch]
+            zero = np.zeros(edges.size - 1)
+            totals: dict[str, np.ndarray] = {"signal": zero, "background": zero}
+            for s in self.config.samples:
+                for v, h in histos[s.name][ch].items():
+                    if not np.all(np.isfinite(h.values)):
+                        msg = f"sample {s.name!r}, channel {ch!r}, {v}: NaN yields"
+                        raise ObjectiveError(msg)
+                totals[s.role] = totals[s.role] + histos[s.name][ch][NOMINAL].values
+            for role, bad, rule in (
+                ("background", totals["background"] <= 0, "not positive"),
+                ("signal", totals["signal"] < 0, "negative"),
+            ):
+                if np.any(bad):
+                    bins = np.flatnonzero(bad).tolist()
+                    where = ", ".join(
+                        f"[{edges[b]:g}, {edges[b + 1]:g})" for b in bins[:5]
+                    )
+                    msg = (
+                        f"channel {ch!r}: the total {role} is {rule} in bin(s) "
+                        f"{bins} ({where}) at {self._params_text()}: the statistical "
+                        "model needs a positive background in every bin (widen the "
+                        "bins, use soft binning or loosen the selection)"
+                    )
+                    raise ObjectiveError(msg)
+
+    def _params_text(self) -> str:
+        p = self._frames[0].ddf.params
+        return ", ".join(f"{k} = {v:.6g}" for k, v in p.items())
+
+    def objective_value(self, histos: Histos) -> tuple[float, dict[str, np.ndarray]]:
+        """The objective and its gradient w.r.t. every array (``sample/channel/
+        variation`` or ``.../variances``) at the given histograms."""
+        import jax.numpy as jnp
+
+        self._check_yields(histos)
+        leaves = self._leaves(histos)
+        self._observations = self._background_sums({k: v[0] for k, v in leaves.items()})
+        arrays = {k: jnp.asarray(v[0]) for k, v in leaves.items()}
+        try:
+            value, grads = self._value_and_grad(arrays)
+        except Exception as e:
+            msg = f"the objective {self.config.objective.type} failed: {e}"
+            raise ObjectiveError(msg) from e
+        value = float(value)
+        if not math.isfinite(value):
+            msg = (
+                f"the objective {self.config.objective.type} is {value} (check for "
+                "empty background bins or a failed fit)"
+            )
+            raise ObjectiveError(msg)
+        return value, {k: np.asarray(g) for k, g in grads.items()}
+
+    def evaluate(self, params: Mapping[str, float] | None = None) -> Evaluation:
+        """Objective and gradient d(objective)/d(parameters) at ``params``
+        (default: the configuration's initial values)."""
+        p = dict(self.config.param_values)
+        p.update(params or {})
+        histos = self.histograms(p)
+        value, g = self.objective_value(histos)
+        leaves = self._leaves(histos)
+        grad = np.zeros(len(self.param_names))
+        for k, (_, jac) in leaves.items():
+            grad += jac.T @ g[k]  # the chain rule: J^T g
+        return Evaluation(
+            p, value, dict(zip(self.param_names, grad.tolist(), strict=True)), histos
+        )
+
+    def objective_at(self, params: Mapping[str, float]) -> float:
+        """The objective only (event loops + statistics), e.g. for finite
+        differences."""
+        p = dict(self.config.param_values)
+        p.update(params)
+        return self.objective_value(self.histograms(p))[0]
+
+    def finite_difference(
+        self,
+        params: Mapping[str, float],
+        names: Sequence[str] | None = None,
+        rel_step: float = 1e-4,
+    ) -> dict[str, float]:
+        """Central finite differences of the objective (re-running the event loops)
+        with steps of ``rel_step`` times the bound range (or the value)."""
+        out = {}
+        bounds = {p.name: p.bounds for p in self.config.parameters}
+        for name in names or self.opt_names:
+            b = bounds[name]
+            eps = rel_step * ((b[1] - b[0]) if b else max(abs(params[name]), 1.0))
+            up = self.objective_at({**params, name: params[name] + eps})
+            down = self.objective_at({**params, name: params[name] - eps})
+            out[name] = (up - down) / (2 * eps)
+        return out
+
+
+# ---- the optimiser -------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class OptimisationResult:
+    """What `optimise` returns."""
+
+    initial: Evaluation
+    final: Evaluation
+    history: list[dict[str, Any]]
+    status: str  # "converged", "max_steps" or "failed"
+    message: str
+    seconds: float
+
+
+class _Progress:
+    """A rich live display (tty only) of the step, objective and parameters."""
+
+    def __init__(self, enabled: bool, steps: int, names: Sequence[str]) -> None:
+        self.enabled = enabled
+        self.names = names
+        self.steps = steps
+        self._progress: Any = None
+
+    def start(self) -> None:
+        if self.enabled:
+            from rich.progress import BarColumn, Progress, TextColumn
+
+            self._progress = Progress(
+                TextColumn("step {task.completed}/{task.total}"),
+                BarColumn(),
+                TextColumn("{task.description}"),
+                transient=False,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("", total=self.steps)
+
+    def update(self, step: int, value: float, params: Mapping[str, float]) -> None:
+        if self._progress is None:
+            return
+        text = f"objective {value:.5g}  " + "  ".join(
+            f"{n}={params[n]:.4g}" for n in self.names
+        )
+        self._progress.update(self._task, completed=step, description=text)
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def _record(step: int, ev: Evaluation, clipped: Sequence[str] = ()) -> dict[str, Any]:
+    return {
+        "step": step,
+        "objective": ev.objective,
+        "params": dict(ev.params),
+        "gradient": dict(ev.gradient),
+        "clipped": list(clipped),
+    }
+
+
+def optimise(
+    analysis: Analysis, progress: bool = False, initial: Evaluation | None = None
+) -> OptimisationResult:
+    """Run the configured optax optimiser from the initial parameters."""
+    import optax
+
+    cfg = analysis.config
+    opt_cfg = cfg.optimiser
+    names = analysis.opt_names
+    bounds = {p.name: p.bounds for p in cfg.parameters}
+    lo = np.array([bounds[n][0] for n in names])  # type: ignore[index]
+    hi = np.array([bounds[n][1] for n in names])  # type: ignore[index]
+    sign = -1.0 if cfg.objective.maximise else 1.0  # optax minimises
+    t0 = time.perf_counter()
+    ev = initial if initial is not None else analysis.evaluate()
+    first = ev
+    u = (np.array([ev.params[n] for n in names]) - lo) / (hi - lo)
+    lr: Any = opt_cfg.learning_rate
+    if opt_cfg.schedule == "cosine":
+        lr = optax.cosine_decay_schedule(lr, max(opt_cfg.steps, 1), alpha=0.1)
+    optimiser = getattr(optax, opt_cfg.name)(lr)
+    state = optimiser.init(u)
+    history = [_record(0, ev)]
+    status, message = "max_steps", f"stopped after {opt_cfg.steps} steps"
+    bar = _Progress(progress, opt_cfg.steps, names)
+    bar.start()
+    try:
+        bar.update(0, ev.objective, ev.params)
+        for step in range(1, opt_cfg.steps + 1):
+            g_u = sign * np.array([ev.gradient[n] for n in names]) * (hi - lo)
+            updates, state = optimiser.update(g_u, state, u)
+            u_new = np.asarray(optax.apply_updates(u, updates), dtype=float)
+            clipped = [n for n, x in zip(names, u_new, strict=True) if not 0 <= x <= 1]
+            u = np.clip(u_new, 0.0, 1.0)
+            params = dict(ev.params)
+            params.update(zip(names, (lo + u * (hi - lo)).tolist(), strict=True))
+            try:
+                new = analysis.evaluate(params)
+            except ObjectiveError as e:
+                status, message = "failed", f"step {step}: {e}"
+                break
+            delta = new.objective - ev.objective
+            ev = new
+            history.append(_record(step, ev, clipped))
+            bar.update(step, ev.objective, ev.params)
+            if opt_cfg.tolerance > 0 and abs(delta) < opt_cfg.tolerance:
+                status = "converged"
+                message = (
+                    f"converged after {step} steps: |change of the objective| = "
+                    f"{abs(delta):.3g} < tolerance {opt_cfg.tolerance:g}"
+                )
+                break
+    finally:
+        bar.stop()
+    clipped_names = sorted({n for h in history for n in h["clipped"]})
+    if clipped_names:
+        n_clipped = sum(1 for h in history if h["clipped"])
+        message += (
+            f"; clipped at their bounds: {', '.join(clipped_names)} "
+            f"(in {n_clipped} step{'s' if n_clipped > 1 else ''})"
+        )
+    return OptimisationResult(
+        first, ev, history, status, message, time.perf_counter() - t0
+    )
+
+
+# ---- output ---------------------------------------------------------------------------
+
+
+def _histos_json(h: Histos) -> dict[str, Any]:
+    return {
+        s: {c: {v: x.to_json() for v, x in vs.items()} for c, vs in cs.items()}
+        for s, cs in h.items()
+    }
+
+
+def _plain_workspace(analysis: Analysis, histos: Histos) -> dict[str, Any]:
+    leaves = {k: v[0] for k, v in analysis._leaves(histos).items()}
+    ws = analysis.workspace(leaves)
+    out: dict[str, Any] = json.loads(
+        json.dumps(ws, default=lambda a: np.asarray(a).tolist())
+    )
+    return out
+
+
+def report(
+    analysis: Analysis,
+    result: OptimisationResult,
+    config_file: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The JSON report (a dict)."""
+    cfg = analysis.config
+
+    def point(ev: Evaluation) -> dict[str, Any]:
+        return {
+            "params": ev.params,
+            "objective": ev.objective,
+            "gradient": ev.gradient,
+        }
+
+    out = {
+        "config_file": config_file,
+        "config": cfg.model_dump(mode="json"),
+        "objective": {
+            "type": cfg.objective.type,
+            "direction": "maximise" if cfg.objective.maximise else "minimise",
+        },
+        "status": result.status,
+        "message": result.message,
+        "steps": len(result.history) - 1,
+        "seconds": result.seconds,
+        "event_loops": analysis.n_loops,
+        "initial": point(result.initial),
+        "final": point(result.final),
+        "history": result.history,
+        "histograms": {
+            "param_names": list(analysis.param_names),
+            "initial": _histos_json(result.initial.histograms),
+            "final": _histos_json(result.final.histograms),
+        },
+        "workspaces": {
+            "initial": _plain_workspace(analysis, result.initial.histograms),
+            "final": _plain_workspace(analysis, result.final.histograms),
+        },
+    }
+    out.update(extra or {})
+    return out
+
+
+def plot(
+    analysis: Analysis, result: OptimisationResult, out: pathlib.Path
+) -> list[pathlib.Path]:
+    """Objective and parameters vs step; stacked histograms before/after with the
+    systematic band, per channel. PNG and PDF; returns the files."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import mplhep
+
+    cfg = analysis.config
+    files: list[pathlib.Path] = []
+    plt.style.use(mplhep.style.CMS)
+    names = analysis.opt_names
+    steps = [h["step"] for h in result.history]
+    fig, axes = plt.subplots(
+        1 + len(names), 1, figsize=(9, 3 + 2.2 * len(names)), sharex=True
+    )
+    axes[0].plot(steps, [h["objective"] for h in result.history], marker=".")
+    axes[0].set_ylabel(cfg.objective.type.replace("_", "\n"), fontsize="x-small")
+    for ax, n in zip(axes[1:], names, strict=True):
+        ax.plot(steps, [h["params"][n] for h in result.history], marker=".")
+        ax.set_ylabel(n, fontsize="x-small")
+    axes[-1].set_xlabel("step")
+    fig.align_ylabels(axes)
+    fig.tight_layout()
+    for ext in ("png", "pdf"):
+        files.append(out / f"optimisation.{ext}")
+        fig.savefig(files[-1])
+    plt.close(fig)
+
+    bkg = [s.name for s in cfg.samples if s.role == "background"]
+    sig = [s.name for s in cfg.samples if s.role == "signal"]
+    for obs in cfg.observables:
+        ch = obs.name
+        edges = analysis.edges[ch]
+        fig, axes = plt.subplots(1, 2, figsize=(16, 7))
+        for ax, (title, ev) in zip(
+            axes, (("before", result.initial), ("after", result.final)), strict=True
+        ):
+            h = ev.histograms
+            vals = [h[n][ch][NOMINAL].values for n in bkg + sig]
+            mplhep.histplot(
+                vals, edges, stack=True, histtype="fill", label=bkg + sig, ax=ax
+            )
+            total = np.sum(vals, axis=0)
+            err2 = np.zeros_like(total)
+            for n in bkg + sig:
+                nom = h[n][ch][NOMINAL]
+                if cfg.mc_stat:
+                    err2 += nom.variances
+                for sy in cfg.systematics:
+                    if not sy.applies_to(n):
+                        continue
+                    if isinstance(sy, NormSystematic):
+                        d = max(abs(sy.hi - 1), abs(sy.lo - 1)) * nom.values
+                    else:
+                        up = h[n][ch][f"{sy.name}_up"].values
+                        dn = h[n][ch][f"{sy.name}_down"].values
+                        d = np.maximum(abs(up - nom.values), abs(dn - nom.values))
+                    err2 += d**2
+            err = np.sqrt(err2)
+            ax.stairs(
+                total + err,
+                edges,
+                baseline=total - err,
+                fill=True,
+                alpha=0.3,
+                color="grey",
+                hatch="///",
+                label="syst. + MC stat.",
+            )
+            pars = ", ".join(f"{n} = {ev.params[n]:.3g}" for n in names)
+            ax.set_title(
+                f"{title}: objective {ev.objective:.4g}\n{pars}", fontsize="x-small"
+            )
+            ax.set_xlabel(obs.label or obs.expression, fontsize="small")
+            ax.set_ylim(0, 1.4 * float(np.max(total + err)))
+            ax.legend(fontsize="x-small", ncols=2)
+        for ax in axes:
+            ax.set_ylabel("events / bin")
+        fig.tight_layout()
+        for ext in ("png", "pdf"):
+            files.append(out / f"histograms_{ch}.{ext}")
+            fig.savefig(files[-1])
+        plt.close(fig)
+    return files
+
+
+def _fmt_params(params: Mapping[str, float], names: Sequence[str]) -> str:
+    return "  ".join(f"{n} = {params[n]:.4g}" for n in names)
+
+
+def run(
+    config_file: str | os.PathLike[str],
+    out: str | os.PathLike[str] | None = None,
+    quiet: bool = False,
+    json_file: str | os.PathLike[str] | None = None,
+    overrides: Sequence[str] = (),
+    check_gradient: bool = False,
+    plots: bool = True,
+    stdout: Any = None,
+    threads: int | None = None,
+) -> dict[str, Any]:
+    """Load, build, optimise, report (``report.json`` and plots in ``out``);
+    returns the report. Prints the before/after summary unless ``quiet``.
+    ``threads``: run the event loops with ROOT's implicit multithreading (N
+    threads; None or 0: off)."""
+    stream = stdout if stdout is not None else sys.stdout
+
+    def say(text: str) -> None:
+        if not quiet:
+            print(text, file=stream, flush=True)
+
+    t0 = time.perf_counter()
+    config = load_config(config_file, overrides)
+    if threads:
+        from . import rdf
+
+        rdf._import_root().EnableImplicitMT(int(threads))
+    analysis = Analysis(config, source=str(config_file))
+    t_build = time.perf_counter() - t0
+    names = analysis.opt_names
+    initial = analysis.evaluate()
+    t_first = time.perf_counter() - t0 - t_build
+    extra: dict[str, Any] = {}
+    say(
+        f"objective: {config.objective.type} ({'maximise' if config.objective.maximise else 'minimise'})"
+    )
+    say(
+        f"start:  {_fmt_params(initial.params, names)}   objective = {initial.objective:.6g}"
+    )
+    if check_gradient:
+        fd = analysis.finite_difference(initial.params)
+        extra["gradient_check"] = {
+            "gradient": {n: initial.gradient[n] for n in names},
+            "finite_difference": fd,
+        }
+        for n in names:
+            say(
+                f"        d/d{n} = {initial.gradient[n]: .6e}   (finite differences: {fd[n]: .6e})"
+            )
+    tty = getattr(stream, "isatty", lambda: False)()
+    result = optimise(analysis, progress=not quiet and tty, initial=initial)
+    say(
+        f"end:    {_fmt_params(result.final.params, names)}   objective = {result.final.objective:.6g}"
+    )
+    say(
+        f"        {result.message} ({result.seconds:.1f} s, {analysis.n_loops} event loops)"
+    )
+    extra["timing"] = {
+        "build_s": t_build,
+        "first_evaluation_s": t_first,
+        "optimisation_s": result.seconds,
+    }
+    rep = report(analysis, result, os.fspath(config_file), extra)
+    if out is not None:
+        folder = pathlib.Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "report.json").write_text(json.dumps(rep, indent=1))
+        for which in ("initial", "final"):
+            (folder / f"workspace_{which}.json").write_text(
+                json.dumps(rep["workspaces"][which], indent=1)
+            )
+        written = [folder / "report.json"]
+        if plots:
+            written += plot(analysis, result, folder)
+        say("wrote " + ", ".join(str(p) for p in written))
+    if json_file is not None:
+        pathlib.Path(json_file).write_text(json.dumps(rep, indent=1))
+    return rep
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``diffana optimize``."""
+    parser.add_argument("config", type=pathlib.Path, help="the analysis YAML file")
+    parser.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=None,
+        help="folder for report.json, the workspaces and the plots",
+    )
+    parser.add_argument("--quiet", action="store_true", help="print nothing on success")
+    parser.add_argument(
+        "--json",
+        type=pathlib.Path,
+        default=None,
+        metavar="FILE",
+        help="also write the JSON report to FILE",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        dest="overrides",
+        help="override a parameter's initial value or a key (optimiser.steps=10); "
+        "repeatable",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        metavar="N",
+        help="event loops with ROOT's implicit multithreading on N threads",
+    )
+    parser.add_argument(
+        "--check-gradient",
+        action="store_true",
+        help="print the starting gradient next to central finite differences",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``diffana optimize``: exit 0 on success, 2 for a bad configuration, 1 when
+    the objective cannot be evaluated."""
+    parser = argparse.ArgumentParser(
+        prog="diffana optimize", description=(__doc__ or "").splitlines()[0]
+    )
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        rep = run(
+            args.config,
+            out=args.out,
+            quiet=args.quiet,
+            json_file=args.json,
+            overrides=args.overrides,
+            check_gradient=args.check_gradient,
+            threads=args.threads,
+        )
+    except ConfigError as e:
+        print(f"diffana optimize: error: {e}", file=sys.stderr)
+        return 2
+    except (ObjectiveError, ImportError) as e:
+        print(f"diffana optimize: error: {e}", file=sys.stderr)
+        return 1
+    return 0 if rep["status"] != "failed" else 1

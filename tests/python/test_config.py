@@ -1,0 +1,186 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The YAML analysis description (diffana.config): every kind of error names its key."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+pytest.importorskip("pydantic")
+yaml = pytest.importorskip("yaml")
+pytest.importorskip("uproot")
+
+from diffana import config as dc
+from diffana import demo, generate
+
+
+@pytest.fixture(scope="module")
+def raw():
+    return yaml.safe_load(demo.config_path().read_text())
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """A folder with the demo configuration and small samples."""
+    path = tmp_path_factory.mktemp("cfg")
+    generate.generate(path / "samples", seed=2, events=600)
+    return path
+
+
+def write(folder, raw, name="c.yaml"):
+    path = folder / name
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def error(folder, raw, **kw):
+    with pytest.raises(dc.ConfigError) as info:
+        dc.load(write(folder, raw), **kw)
+    return str(info.value)
+
+
+def test_the_demo_configuration_is_valid(folder, raw):
+    cfg = dc.load(write(folder, raw))
+    assert [s.name for s in cfg.samples] == ["signal", "ttbar", "qcd"]
+    assert cfg.param_values == {"disc_cut": 0.3, "pt2_cut": 60.0, "bin_width": 40.0}
+    assert list(cfg.defines) == ["jet_pt", "pt2", "mjj", "x"]  # order kept
+    assert cfg.observables[0].edges == [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]
+    assert [s.type for s in cfg.systematics] == [
+        "normsys",
+        "normsys",
+        "weight",
+        "column",
+    ]
+    # Paths are relative to the configuration's folder.
+    assert cfg.sample_files(cfg.samples[0]) == [str(folder / "samples" / "signal.root")]
+    assert cfg.objective.maximise
+    dumped = cfg.model_dump(mode="json")
+    assert "base_dir" not in dumped
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            lambda r: r["samples"][0].update(weigth="1"),
+            "samples[0].weigth: unknown key",
+        ),
+        (lambda r: r.update(optimizer={}), "optimizer: unknown key"),
+        (lambda r: r["objective"].update(kind="x"), "objective.kind: unknown key"),
+        (
+            lambda r: r["systematics"][3].update(sample=["qcd"]),
+            "systematics[3].sample: unknown key",
+        ),
+        (lambda r: r["samples"][1].pop("role"), "samples[1].role: missing key"),
+        (
+            lambda r: r["parameters"][1].pop("bounds"),
+            "parameters[1]: parameter 'pt2_cut' is optimised and needs bounds",
+        ),
+        (
+            lambda r: r["parameters"][0].update(bounds=[1.0, 0.0]),
+            "parameters[0]: bounds must be finite with lo < hi",
+        ),
+        (
+            lambda r: r["parameters"][0].update(value=2.0),
+            "parameters[0]: value 2.0 is outside its bounds",
+        ),
+        (
+            lambda r: r["observables"][0].update(bins=[0.0, 2.0, 1.0]),
+            "observables[0].bins: bin edges must be strictly increasing",
+        ),
+        (
+            lambda r: r["observables"][0].update(bins=[1.0]),
+            "observables[0].bins: bins needs at least 2 edges",
+        ),
+        (
+            lambda r: r["observables"][0].update(bins={"low": 3, "high": -3, "n": 6}),
+            "observables[0].bins: low (3.0) must be below high (-3.0)",
+        ),
+        (
+            lambda r: r["observables"][0].update(bandwidth=0),
+            "observables[0].bandwidth: Input should be greater than 0",
+        ),
+        (
+            lambda r: r["systematics"][1].update(samples=["wjets"]),
+            "systematics[1].samples: unknown sample 'wjets'",
+        ),
+        (
+            lambda r: r["systematics"][3]["up"].update(Jet_eta="Jet_eta"),
+            "up and down must vary the same defines",
+        ),
+        (
+            lambda r: r["objective"].update(type="significance"),
+            "objective.type: Input should be",
+        ),
+        (
+            lambda r: r["optimiser"].update(name="newton"),
+            "optimiser.name: unknown optimiser 'newton'",
+        ),
+        (lambda r: r["defines"].update({"2x": "1"}), "define '2x': '2x' is not a C++"),
+        (
+            lambda r: r["selections"].append({"filter": "a", "soft_filter": "b"}),
+            "selections[3]: a selection needs exactly one of",
+        ),
+    ],
+)
+def test_schema_errors_name_the_key(folder, raw, edit, expected):
+    bad = copy.deepcopy(raw)
+    edit(bad)
+    msg = error(folder, bad)
+    assert expected in msg, msg
+    assert str(folder / "c.yaml") in msg
+
+
+def test_missing_files_and_trees(folder, raw):
+    bad = copy.deepcopy(raw)
+    bad["samples"][1]["files"] = "samples/nothere.root"
+    msg = error(folder, bad)
+    assert "samples[1] (ttbar).files:" in msg
+    assert "nothere.root does not exist" in msg
+    bad["samples"][1]["files"] = ["samples/nothing*.root"]
+    assert "samples[1] (ttbar).files: no file matches" in error(folder, bad)
+    bad = copy.deepcopy(raw)
+    bad["samples"][2]["tree"] = "Evnts"
+    msg = error(folder, bad)
+    assert "samples[2] (qcd).tree:" in msg
+    assert "has no TTree 'Evnts'" in msg
+    (folder / "junk.root").write_text("not ROOT")
+    bad["samples"][2].update(files="junk.root", tree="Events")
+    assert "samples[2] (qcd).tree: cannot read" in error(folder, bad)
+    # Without the file check the schema alone is validated.
+    assert dc.load(write(folder, bad), check_files=False).samples[2].tree == "Events"
+
+
+def test_globs_and_single_files(folder, raw):
+    ok = copy.deepcopy(raw)
+    ok["samples"][2]["files"] = ["samples/q*.root"]
+    cfg = dc.load(write(folder, ok))
+    assert cfg.sample_files(cfg.samples[2]) == [str(folder / "samples" / "qcd.root")]
+
+
+def test_not_yaml_or_not_a_mapping(tmp_path):
+    (tmp_path / "a.yaml").write_text("samples: [1, 2\n")
+    with pytest.raises(dc.ConfigError, match="not valid YAML"):
+        dc.load(tmp_path / "a.yaml")
+    (tmp_path / "b.yaml").write_text("- 1\n")
+    with pytest.raises(dc.ConfigError, match="must be a mapping"):
+        dc.load(tmp_path / "b.yaml")
+    with pytest.raises(dc.ConfigError, match="cannot read the configuration"):
+        dc.load(tmp_path / "none.yaml")
+
+
+def test_overrides(folder, raw):
+    path = write(folder, raw)
+    cfg = dc.load(path, ["disc_cut=0.5", "optimiser.steps=7", "samples.0.xsec=2"])
+    assert cfg.param_values["disc_cut"] == 0.5
+    assert cfg.optimiser.steps == 7
+    assert cfg.samples[0].xsec == 2.0
+    with pytest.raises(dc.ConfigError, match="expected NAME=VALUE"):
+        dc.load(path, ["disc_cut"])
+    with pytest.raises(dc.ConfigError, match=r"no parameter or key 'optimizer\.steps'"):
+        dc.load(path, ["optimizer.steps=3"])
+    with pytest.raises(dc.ConfigError) as info:
+        dc.load(path, ["disc_cut=5"])
+    msg = str(info.value)
+    assert "parameters[0]: value 5.0 is outside its bounds" in msg
