@@ -12,9 +12,10 @@ a soft cut on the subleading jet pT (``pt2_cut``) and the width of the six
 dijet-mass bins around 400 GeV (``bin_width``, soft binning). The event loop
 (RDataFrame through `diffana.rdf.DiffFrame`, forward mode) fills the histograms of
 every sample and systematic variation (jet energy scale, pile-up weights) with their
-Jacobians; JAX gives the gradient of the expected significance (Asimov, 10 %
-background uncertainty) w.r.t. the bins; their product is the gradient w.r.t. the
-parameters, with which optax (adam) climbs to the optimum.
+Jacobians; JAX gives the gradient of the expected discovery significance (the
+profile likelihood of a HistFactory model with every systematic and the MC
+statistics inside the fit, `diffana.stats`) w.r.t. the bins; their product is the
+gradient w.r.t. the parameters, with which optax (adam) climbs to the optimum.
 
 It prints the objective and parameters before and after, the starting gradient
 next to central finite differences, and writes ``report.json``, the pyhf

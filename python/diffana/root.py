@@ -23,7 +23,7 @@ def _import_root() -> Any:
         with warnings.catch_warnings():
             # The PyPI wheel warns on every import that it is an alpha release; that
             # is ROOT's news, not a problem of the user's analysis.
-            warnings.filterwarnings("ignore", message=".*alpha.*", category=UserWarning)
+            warnings.filterwarnings("ignore", "(?s).*alpha stage", UserWarning)
             import ROOT
     except ImportError as err:
         msg = (

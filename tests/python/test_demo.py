@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.root, pytest.mark.slow]
 def test_the_example_config_ships_with_the_package():
     path = demo.config_path()
     assert path.is_file()
-    assert "asimov_significance" in path.read_text()
+    assert "discovery_significance" in path.read_text()
 
 
 def test_demo_end_to_end(tmp_path, capsys):
@@ -45,7 +45,7 @@ def test_demo_end_to_end(tmp_path, capsys):
     assert p1["bin_width"] < p0["bin_width"]
     saved = json.loads((tmp_path / "report.json").read_text())
     assert saved["final"]["objective"] == pytest.approx(rep["final"]["objective"])
-    assert saved["config"]["objective"]["type"] == "asimov_significance"
+    assert saved["config"]["objective"]["type"] == "discovery_significance"
     h = saved["histograms"]["final"]["signal"]["sr"]["jes_up"]
     assert len(h["values"]) == 6
     assert len(h["jacobian"]) == 6
