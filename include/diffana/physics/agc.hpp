@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/// \file
+/// Building blocks of the relaxed AGC ttbar selection (issue 5): soft object counts,
+/// the soft region probabilities of 4j1b / 4j2b and the soft trijet mass, each
+/// templated on the number type (double, float, Dual<double, N>) and each reducing
+/// exactly to the hard AGC selection when its relaxation scale is 0.
+///
+/// Relaxation scales (all documented at the function):
+///  - soft_step(x, cut, width): the cut x > cut becomes soft_cut(x, cut, 1 / width);
+///    width (in units of x, e.g. GeV for pt, score units for the b tag) = 0 is the
+///    hard step (x > cut, strict, as the AGC's `jets.pt > 30`).
+///  - counts: no scale of their own; the count of independent Bernoulli(w_i) objects
+///    (a Poisson-binomial distribution) is hard when every w_i is 0 or 1.
+///  - soft_trijet_mass: temperature T (GeV) of the softmax over triplets; T = 0 is the
+///    hard argmax. Pruning threshold epsilon (dimensionless), see there.
+///
+/// Inputs are pointer + length (so the core needs neither ROOT nor allocation-heavy
+/// containers); overloads take any contiguous container with data() and size()
+/// (std::vector, std::array, ROOT::VecOps::RVec). Weights are not checked to lie in
+/// [0, 1]. NaN: see each function (never a crash, never an exception from a NaN).
+/// The arithmetic type is promote_floating_t of the inputs: float columns (NanoAOD's
+/// RVecF) are computed in float; convert them (ROOT::RVecD(Jet_pt)) for double.
+#pragma once
+
+#include "diffana/ad/dual.hpp"
+#include "diffana/physics/lorentz.hpp"
+#include "diffana/soft/cuts.hpp"
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <iterator>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace diffana::agc {
+
+// ---- soft steps ---------------------------------------------------------------------
+
+/// The cut x > cut relaxed with a transition width `width` (units of x):
+/// soft_cut(x, cut, 1 / width) for width > 0, and the hard step (x > cut ? 1 : 0,
+/// zero tangents) for width == 0 -- exactly the AGC's strict cut. As width -> 0 the
+/// soft step tends to the hard one everywhere except at x == cut exactly, where it
+/// stays 1/2 (NanoAOD's low-precision floats do hit cuts: a 30.0 GeV jet occurs in
+/// the 200-event ttbar file); only width == 0 is exactly hard there. A NaN x gives
+/// NaN (width > 0) or 0 (width == 0, as `NaN > cut` is false in numpy and C++).
+template <class X, class C>
+promote_floating_t<X, C> soft_step(const X& x, const C& cut, double width) {
+  using R = promote_floating_t<X, C>;
+  if (width == 0.0) return R(value(x) > value(cut) ? 1.0 : 0.0);
+  return diffana::detail::convert<R>(soft_cut(x, cut, 1.0 / width));
+}
+
+/// The cut x < cut relaxed as soft_step (soft_cut_below; width 0: x < cut ? 1 : 0).
+template <class X, class C>
+promote_floating_t<X, C> soft_step_below(const X& x, const C& cut, double width) {
+  using R = promote_floating_t<X, C>;
+  if (width == 0.0) return R(value(x) < value(cut) ? 1.0 : 0.0);
+  return diffana::detail::convert<R>(soft_cut_below(x, cut, 1.0 / width));
+}
+
+// ---- soft counts (Poisson-binomial) -------------------------------------------------
+
+/// The largest count threshold K of the count functions (their state lives on the
+/// stack).
+inline constexpr int kMaxCount = 15;
+
+/// The distribution of the number of successes of n independent Bernoulli(w_i)
+/// trials, capped at k: out[j] = P(count == j) for j < k and out[k] = P(count >= k)
+/// (out must hold k + 1 numbers). The O(n k) recursion over objects
+///   p_j <- p_j (1 - w_i) + p_{j-1} w_i   (j < k),   p_k <- p_k + p_{k-1} w_i
+/// keeps P(count >= k) as an absorbing state, so no probability is formed as 1 - sum
+/// (no cancellation). Every p_j is a polynomial in the w_i: derivatives flow through
+/// them by the Dual arithmetic. With every w_i in {0, 1} the result is exactly the
+/// indicator of the hard count. A NaN w_i makes the entries it reaches NaN.
+/// Throws std::invalid_argument unless 0 <= k <= kMaxCount.
+template <class W> void count_distribution(const W* w, std::size_t n, int k, W* out) {
+  if (k < 0 || k > kMaxCount)
+    throw std::invalid_argument(
+        "diffana::agc::count_distribution: k = " + std::to_string(k) +
+        " is outside [0, " + std::to_string(kMaxCount) + "]");
+  for (int j = 0; j <= k; ++j)
+    out[j] = W(j == 0 ? 1.0 : 0.0);
+  if (k == 0) return; // P(count >= 0) = 1
+  for (std::size_t i = 0; i < n; ++i) {
+    const W& wi = w[i];
+    const W qi = W(1.0) - wi;
+    out[k] += out[k - 1] * wi;
+    for (int j = k - 1; j >= 1; --j)
+      out[j] = out[j] * qi + out[j - 1] * wi;
+    out[0] *= qi;
+  }
+}
+
+/// P(count >= k) of independent Bernoulli(w_i) (count_distribution; 1 for k <= 0).
+/// E.g. "at least 4 jets" with w_i the jets' soft selection weights.
+template <class W> W prob_count_at_least(const W* w, std::size_t n, int k) {
+  if (k <= 0) return W(1.0);
+  std::array<W, kMaxCount + 1> p;
+  count_distribution(w, n, k, p.data());
+  return p[static_cast<std::size_t>(k)];
+}
+
+/// P(count == k) of independent Bernoulli(w_i) (0 for k < 0).
+/// E.g. "exactly one b tag" with w_i = s_i b_i (selected and tagged).
+template <class W> W prob_count_exactly(const W* w, std::size_t n, int k) {
+  if (k < 0) return W(0.0);
+  std::array<W, kMaxCount + 2> p;
+  count_distribution(w, n, k + 1, p.data());
+  return p[static_cast<std::size_t>(k)];
+}
+
+/// prob_count_at_least of a contiguous container (data(), size()).
+template <class Container>
+auto prob_count_at_least(const Container& w, int k)
+    -> std::decay_t<decltype(*std::data(w))> {
+  return prob_count_at_least(std::data(w), std::size(w), k);
+}
+
+/// prob_count_exactly of a contiguous container (data(), size()).
+template <class Container>
+auto prob_count_exactly(const Container& w, int k)
+    -> std::decay_t<decltype(*std::data(w))> {
+  return prob_count_exactly(std::data(w), std::size(w), k);
+}
+
+/// Probabilities of the two AGC signal regions.
+template <class T> struct RegionProbabilities {
+  T p_4j1b; ///< P(>= 4 selected jets and exactly 1 b-tagged selected jet)
+  T p_4j2b; ///< P(>= 4 selected jets and >= 2 b-tagged selected jets)
+};
+
+/// The AGC regions for jets selected with probability s_j and, once selected,
+/// b tagged with probability b_j (independently per jet): each jet is unselected
+/// (1 - s_j), selected untagged (s_j (1 - b_j)) or selected tagged (s_j b_j). The
+/// joint distribution of (jet count capped at 4, b count capped at 2) is computed by
+/// an O(15 n) recursion (absorbing caps, no 1 - sum), so the region probabilities are
+/// the correct joint ones, not the product of the marginals. With s_j, b_j in {0, 1}
+/// they are exactly the hard AGC region indicators (>= 4 jets, == 1 or >= 2 b tags).
+/// NaN inputs make the result NaN.
+template <class S, class B>
+RegionProbabilities<promote_floating_t<S, B>>
+region_probabilities(const S* s, const B* b, std::size_t n) {
+  using R = promote_floating_t<S, B>;
+  constexpr int nj = 5; // jet counts 0..3, >= 4
+  constexpr int nb = 3; // b counts 0, 1, >= 2
+  std::array<R, nj * nb> p;
+  for (auto& x : p)
+    x = R(0.0);
+  p[0] = R(1.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const R si = diffana::detail::convert<R>(s[i]);
+    const R bi = diffana::detail::convert<R>(b[i]);
+    const R not_sel = R(1.0) - si;
+    const R sel_b = si * bi;
+    const R sel_l = si - sel_b; // s (1 - b)
+    std::array<R, nj * nb> q;
+    for (auto& x : q)
+      x = R(0.0);
+    for (int j = 0; j < nj; ++j)
+      for (int c = 0; c < nb; ++c) {
+        const R& v = p[static_cast<std::size_t>(j * nb + c)];
+        const int j1 = j + 1 < nj ? j + 1 : nj - 1;
+        const int c1 = c + 1 < nb ? c + 1 : nb - 1;
+        q[static_cast<std::size_t>(j * nb + c)] += v * not_sel;
+        q[static_cast<std::size_t>(j1 * nb + c)] += v * sel_l;
+        q[static_cast<std::size_t>(j1 * nb + c1)] += v * sel_b;
+      }
+    p = q;
+  }
+  return {p[4 * nb + 1], p[4 * nb + 2]};
+}
+
+/// region_probabilities of two contiguous containers of equal size.
+template <class SC, class BC>
+auto region_probabilities(const SC& s, const BC& b)
+    -> decltype(region_probabilities(std::data(s), std::data(b), std::size(s))) {
+  if (std::size(s) != std::size(b))
+    throw std::invalid_argument("diffana::agc::region_probabilities: s and b differ "
+                                "in size");
+  return region_probabilities(std::data(s), std::data(b), std::size(s));
+}
+
+// ---- trijet mass
+// ----------------------------------------------------------------------
+
+/// Relaxation settings of soft_trijet_mass.
+struct TrijetOptions {
+  /// Softmax temperature T in GeV (of the triplets' vector-sum pT); 0: hard argmax.
+  double temperature = 10.0;
+  /// Pruning threshold (dimensionless, 0 <= epsilon < 1); 0: no pruning.
+  double epsilon = 0.0;
+};
+
+/// Result of soft_trijet_mass.
+template <class T> struct TrijetResult {
+  /// The (soft) trijet mass in GeV; 0 with zero tangents when there is no candidate,
+  /// NaN when a used jet has a non-finite input.
+  T mass = T(0.0);
+  /// True when at least one triplet has weight > 0 and every used input is finite.
+  bool valid = false;
+  std::size_t jets_used = 0;       ///< jets with s_j > 0 not pruned
+  std::size_t triplets_used = 0;   ///< triplets evaluated in T (kept)
+  std::size_t triplets_pruned = 0; ///< triplets of used jets dropped by the ratio test
+  /// Upper bound on the dropped share of the softmax weight,
+  /// sum_dropped a_t / sum_kept a_t (jet and triplet pruning together); 0 without
+  /// pruning, +inf when nothing is kept.
+  double dropped_fraction_bound = 0.0;
+  /// Upper bound on |mass - unpruned mass|: dropped_fraction_bound times the sum of
+  /// the three largest jet energies among the jets with s_j > 0 (a bound on every
+  /// trijet mass).
+  double mass_error_bound = 0.0;
+};
+
+/// The mass of the trijet with the largest vector-sum pT among the triplets with at
+/// least one b tag, relaxed. Jet j is selected with probability s_j and b tagged with
+/// probability b_j; triplet t = (i, j, k), i < j < k, has weight
+///   w_t = s_i s_j s_k P_t,  P_t = 1 - (1 - b_i)(1 - b_j)(1 - b_k)
+///                               = b_i + (1 - b_i)(b_j + (1 - b_j) b_k)
+/// (the second form has no cancellation), vector-sum pT_t and mass m_t (Cartesian
+/// sums of to_cartesian(pt, eta, phi, m), mass() of lorentz.hpp), and
+///   mass = sum_t a_t m_t / sum_t a_t,  a_t = w_t exp((pT_t - c) / T),
+/// c = max pT_t over the triplets with w_t > 0 (a plain number: the ratio does not
+/// depend on it, value or derivatives). As T -> 0 this tends to m_t of the largest
+/// pT_t with w_t > 0; T = 0 computes that argmax (first triplet in (i, j, k) order on
+/// ties), so with w_t in {0, 1} it is exactly the hard AGC choice (see
+/// hard_trijet_mass). Derivatives flow through pt, eta, phi, m, s and b (any of them
+/// plain or Dual); at T = 0 only through m_t.
+///
+/// Cost: O(n^3) triplets; per triplet the sums of the jets' precomputed (px, py, pz,
+/// E) in T, one hypot, one exp and one sqrt, after a cheap plain-double pass.
+///
+/// Pruning (epsilon > 0), with r_t = w_t exp((pT_t - c) / T) in plain doubles:
+///  1. jets with s_j < epsilon are skipped (jets with s_j == 0 always are: their
+///     triplets have a_t = 0 exactly);
+///  2. of the remaining triplets, those with r_t < epsilon max_t r_t are dropped
+///     (at T = 0 nothing is dropped by this test).
+/// Error bound: with D the dropped triplets and K the kept ones,
+///   |mass - mass_pruned| = |sum_D a_t (m_t - mass_pruned)| / sum_all a_t
+///                       <= delta M,   delta = sum_D a_t / sum_K a_t,
+/// M >= every m_t (the sum of the three largest jet energies). Step 2 contributes
+/// exactly sum_D2 r_t / sum_K r_t <= |D2| epsilon to delta. Step 1 triplets have
+/// w_t < epsilon and pT_t <= pt_i + pt_j + pt_k <= P3 (the sum of the three largest
+/// jet pTs), so a_t < epsilon exp((P3 - c) / T): they contribute at most
+/// |D1| epsilon exp((P3 - c) / T) / sum_K r_t. Both are returned
+/// (dropped_fraction_bound, mass_error_bound). The derivatives' error is of order
+/// delta (max_D |dm_t| + |m_t - mass| |d log a_t|); it is checked empirically in
+/// tests/cpp/test_agc.cpp, not bounded here.
+///
+/// Edge cases: fewer than 3 used jets, or every w_t == 0 (no b tag at all in the hard
+/// limit): mass 0 with zero tangents, valid = false. Non-finite pt, eta, phi, m, s or
+/// b of a used jet (a NaN s_j is never skipped): mass NaN (zero tangents), valid =
+/// false. Throws std::invalid_argument for a negative or non-finite temperature or
+/// epsilon outside [0, 1).
+template <class Pt, class Eta, class Phi, class M, class S, class B>
+TrijetResult<promote_floating_t<Pt, Eta, Phi, M, S, B>>
+soft_trijet_mass(std::size_t n, const Pt* pt, const Eta* eta, const Phi* phi,
+                 const M* m, const S* s, const B* b, const TrijetOptions& opt = {}) {
+  using R = promote_floating_t<Pt, Eta, Phi, M, S, B>;
+  using std::exp;
+  using std::hypot;
+  const double temp = opt.temperature;
+  const double eps = opt.epsilon;
+  if (!(temp >= 0.0) || !std::isfinite(temp))
+    throw std::invalid_argument("diffana::agc::soft_trijet_mass: temperature = " +
+                                std::to_string(temp) + " must be finite and >= 0");
+  if (!(eps >= 0.0 && eps < 1.0))
+    throw std::invalid_argument("diffana::agc::soft_trijet_mass: epsilon = " +
+                                std::to_string(eps) + " must be in [0, 1)");
+  TrijetResult<R> res;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+
+  // Jets: the used ones (s_j > 0, not pruned), plain bounds over all s_j > 0 ones.
+  std::vector<std::size_t> idx;
+  idx.reserve(n);
+  std::array<double, 3> top_e{0.0, 0.0, 0.0};
+  std::array<double, 3> top_pt{0.0, 0.0, 0.0};
+  const auto push_top = [](std::array<double, 3>& top, double v) {
+    if (v > top[2]) {
+      top[2] = v;
+      if (top[2] > top[1]) std::swap(top[1], top[2]);
+      if (top[1] > top[0]) std::swap(top[0], top[1]);
+    }
+  };
+  std::size_t n_pruned_jets = 0;
+  for (std::size_t j = 0; j < n; ++j) {
+    const double sj = static_cast<double>(value(s[j]));
+    if (sj == 0.0) continue;
+    const double ptj = static_cast<double>(value(pt[j]));
+    const double etaj = static_cast<double>(value(eta[j]));
+    const double phij = static_cast<double>(value(phi[j]));
+    const double mj = static_cast<double>(value(m[j]));
+    const double bj = static_cast<double>(value(b[j]));
+    const bool finite = std::isfinite(ptj) && std::isfinite(etaj) &&
+                        std::isfinite(phij) && std::isfinite(mj) && std::isfinite(sj) &&
+                        std::isfinite(bj);
+    if (finite) {
+      push_top(top_pt, std::fabs(ptj));
+      push_top(top_e, value(to_energy(ptj, etaj, mj)));
+    }
+    if (finite && sj < eps) {
+      ++n_pruned_jets;
+      continue;
+    }
+    if (!finite) {
+      res.mass = R(nan);
+      res.valid = false;
+      return res;
+    }
+    idx.push_back(j);
+  }
+  const std::size_t nu = idx.size();
+  res.jets_used = nu;
+  if (nu < 3) {
+    res.dropped_fraction_bound = n_pruned_jets > 0 ? inf : 0.0;
+    res.mass_error_bound = n_pruned_jets > 0 ? inf : 0.0;
+    return res;
+  }
+
+  // Per-jet four-vectors (in R) and plain copies, weights.
+  std::vector<PxPyPzE<R>> p4(nu);
+  std::vector<R> sr(nu), br(nu);
+  std::vector<double> px(nu), py(nu), sv(nu), bv(nu);
+  for (std::size_t u = 0; u < nu; ++u) {
+    const std::size_t j = idx[u];
+    sr[u] = diffana::detail::convert<R>(s[j]);
+    br[u] = diffana::detail::convert<R>(b[j]);
+    p4[u] = to_cartesian(
+        diffana::detail::convert<R>(pt[j]), diffana::detail::convert<R>(eta[j]),
+        diffana::detail::convert<R>(phi[j]), diffana::detail::convert<R>(m[j]));
+    px[u] = static_cast<double>(value(p4[u].px));
+    py[u] = static_cast<double>(value(p4[u].py));
+    sv[u] = static_cast<double>(value(s[j]));
+    bv[u] = static_cast<double>(value(b[j]));
+  }
+
+  // Pass 1 (plain): pT_t and w_t of every triplet, c and the argmax.
+  const std::size_t ntrip = nu * (nu - 1) * (nu - 2) / 6;
+  std::vector<double> tpt(ntrip), tw(ntrip);
+  double c = -inf;
+  std::size_t best = ntrip;
+  std::array<std::size_t, 3> best_ijk{0, 0, 0};
+  {
+    std::size_t t = 0;
+    for (std::size_t i = 0; i < nu; ++i)
+      for (std::size_t j = i + 1; j < nu; ++j) {
+        const double pxij = px[i] + px[j];
+        const double pyij = py[i] + py[j];
+        const double sij = sv[i] * sv[j];
+        const double qij = (1.0 - bv[i]) * (1.0 - bv[j]);
+        const double pij = bv[i] + (1.0 - bv[i]) * bv[j];
+        for (std::size_t k = j + 1; k < nu; ++k, ++t) {
+          const double ptt = hypot(pxij + px[k], pyij + py[k]);
+          const double wt = sij * sv[k] * (pij + qij * bv[k]);
+          tpt[t] = ptt;
+          tw[t] = wt;
+          if (wt > 0.0 && ptt > c) {
+            c = ptt;
+            best = t;
+            best_ijk = {i, j, k};
+          }
+        }
+      }
+  }
+  if (best == ntrip) { // no triplet with w_t > 0
+    res.dropped_fraction_bound = n_pruned_jets > 0 ? inf : 0.0;
+    res.mass_error_bound = n_pruned_jets > 0 ? inf : 0.0;
+    return res;
+  }
+  const double m_bound = top_e[0] + top_e[1] + top_e[2];
+
+  if (temp == 0.0) { // hard argmax
+    res.mass = mass(p4[best_ijk[0]] + p4[best_ijk[1]] + p4[best_ijk[2]]);
+    res.valid = true;
+    res.triplets_used = 1;
+    // Pruned jets can only matter through a triplet with pT_t > c.
+    if (n_pruned_jets > 0 && top_pt[0] + top_pt[1] + top_pt[2] > c) {
+      res.dropped_fraction_bound = inf;
+      res.mass_error_bound = inf;
+    }
+    return res;
+  }
+
+  // Ratios r_t, their maximum and sum; the keep threshold.
+  double r_max = 0.0;
+  for (std::size_t t = 0; t < ntrip; ++t) {
+    const double r = tw[t] * std::exp((tpt[t] - c) / temp);
+    tpt[t] = r; // reuse the storage: tpt now holds r_t
+    if (r > r_max) r_max = r;
+  }
+  const double keep_at = eps * r_max;
+  double r_kept = 0.0;
+  double r_dropped = 0.0;
+
+  // Pass 2 (in R): the kept triplets.
+  R num(0.0);
+  R den(0.0);
+  {
+    std::size_t t = 0;
+    for (std::size_t i = 0; i < nu; ++i)
+      for (std::size_t j = i + 1; j < nu; ++j) {
+        const PxPyPzE<R> pij = p4[i] + p4[j];
+        const R sij = sr[i] * sr[j];
+        const R& bi = br[i];
+        const R& bj = br[j];
+        const R qij = (R(1.0) - bi) * (R(1.0) - bj);
+        const R p_ij = bi + (R(1.0) - bi) * bj;
+        for (std::size_t k = j + 1; k < nu; ++k, ++t) {
+          const double r = tpt[t];
+          if (!(tw[t] > 0.0)) continue;
+          if (eps > 0.0 && r < keep_at) {
+            r_dropped += r;
+            ++res.triplets_pruned;
+            continue;
+          }
+          r_kept += r;
+          ++res.triplets_used;
+          const PxPyPzE<R> v = pij + p4[k];
+          const R ptt = hypot(v.px, v.py);
+          const R wt = sij * sr[k] * (p_ij + qij * br[k]);
+          const R a = wt * exp((ptt - c) / temp);
+          num += a * mass(v);
+          den += a;
+        }
+      }
+  }
+  res.mass = num / den;
+  res.valid = true;
+  double delta = r_dropped / r_kept;
+  if (n_pruned_jets > 0) {
+    // Triplets with at least one pruned jet: C(nu + np, 3) - C(nu, 3) of them.
+    const double na = static_cast<double>(nu + n_pruned_jets);
+    const double nk = static_cast<double>(nu);
+    const double count =
+        na * (na - 1) * (na - 2) / 6.0 - nk * (nk - 1) * (nk - 2) / 6.0;
+    const double p3 = top_pt[0] + top_pt[1] + top_pt[2];
+    delta += count * eps * std::exp((p3 - c) / temp) / r_kept;
+  }
+  res.dropped_fraction_bound = delta;
+  res.mass_error_bound = delta * m_bound;
+  return res;
+}
+
+/// soft_trijet_mass of contiguous containers (data(), size()) of equal size.
+template <class PtC, class EtaC, class PhiC, class MC, class SC, class BC>
+auto soft_trijet_mass(const PtC& pt, const EtaC& eta, const PhiC& phi, const MC& m,
+                      const SC& s, const BC& b, const TrijetOptions& opt = {})
+    -> decltype(soft_trijet_mass(std::size(pt), std::data(pt), std::data(eta),
+                                 std::data(phi), std::data(m), std::data(s),
+                                 std::data(b), opt)) {
+  const std::size_t n = std::size(pt);
+  if (std::size(eta) != n || std::size(phi) != n || std::size(m) != n ||
+      std::size(s) != n || std::size(b) != n)
+    throw std::invalid_argument("diffana::agc::soft_trijet_mass: the jet columns "
+                                "differ in size");
+  return soft_trijet_mass(n, std::data(pt), std::data(eta), std::data(phi),
+                          std::data(m), std::data(s), std::data(b), opt);
+}
+
+// ---- hard mode
+// ------------------------------------------------------------------------
+
+/// The hard AGC trijet mass: among the triplets of selected jets (selected[j] != 0)
+/// holding at least one b-tagged jet (btagged[j] != 0), the mass of the one with the
+/// largest vector-sum pT (first in (i, j, k) order on ties, as ak.argmax over
+/// ak.combinations). Exactly soft_trijet_mass with 0/1 weights and T = 0. valid =
+/// false and mass 0 without a candidate; NaN mass (valid = false) when a selected
+/// jet has a non-finite input.
+template <class Pt, class Eta, class Phi, class M, class Sel, class Tag>
+TrijetResult<promote_floating_t<Pt, Eta, Phi, M>>
+hard_trijet_mass(std::size_t n, const Pt* pt, const Eta* eta, const Phi* phi,
+                 const M* m, const Sel* selected, const Tag* btagged) {
+  std::vector<double> s(n), b(n);
+  for (std::size_t j = 0; j < n; ++j) {
+    s[j] = selected[j] ? 1.0 : 0.0;
+    b[j] = btagged[j] ? 1.0 : 0.0;
+  }
+  TrijetOptions opt;
+  opt.temperature = 0.0;
+  opt.epsilon = 0.0;
+  const auto r = soft_trijet_mass(n, pt, eta, phi, m, s.data(), b.data(), opt);
+  using R = promote_floating_t<Pt, Eta, Phi, M>;
+  TrijetResult<R> out;
+  out.mass = diffana::detail::convert<R>(r.mass);
+  out.valid = r.valid;
+  out.jets_used = r.jets_used;
+  out.triplets_used = r.triplets_used;
+  return out;
+}
+
+/// hard_trijet_mass of contiguous containers (data(), size()) of equal size (masks
+/// of char, int, double or ROOT::VecOps::RVec<bool>; not std::vector<bool>).
+template <class PtC, class EtaC, class PhiC, class MC, class SelC, class TagC>
+auto hard_trijet_mass(const PtC& pt, const EtaC& eta, const PhiC& phi, const MC& m,
+                      const SelC& selected, const TagC& btagged)
+    -> decltype(hard_trijet_mass(std::size(pt), std::data(pt), std::data(eta),
+                                 std::data(phi), std::data(m), std::data(selected),
+                                 std::data(btagged))) {
+  const std::size_t n = std::size(pt);
+  if (std::size(eta) != n || std::size(phi) != n || std::size(m) != n ||
+      std::size(selected) != n || std::size(btagged) != n)
+    throw std::invalid_argument("diffana::agc::hard_trijet_mass: the jet columns "
+                                "differ in size");
+  return hard_trijet_mass(n, std::data(pt), std::data(eta), std::data(phi),
+                          std::data(m), std::data(selected), std::data(btagged));
+}
+
+/// The hard AGC region of one event: number of selected jets and of selected
+/// b-tagged jets.
+struct HardCounts {
+  std::size_t jets = 0;
+  std::size_t btags = 0;
+  bool is_4j1b() const { return jets >= 4 && btags == 1; }
+  bool is_4j2b() const { return jets >= 4 && btags >= 2; }
+};
+
+/// Counts of selected (selected[j] != 0) and selected b-tagged jets.
+template <class Sel, class Tag>
+HardCounts hard_counts(std::size_t n, const Sel* selected, const Tag* btagged) {
+  HardCounts h;
+  for (std::size_t j = 0; j < n; ++j)
+    if (selected[j]) {
+      ++h.jets;
+      if (btagged[j]) ++h.btags;
+    }
+  return h;
+}
+
+/// hard_counts of two contiguous containers of equal size.
+template <class SelC, class TagC>
+auto hard_counts(const SelC& selected, const TagC& btagged)
+    -> decltype(hard_counts(std::size(selected), std::data(selected),
+                            std::data(btagged))) {
+  if (std::size(selected) != std::size(btagged))
+    throw std::invalid_argument("diffana::agc::hard_counts: the masks differ in size");
+  return hard_counts(std::size(selected), std::data(selected), std::data(btagged));
+}
+
+} // namespace diffana::agc
