@@ -36,6 +36,17 @@ def tt_file(data_dir: pathlib.Path) -> pathlib.Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def ROOT():
+    """PyROOT with diffana's headers declared (as diffana.rdf does, cling at -O3);
+    skips the test when ROOT is not importable."""
+    root = pytest.importorskip("ROOT", reason="ROOT (PyROOT) is not importable")
+    from diffana import rdf
+
+    rdf._import_root()
+    return root
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     """A seeded generator, so that failures reproduce."""

@@ -19,15 +19,6 @@ EDGES = np.linspace(100, 1000, 19)
 PARAMS = {"jes": 1.0, "pt_cut": 30.0, "btag_cut": 0.5}
 
 
-@pytest.fixture(scope="module")
-def ROOT():
-    root = pytest.importorskip("ROOT", reason="ROOT (PyROOT) is not importable")
-    from diffana import rdf
-
-    rdf._import_root()
-    return root
-
-
 def snippet(ROOT, files, params=PARAMS):
     """The issue's example, verbatim (plus the returned histogram handles)."""
     from diffana.rdf import DiffFrame
@@ -390,3 +381,23 @@ def test_rntuple_input(ROOT, data_dir):
     np.testing.assert_allclose(h.result().values, ref.values, rtol=1e-6)
     np.testing.assert_allclose(h.result().jacobian, ref.jacobian, rtol=1e-6, atol=1e-9)
     assert n.result().values.sum() == 10
+
+
+def test_parameters_are_inlined_into_expressions(ROOT):
+    """Parameter names in expressions become the parameter's Dual directly (no
+    per-event column read); longer names, members and qualified names are left
+    alone, and the parameter columns still exist."""
+    from diffana.rdf import DiffFrame
+
+    df = ROOT.RDataFrame(10).Define("u", "double(rdfentry_)")
+    ddf = DiffFrame(df, {"jes": 2.0, "c": 3.0})
+    code = ddf._inline_params("u*jes + jes_up + a.jes + p->c + ns::c + (u>c)")
+    fn = ddf._core.dual_fn
+    assert code == f"u*{fn}(0) + jes_up + a.jes + p->c + ns::c + (u>{fn}(1))"
+    d = ddf.define("jes_up", "jes * 1.5").define("y", "u * jes + jes_up * c")
+    h = d.histo("y", [0.0, 100.0], weight="y").result()
+    u = np.arange(10.0)
+    # sum of y = u jes + 1.5 jes c; d/djes = sum(u + 1.5 c), d/dc = sum(1.5 jes)
+    np.testing.assert_allclose(h.values, [np.sum(2.0 * u + 9.0)])
+    np.testing.assert_allclose(h.jacobian[0], [np.sum(u + 4.5), 10 * 3.0])
+    assert d.histo("jes", [0.0, 5.0]).result().values.sum() == 10

@@ -17,15 +17,6 @@ EDGES = np.linspace(0.0, 600.0, 13)
 
 
 @pytest.fixture(scope="module")
-def ROOT():
-    root = pytest.importorskip("ROOT", reason="ROOT (PyROOT) is not importable")
-    from diffana import rdf
-
-    rdf._import_root()
-    return root
-
-
-@pytest.fixture(scope="module")
 def jets():
     """NanoAOD-like jagged jets: 3000 events, 0-8 jets each."""
     rng = np.random.default_rng(7)

@@ -13,15 +13,6 @@ pytestmark = pytest.mark.root
 EDGES = [0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 9.0, 14.0]
 
 
-@pytest.fixture(scope="module")
-def ROOT():
-    root = pytest.importorskip("ROOT", reason="ROOT (PyROOT) is not importable")
-    from diffana import rdf
-
-    rdf._import_root()
-    return root
-
-
 def events(ROOT, n=5000):
     return (
         ROOT.RDataFrame(n)

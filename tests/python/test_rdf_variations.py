@@ -18,15 +18,6 @@ EDGES = [0.0, 0.5, 1.0, 2.0, 3.0, 4.5]
 PARAMS = {"scale": 1.1, "shift": 0.2, "cut": 1.5}
 
 
-@pytest.fixture(scope="module")
-def ROOT():
-    root = pytest.importorskip("ROOT", reason="ROOT (PyROOT) is not importable")
-    from diffana import rdf
-
-    rdf._import_root()
-    return root
-
-
 def base(ROOT, params=PARAMS):
     """Generated events: u in [0, 4) (quasi-random), v = 1 + sin(entry)."""
     from diffana.rdf import DiffFrame
