@@ -51,8 +51,11 @@ py-test: install
 
 test: lint cpp-test py-test
 
+# The README's benchmark tables (each script says what it measures; minutes each).
 bench: install
 	$(PY) benchmarks/bench_hist.py
+	$(PY) benchmarks/bench_rdf.py --json benchmarks/results_rdf.json
+	$(PY) benchmarks/bench_neos.py
 
 clean:
 	rm -rf build $(VENV) out .pytest_cache
