@@ -11,8 +11,10 @@
 ``diffana optimize CONFIG.yaml [--out DIR] [--quiet] [--json FILE] [--set NAME=VALUE]``
 evaluates and optimises the analysis a YAML file describes (`diffana.optimize`,
 `diffana.config`; exit status 2 for a bad configuration, with the message on
-stderr) and ``diffana generate --out DIR --seed N --events N`` writes the built-in
-toy samples (`diffana.generate`).
+stderr), ``diffana evaluate CONFIG.yaml [--files F ...] [--set NAME=VALUE]
+[--hard] [--json OUT]`` evaluates it once (histograms with Jacobians and the
+objective with its gradient, as JSON) and ``diffana generate --out DIR --seed N
+--events N`` writes the built-in toy samples (`diffana.generate`).
 """
 
 from __future__ import annotations
@@ -80,20 +82,32 @@ def _parser() -> argparse.ArgumentParser:
         "(see `diffana optimize --help`)",
     )
     sub.add_parser(
+        "evaluate",
+        help="evaluate the analysis a YAML file describes once: histograms, "
+        "Jacobians, objective (see `diffana evaluate --help`)",
+    )
+    sub.add_parser(
         "generate",
         help="write the built-in toy samples (see `diffana generate --help`)",
     )
     return parser
 
 
-_SUBCOMMANDS = {"demo": "demo", "optimize": "optimize", "generate": "generate"}
+# command -> (module, function)
+_SUBCOMMANDS = {
+    "demo": ("demo", "main"),
+    "optimize": ("optimize", "main"),
+    "evaluate": ("optimize", "evaluate_main"),
+    "generate": ("generate", "main"),
+}
 
 
 def _run_module(command: str, args: list[str]) -> int:
     import importlib
 
     try:
-        module = importlib.import_module(f"diffana.{_SUBCOMMANDS[command]}")
+        name, function = _SUBCOMMANDS[command]
+        module = importlib.import_module(f"diffana.{name}")
     except ImportError as err:
         print(
             f"diffana {command} is not available: {err} "
@@ -101,7 +115,7 @@ def _run_module(command: str, args: list[str]) -> int:
             file=sys.stderr,
         )
         return 1
-    return int(module.main(args) or 0)
+    return int(getattr(module, function)(args) or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,6 +14,7 @@ objective and the optimiser::
     parameters:
       - {name: disc_cut, value: 0.3, bounds: [0.0, 0.95]}   # optimised by default
       - {name: slope, value: 20.0, optimise: false}
+      - {name: width, value: 2.0, optimise: false, relaxation: true}
     defines:                           # in order; C++ (DiffFrame semantics)
       jet_pt: Jet_pt
       mjj: diffana::invariant_mass(jet_pt[0], Jet_eta[0], ...)
@@ -41,6 +42,10 @@ Rules (each checked, errors name the key, e.g. ``samples[1].files``):
   (pb), by ``xsec * lumi / sum of weight`` over all events of its files.
 - ``parameters``: C++ identifiers; an optimised parameter (``optimise: true``,
   the default) needs ``bounds: [lo, hi]`` with ``lo < hi`` and ``lo <= value <= hi``.
+  ``relaxation: true`` (default false) marks a relaxation scale (e.g. a soft-cut
+  width or a softmax temperature), set to 0 by ``diffana evaluate --hard``; the
+  expressions must then treat 0 as hard (as ``diffana::agc::soft_step(x, cut,
+  width)`` does: width 0 is the hard step).
 - ``defines``: an ordered mapping name -> expression; ``selections``: a list of
   ``{filter: EXPR}`` (hard) or ``{soft_filter: EXPR}`` (a weight, differentiable).
 - ``observables``: ``bins`` as a list of at least two strictly increasing edges or
@@ -167,6 +172,9 @@ class Parameter(_Model):
     value: float
     bounds: tuple[float, float] | None = None
     optimise: bool = True
+    #: A relaxation scale (e.g. a soft-cut width or a softmax temperature), set to 0
+    #: by ``diffana evaluate --hard``.
+    relaxation: bool = False
 
     @field_validator("name")
     @classmethod
@@ -476,6 +484,28 @@ class Config(_Model):
     def param_values(self) -> dict[str, float]:
         """Parameter name -> initial value."""
         return {p.name: p.value for p in self.parameters}
+
+    def hard(self) -> Config:
+        """The hard analysis: every observable's ``bandwidth`` None (hard bins) and
+        every ``relaxation`` parameter 0 (its bounds are not checked: 0 may lie
+        outside them)."""
+        params = [
+            p.model_copy(update={"value": 0.0}) if p.relaxation else p
+            for p in self.parameters
+        ]
+        obs = [o.model_copy(update={"bandwidth": None}) for o in self.observables]
+        return self.model_copy(update={"parameters": params, "observables": obs})
+
+    def with_files(self, files: Mapping[str, Sequence[str]]) -> Config:
+        """A copy whose samples named in ``files`` read those files instead (paths
+        relative to the current folder, globs allowed)."""
+        samples = [
+            s.model_copy(update={"files": [os.path.abspath(f) for f in files[s.name]]})
+            if s.name in files
+            else s
+            for s in self.samples
+        ]
+        return self.model_copy(update={"samples": samples})
 
     def sample_files(self, sample: Sample) -> list[str]:
         """A sample's files: relative to `base_dir`, globs expanded, sorted."""

@@ -65,6 +65,7 @@ __all__ = [
     "Evaluation",
     "ObjectiveError",
     "OptimisationResult",
+    "evaluate_main",
     "main",
     "optimise",
     "run",
@@ -533,7 +534,12 @@ class Analysis:
         (default: the configuration's initial values)."""
         p = dict(self.config.param_values)
         p.update(params or {})
-        histos = self.histograms(p)
+        return self.evaluation(p, self.histograms(p))
+
+    def evaluation(self, params: Mapping[str, float], histos: Histos) -> Evaluation:
+        """Objective and gradient at ``params`` from their histograms (no event
+        loop)."""
+        p = dict(params)
         value, g = self.objective_value(histos)
         leaves = self._leaves(histos)
         grad = np.zeros(len(self.param_names))
@@ -933,6 +939,26 @@ def run(
     return rep
 
 
+def _add_set_and_threads(parser: argparse.ArgumentParser) -> None:
+    """``--set`` and ``--threads`` (shared by optimize and evaluate)."""
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        dest="overrides",
+        help="override a parameter's initial value or a key (optimiser.steps=10); "
+        "repeatable",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        metavar="N",
+        help="event loops with ROOT's implicit multithreading on N threads",
+    )
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``diffana optimize``."""
     parser.add_argument("config", type=pathlib.Path, help="the analysis YAML file")
@@ -950,22 +976,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="also write the JSON report to FILE",
     )
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        dest="overrides",
-        help="override a parameter's initial value or a key (optimiser.steps=10); "
-        "repeatable",
-    )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=0,
-        metavar="N",
-        help="event loops with ROOT's implicit multithreading on N threads",
-    )
+    _add_set_and_threads(parser)
     parser.add_argument(
         "--check-gradient",
         action="store_true",
@@ -998,3 +1009,193 @@ def main(argv: list[str] | None = None) -> int:
         print(f"diffana optimize: error: {e}", file=sys.stderr)
         return 1
     return 0 if rep["status"] != "failed" else 1
+
+
+# ---- diffana evaluate ------------------------------------------------------------------
+
+
+def file_overrides(config: Config, items: Sequence[str]) -> dict[str, list[str]]:
+    """``--files`` items -> {sample: [files]}: ``SAMPLE=F`` gives one sample's
+    files; a plain ``F`` is given to every sample not named that way. Raises
+    ConfigError for an unknown sample."""
+    names = [s.name for s in config.samples]
+    named: dict[str, list[str]] = {}
+    plain: list[str] = []
+    for item in items:
+        key, sep, path = item.partition("=")
+        if sep and re.fullmatch(r"[A-Za-z_]\w*", key) and not os.path.exists(item):
+            if key not in names:
+                msg = f"--files {item!r}: no sample {key!r} (samples: {names})"
+                raise ConfigError(msg)
+            named.setdefault(key, []).append(path)
+        else:
+            plain.append(item)
+    out = dict(named)
+    if plain:
+        out.update({n: plain for n in names if n not in named})
+    return out
+
+
+def evaluation_report(
+    analysis: Analysis, ev: Evaluation | None, histos: Histos
+) -> dict[str, Any]:
+    """The JSON of ``diffana evaluate``: ``param_names``, ``histograms`` (region ->
+    sample -> variation -> edges, values, variances, jacobian) and ``objective``
+    (type, direction, value, gradient; value None when it could not be evaluated)."""
+    cfg = analysis.config
+    hist: dict[str, Any] = {
+        ch: {
+            s: {
+                v: {
+                    "edges": h.edges.tolist(),
+                    "values": h.values.tolist(),
+                    "variances": h.variances.tolist(),
+                    "jacobian": h.jacobian.tolist(),
+                }
+                for v, h in histos[s][ch].items()
+            }
+            for s in histos
+        }
+        for ch in analysis.channels
+    }
+    return {
+        "param_names": list(analysis.param_names),
+        "params": dict(analysis._frames[0].ddf.params) if ev is None else ev.params,
+        "bandwidths": {o.name: o.bandwidth for o in cfg.observables},
+        "histograms": hist,
+        "objective": {
+            "type": cfg.objective.type,
+            "direction": "maximise" if cfg.objective.maximise else "minimise",
+            "value": None if ev is None else ev.objective,
+            "gradient": None if ev is None else ev.gradient,
+        },
+    }
+
+
+def run_evaluate(
+    config_file: str | os.PathLike[str],
+    files: Sequence[str] = (),
+    overrides: Sequence[str] = (),
+    hard: bool = False,
+    json_file: str | os.PathLike[str] | None = None,
+    quiet: bool = False,
+    stdout: Any = None,
+    threads: int | None = None,
+) -> dict[str, Any]:
+    """``diffana evaluate``: one event loop per sample at the configuration's
+    parameters (after ``overrides``), histograms with Jacobians and the objective
+    with its gradient; ``hard``: the hard analysis (`Config.hard`). Writes the
+    report to ``json_file`` and prints a summary unless ``quiet``; returns the
+    report (with ``"error"`` when the objective could not be evaluated)."""
+    stream = stdout if stdout is not None else sys.stdout
+
+    def say(text: str) -> None:
+        if not quiet:
+            print(text, file=stream, flush=True)
+
+    source = str(config_file)
+    config = load_config(config_file, overrides, check_files=not files)
+    if files:
+        from .config import check_inputs
+
+        config = config.with_files(file_overrides(config, files))
+        check_inputs(config, source=source)
+    if hard:
+        config = config.hard()
+    if threads:
+        from . import rdf
+
+        rdf._import_root().EnableImplicitMT(int(threads))
+    t0 = time.perf_counter()
+    analysis = Analysis(config, source=source)
+    params = dict(config.param_values)
+    histos = analysis.histograms(params)
+    ev: Evaluation | None = None
+    error = None
+    try:
+        ev = analysis.evaluation(params, histos)
+    except ObjectiveError as e:
+        error = str(e)
+    rep = evaluation_report(analysis, ev, histos)
+    rep.update(
+        config_file=source,
+        hard=hard,
+        event_loops=analysis.n_loops,
+        seconds=time.perf_counter() - t0,
+    )
+    if error is not None:
+        rep["error"] = error
+    say(
+        f"{'hard' if hard else 'relaxed'} analysis: {_fmt_params(params, list(params))}"
+    )
+    for ch in analysis.channels:
+        yields = "  ".join(
+            f"{s} = {float(np.sum(histos[s][ch][NOMINAL].values)):.6g}" for s in histos
+        )
+        say(f"  {ch}: {yields}")
+    if ev is not None:
+        say(f"objective: {config.objective.type} = {ev.objective:.6g}")
+        for n in analysis.opt_names:
+            say(f"  d/d{n} = {ev.gradient[n]: .6e}")
+    if json_file is not None:
+        pathlib.Path(json_file).write_text(json.dumps(rep, indent=1))
+        say(f"wrote {json_file}")
+    return rep
+
+
+def evaluate_main(argv: list[str] | None = None) -> int:
+    """``diffana evaluate``: exit 0 on success, 2 for a bad configuration, 1 when
+    the objective cannot be evaluated (the histograms are still written)."""
+    parser = argparse.ArgumentParser(
+        prog="diffana evaluate",
+        description="Evaluate an analysis once (one event loop per sample, no "
+        "optimisation): histograms with their Jacobians w.r.t. the parameters and "
+        "the objective with its gradient.",
+    )
+    parser.add_argument("config", type=pathlib.Path, help="the analysis YAML file")
+    parser.add_argument(
+        "--files",
+        nargs="+",
+        default=[],
+        metavar="F",
+        help="input files instead of the configuration's: SAMPLE=F gives one "
+        "sample's files, a plain F is read by every other sample (paths relative "
+        "to the current folder)",
+    )
+    parser.add_argument(
+        "--hard",
+        action="store_true",
+        help="the hard analysis: hard bins (every bandwidth None) and every "
+        "parameter marked relaxation: true set to 0",
+    )
+    parser.add_argument(
+        "--json",
+        type=pathlib.Path,
+        default=None,
+        metavar="OUT",
+        help="write the histograms (edges, values, variances, jacobian per region, "
+        "sample and variation) and the objective to OUT",
+    )
+    parser.add_argument("--quiet", action="store_true", help="print nothing on success")
+    _add_set_and_threads(parser)
+    args = parser.parse_args(argv)
+    try:
+        rep = run_evaluate(
+            args.config,
+            files=args.files,
+            overrides=args.overrides,
+            hard=args.hard,
+            json_file=args.json,
+            quiet=args.quiet,
+            threads=args.threads,
+        )
+    except ConfigError as e:
+        print(f"diffana evaluate: error: {e}", file=sys.stderr)
+        return 2
+    except (ObjectiveError, ImportError) as e:
+        print(f"diffana evaluate: error: {e}", file=sys.stderr)
+        return 1
+    if "error" in rep:
+        print(f"diffana evaluate: error: {rep['error']}", file=sys.stderr)
+        return 1
+    return 0
