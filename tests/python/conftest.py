@@ -1,9 +1,15 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""Shared fixtures: repository paths, the CMS test files and seeded random numbers."""
+"""Shared fixtures: repository paths, the CMS test files, seeded random numbers,
+PyROOT, a runner for ROOT macros and float64 JAX."""
 
 from __future__ import annotations
 
+import os
 import pathlib
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -45,6 +51,55 @@ def ROOT():
 
     rdf._import_root()
     return root
+
+
+@pytest.fixture(scope="session")
+def run_macro() -> Callable[..., str]:
+    """A runner for ROOT macros: ``run_macro(macro, env=None)`` runs ``root -l -b -q``
+    on ``macro`` (a path, or a name in macros/) with diffana's headers on
+    ROOT_INCLUDE_PATH and $DIFFANA_DATA defaulting to ../shared/data (``env``
+    overrides), and returns its stdout; a non-zero exit or an error on stderr fails
+    the test. Skips the test when the ``root`` executable is not installed."""
+    root_exe = shutil.which(
+        "root",
+        path=os.pathsep.join(
+            [str(pathlib.Path(sys.executable).parent), os.environ.get("PATH", "")]
+        ),
+    )
+    if root_exe is None:
+        pytest.skip("the `root` executable is not installed")
+    import diffana
+
+    def run(macro: str | pathlib.Path, env: dict[str, str] | None = None) -> str:
+        path = (
+            macro if isinstance(macro, pathlib.Path) else REPO_ROOT / "macros" / macro
+        )
+        full = dict(os.environ, ROOT_INCLUDE_PATH=diffana.get_include())
+        full.setdefault("DIFFANA_DATA", str(DATA_DIR))
+        full.update(env or {})
+        proc = subprocess.run(
+            [root_exe, "-l", "-b", "-q", str(path)],
+            capture_output=True,
+            text=True,
+            env=full,
+            timeout=300,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "error" not in proc.stderr.lower(), proc.stderr
+        return proc.stdout
+
+    return run
+
+
+@pytest.fixture
+def x64() -> Iterator[None]:
+    """float64 JAX (jax_enable_x64) for the test, restored afterwards."""
+    jax = pytest.importorskip("jax", reason="JAX is not installed")
+    previous = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    yield
+    jax.config.update("jax_enable_x64", previous)
 
 
 @pytest.fixture

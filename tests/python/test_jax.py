@@ -23,20 +23,12 @@ from jax.scipy.stats import norm
 
 import diffana.jax as dj
 
-pytestmark = pytest.mark.jax
+# Every test runs in float64 (the x64 fixture of conftest.py).
+pytestmark = [pytest.mark.jax, pytest.mark.usefixtures("x64")]
 
 BACKENDS = ["ffi", "callback"] if dj._FFI_BUILT else ["callback"]
 FLAGS = [(False, False), (True, False), (False, True), (True, True)]
 RTOL = 1e-10
-
-
-@pytest.fixture(autouse=True)
-def x64():
-    """Every test runs in float64 (jax_enable_x64), restored afterwards."""
-    previous = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", previous)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -3,45 +3,13 @@
 
 from __future__ import annotations
 
-import os
 import pathlib
 import re
-import shutil
-import subprocess
-import sys
 
 import pytest
 
-import diffana
-
 MACROS = pathlib.Path(__file__).resolve().parents[2] / "macros"
-ROOT_EXE = shutil.which(
-    "root",
-    path=os.pathsep.join(
-        [str(pathlib.Path(sys.executable).parent), os.environ.get("PATH", "")]
-    ),
-)
-
-pytestmark = [
-    pytest.mark.root,
-    pytest.mark.skipif(
-        ROOT_EXE is None, reason="the `root` executable is not installed"
-    ),
-]
-
-
-def run_macro(name: str) -> str:
-    env = dict(os.environ, ROOT_INCLUDE_PATH=diffana.get_include())
-    proc = subprocess.run(
-        [ROOT_EXE, "-l", "-b", "-q", str(MACROS / name)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout
+pytestmark = pytest.mark.root
 
 
 def test_every_macro_is_tested():
@@ -51,7 +19,7 @@ def test_every_macro_is_tested():
     assert {p.name for p in MACROS.glob("*.C")} == here | rdf
 
 
-def test_ad01_dual_basics():
+def test_ad01_dual_basics(run_macro):
     out = run_macro("ad01_dual_basics.C")
     numbers = {
         key: [float(v) for v in re.findall(r"-?\d+\.\d+", line)]

@@ -10,9 +10,6 @@ import itertools
 import os
 import pathlib
 import re
-import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -30,17 +27,8 @@ DATA_DIR = pathlib.Path(
 )
 TT_FILE = "coffea_nano_tt_v12.root"
 MU_FILE = "agc_open-data-example_Run2012BC_DoubleMuParked_Muons_100k.root"
-ROOT_EXE = shutil.which(
-    "root",
-    path=os.pathsep.join(
-        [str(pathlib.Path(sys.executable).parent), os.environ.get("PATH", "")]
-    ),
-)
 HEADER = pathlib.Path(diffana.get_include()) / "diffana" / "rdf" / "actions.hpp"
 
-needs_root_exe = pytest.mark.skipif(
-    ROOT_EXE is None, reason="the `root` executable is not installed"
-)
 needs_header = pytest.mark.skipif(
     not HEADER.is_file(),
     reason=f"the installed diffana package has no {HEADER.name} (reinstall it)",
@@ -52,22 +40,6 @@ def needs_data(name: str) -> pytest.MarkDecorator:
         not (DATA_DIR / name).is_file(),
         reason=f"the CMS test file {DATA_DIR / name} is not available",
     )
-
-
-def run_macro(name: str) -> str:
-    env = dict(os.environ, ROOT_INCLUDE_PATH=diffana.get_include())
-    env.setdefault("DIFFANA_DATA", str(DATA_DIR))
-    proc = subprocess.run(
-        [ROOT_EXE, "-l", "-b", "-q", str(MACROS / name)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "error" not in proc.stderr.lower(), proc.stderr
-    return proc.stdout
 
 
 NUMBER = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
@@ -85,12 +57,11 @@ def line_starting(out: str, prefix: str) -> str:
     return lines[0]
 
 
-@needs_root_exe
 @needs_header
 @needs_data(TT_FILE)
 @pytest.mark.data
 @pytest.mark.slow
-def test_rdf01_jet_calibration():
+def test_rdf01_jet_calibration(run_macro):
     out = run_macro("rdf01_jet_calibration.C")
     assert TT_FILE in line_starting(out, "input:")
     assert numbers_of(line_starting(out, "events with two jets")) == [200.0]
@@ -104,12 +75,11 @@ def test_rdf01_jet_calibration():
     assert 0.8 * mean < deriv < 1.0 * mean
 
 
-@needs_root_exe
 @needs_header
 @needs_data(MU_FILE)
 @pytest.mark.data
 @pytest.mark.slow
-def test_rdf02_mass_window():
+def test_rdf02_mass_window(run_macro):
     out = run_macro("rdf02_mass_window.C")
     for name in ("dZ/dlo", "dZ/dhi"):
         deriv, fd = numbers_of(line_starting(out, name))
@@ -132,12 +102,11 @@ def test_rdf02_mass_window():
     assert 20 < zs[0] < zs[-1] < 1000
 
 
-@needs_root_exe
 @needs_header
 @needs_data(TT_FILE)
 @pytest.mark.data
 @pytest.mark.slow
-def test_rdf03_trijet_mass():
+def test_rdf03_trijet_mass(run_macro):
     out = run_macro("rdf03_trijet_mass.C")
     n_events = numbers_of(line_starting(out, "events with >= 4 jets"))[0]
     assert 100 <= n_events <= 200

@@ -195,24 +195,16 @@ def test_generated_events_multithreaded_equal_single(program):
         )
 
 
-def test_generated_events_match_the_macro(program, tmp_path):
+def test_generated_events_match_the_macro(program, tmp_path, run_macro):
     """The same toy events (TRandom3(e + 1)) through cling: the same numbers."""
-    root_exe = which("root")
-    if root_exe is None:
-        pytest.skip("the `root` executable is not installed")
     # A copy of the macro where neither $DIFFANA_DATA nor ../../shared/data exists.
     macro_dir = tmp_path / "a" / "macros"
     macro_dir.mkdir(parents=True)
     shutil.copy(MACRO, macro_dir)
-    proc = run(
-        [root_exe, "-l", "-b", "-q", macro_dir / MACRO.name],
-        env={
-            "ROOT_INCLUDE_PATH": diffana.get_include(),
-            "DIFFANA_DATA": str(tmp_path / "no_data"),
-        },
+    out = run_macro(
+        macro_dir / MACRO.name, env={"DIFFANA_DATA": str(tmp_path / "no_data")}
     )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "using 2000 toy events" in proc.stdout, proc.stdout
+    assert "using 2000 toy events" in out, out
     r = run_program(program)
     for prefix, key in [
         ("events with two jets", "n"),
@@ -220,7 +212,7 @@ def test_generated_events_match_the_macro(program, tmp_path):
         ("d(mean)/d(jes)", "deriv"),
         ("finite differences", "fd"),
     ]:
-        assert first_number(line_starting(proc.stdout, prefix)) == pytest.approx(
+        assert first_number(line_starting(out, prefix)) == pytest.approx(
             r[key], rel=1e-12, abs=1e-9
         ), prefix
 

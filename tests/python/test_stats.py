@@ -30,20 +30,12 @@ import diffana.stats as ds
 
 pytestmark = [
     pytest.mark.jax,
+    pytest.mark.usefixtures("x64"),  # every test in float64 (conftest.py)
     # pyhf 0.7's schema validation uses a deprecated jsonschema API.
     pytest.mark.filterwarnings(
         "ignore:jsonschema.RefResolver is deprecated:DeprecationWarning"
     ),
 ]
-
-
-@pytest.fixture(autouse=True)
-def x64():
-    """Every test runs in float64 (jax_enable_x64), restored afterwards."""
-    previous = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield
-    jax.config.update("jax_enable_x64", previous)
 
 
 @pytest.fixture(autouse=True, scope="module")
