@@ -992,8 +992,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_arguments(parser)
     args = parser.parse_args(argv)
-    try:
-        rep = run(
+    rep = _run_command(
+        "diffana optimize",
+        lambda: run(
             args.config,
             out=args.out,
             quiet=args.quiet,
@@ -1001,14 +1002,25 @@ def main(argv: list[str] | None = None) -> int:
             overrides=args.overrides,
             check_gradient=args.check_gradient,
             threads=args.threads,
-        )
+        ),
+    )
+    if isinstance(rep, int):
+        return rep
+    return 0 if rep["status"] != "failed" else 1
+
+
+def _run_command(prog: str, call: Callable[[], dict[str, Any]]) -> dict[str, Any] | int:
+    """call()'s report, or the exit status after printing the error: 2 for a bad
+    configuration, 1 when the objective cannot be evaluated or a dependency is
+    missing (one line on stderr, no traceback)."""
+    try:
+        return call()
     except ConfigError as e:
-        print(f"diffana optimize: error: {e}", file=sys.stderr)
+        print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
     except (ObjectiveError, ImportError) as e:
-        print(f"diffana optimize: error: {e}", file=sys.stderr)
+        print(f"{prog}: error: {e}", file=sys.stderr)
         return 1
-    return 0 if rep["status"] != "failed" else 1
 
 
 # ---- diffana evaluate ------------------------------------------------------------------
@@ -1179,8 +1191,9 @@ def evaluate_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="print nothing on success")
     _add_set_and_threads(parser)
     args = parser.parse_args(argv)
-    try:
-        rep = run_evaluate(
+    rep = _run_command(
+        "diffana evaluate",
+        lambda: run_evaluate(
             args.config,
             files=args.files,
             overrides=args.overrides,
@@ -1188,13 +1201,10 @@ def evaluate_main(argv: list[str] | None = None) -> int:
             json_file=args.json,
             quiet=args.quiet,
             threads=args.threads,
-        )
-    except ConfigError as e:
-        print(f"diffana evaluate: error: {e}", file=sys.stderr)
-        return 2
-    except (ObjectiveError, ImportError) as e:
-        print(f"diffana evaluate: error: {e}", file=sys.stderr)
-        return 1
+        ),
+    )
+    if isinstance(rep, int):
+        return rep
     if "error" in rep:
         print(f"diffana evaluate: error: {rep['error']}", file=sys.stderr)
         return 1
