@@ -12,12 +12,15 @@
 #include "check.hpp"
 #include "gradient_check.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <random>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -263,6 +266,117 @@ DIFFANA_TEST(soft_step_limits) {
   using D = Dual<double, 1>;
   const D h = agc::soft_step(D::variable(35.0, 0), 30.0, 0.0);
   CHECK(h.value() == 1.0 && h.tangent(0) == 0.0);
+}
+
+DIFFANA_TEST(soft_step_width_is_differentiable) {
+  // d/d(x, cut, width) of soft_step and soft_step_below, width a Dual.
+  const std::array<double, 3> at{31.5, 30.0, 2.0};
+  CHECK_GRADIENT(
+      "soft_step", [](const auto& v) { return agc::soft_step(v[0], v[1], v[2]); }, at);
+  CHECK_GRADIENT(
+      "soft_step_below",
+      [](const auto& v) { return agc::soft_step_below(v[0], v[1], v[2]); }, at);
+  using D = Dual<double, 1>;
+  const D hard = agc::soft_step(35.0, 30.0, D::variable(0.0, 0));
+  CHECK(hard.value() == 1.0 && hard.tangent(0) == 0.0);
+  CHECK_THROWS_WITH(agc::soft_step(1.0, 0.0, -1.0), std::invalid_argument, "width");
+  CHECK_THROWS_WITH(agc::soft_step_below(1.0, 0.0, kNaN), std::invalid_argument,
+                    "width");
+}
+
+// ---- leading selected objects -----------------------------------------------------
+
+// Brute force: E[x of the i-th selected object] over the 2^n selection patterns.
+std::vector<double> brute_first_selected(const std::vector<double>& s,
+                                         const std::vector<double>& x, int k) {
+  const std::size_t n = s.size();
+  std::vector<double> out(static_cast<std::size_t>(k), 0.0);
+  for (unsigned mask = 0; mask < (1u << n); ++mask) {
+    double pr = 1.0;
+    for (std::size_t j = 0; j < n; ++j)
+      pr *= (mask >> j) & 1u ? s[j] : 1.0 - s[j];
+    int rank = 0;
+    for (std::size_t j = 0; j < n && rank < k; ++j)
+      if ((mask >> j) & 1u) out[static_cast<std::size_t>(rank++)] += pr * x[j];
+  }
+  return out;
+}
+
+DIFFANA_TEST(first_selected_matches_brute_force_and_hard_limit) {
+  Rng rng;
+  for (std::size_t n : {0u, 1u, 3u, 6u, 9u}) {
+    std::vector<double> s, x;
+    for (std::size_t j = 0; j < n; ++j) {
+      s.push_back(rng.uniform(0.0, 1.0));
+      x.push_back(rng.uniform(20.0, 200.0));
+    }
+    for (int k : {0, 1, 4}) {
+      std::vector<double> out(static_cast<std::size_t>(k));
+      agc::soft_first_selected(s.data(), x.data(), n, k, out.data());
+      const auto ref = brute_first_selected(s, x, k);
+      for (int i = 0; i < k; ++i)
+        CHECK_CLOSE(out[static_cast<std::size_t>(i)], ref[static_cast<std::size_t>(i)],
+                    1e-13, 1e-12);
+    }
+    // Hard weights: the values of the first selected objects, then zeros.
+    std::vector<double> hard(n), expect;
+    for (std::size_t j = 0; j < n; ++j) {
+      hard[j] = s[j] > 0.5 ? 1.0 : 0.0;
+      if (hard[j] == 1.0 && expect.size() < 4) expect.push_back(x[j]);
+    }
+    expect.resize(4, 0.0);
+    std::vector<double> out(4);
+    agc::soft_first_selected(hard.data(), x.data(), n, 4, out.data());
+    for (std::size_t i = 0; i < 4; ++i)
+      CHECK(out[i] == expect[i]);
+  }
+  double out[1];
+  CHECK_THROWS_WITH(agc::soft_first_selected(static_cast<const double*>(nullptr),
+                                             static_cast<const double*>(nullptr), 0, -1,
+                                             out),
+                    std::invalid_argument, "k = -1");
+}
+
+DIFFANA_TEST(first_selected_gradients) {
+  // Through s and x: six objects, the third leading value.
+  const std::array<double, 12> at{0.9,   0.2,  0.6,  0.75, 0.1,  0.5,
+                                  120.0, 80.0, 66.0, 50.0, 41.0, 33.0};
+  for (int i = 0; i < 4; ++i)
+    CHECK_GRADIENT(
+        "soft_first_selected",
+        [i](const auto& v) {
+          using S = std::decay_t<decltype(v[0])>;
+          S out[4];
+          agc::soft_first_selected(v.data(), v.data() + 6, 6, 4, out);
+          return out[i];
+        },
+        at);
+}
+
+// ---- JER smearing
+// ---------------------------------------------------------------------
+
+DIFFANA_TEST(jer_factor_is_reproducible_and_normal) {
+  // Known values (the Python twin in benchmarks/agc_reference.py gives the same).
+  CHECK(agc::jer_factor(0, 0) == agc::jer_factor(0, 0));
+  CHECK(agc::jer_factor(7, 3) != agc::jer_factor(7, 4));
+  CHECK(agc::jer_factor(7, 3) != agc::jer_factor(8, 3));
+  CHECK(agc::jer_factor(7, 3, 0.05, 1) != agc::jer_factor(7, 3, 0.05, 0));
+  CHECK(agc::jer_factor(7, 3, 0.0) == 1.0);
+  // Moments over 2e5 jets: mean 1, standard deviation sigma, |z| < 8.7.
+  double sum = 0.0, sum2 = 0.0, zmax = 0.0;
+  const int n = 200000;
+  for (int e = 0; e < n / 10; ++e)
+    for (std::size_t j = 0; j < 10; ++j) {
+      const double z = (agc::jer_factor(static_cast<std::uint64_t>(e), j) - 1.0) / 0.05;
+      sum += z;
+      sum2 += z * z;
+      zmax = std::max(zmax, std::fabs(z));
+    }
+  const double mean = sum / n;
+  CHECK(std::fabs(mean) < 5.0 / std::sqrt(double(n)));
+  CHECK(std::fabs(sum2 / n - mean * mean - 1.0) < 0.02);
+  CHECK(zmax < 8.7 && zmax > 3.5);
 }
 
 // ---- trijet -------------------------------------------------------------------------

@@ -29,6 +29,7 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <iterator>
 #include <limits>
 #include <stdexcept>
@@ -45,21 +46,66 @@ namespace diffana::agc {
 /// zero tangents) for width == 0 -- exactly the AGC's strict cut. As width -> 0 the
 /// soft step tends to the hard one everywhere except at x == cut exactly, where it
 /// stays 1/2 (NanoAOD's low-precision floats do hit cuts: a 30.0 GeV jet occurs in
-/// the 200-event ttbar file); only width == 0 is exactly hard there. A NaN x gives
-/// NaN (width > 0) or 0 (width == 0, as `NaN > cut` is false in numpy and C++).
-template <class X, class C>
-promote_floating_t<X, C> soft_step(const X& x, const C& cut, double width) {
-  using R = promote_floating_t<X, C>;
-  if (width == 0.0) return R(value(x) > value(cut) ? 1.0 : 0.0);
+/// the 200-event ttbar file); only width == 0 is exactly hard there. The width may
+/// be a Dual (a relaxation scale with a gradient, e.g. an analysis parameter):
+/// derivatives flow through x, cut and width. A NaN x gives NaN (width > 0) or 0
+/// (width == 0, as `NaN > cut` is false in numpy and C++). Throws
+/// std::invalid_argument for a negative or NaN width.
+template <class X, class C, class W>
+promote_floating_t<X, C, W> soft_step(const X& x, const C& cut, const W& width) {
+  using R = promote_floating_t<X, C, W>;
+  const double wv = static_cast<double>(value(width));
+  if (wv == 0.0) return R(value(x) > value(cut) ? 1.0 : 0.0);
+  if (!(wv > 0.0))
+    throw std::invalid_argument(
+        "diffana::agc::soft_step: width = " + std::to_string(wv) + " must be >= 0");
   return diffana::detail::convert<R>(soft_cut(x, cut, 1.0 / width));
 }
 
 /// The cut x < cut relaxed as soft_step (soft_cut_below; width 0: x < cut ? 1 : 0).
-template <class X, class C>
-promote_floating_t<X, C> soft_step_below(const X& x, const C& cut, double width) {
-  using R = promote_floating_t<X, C>;
-  if (width == 0.0) return R(value(x) < value(cut) ? 1.0 : 0.0);
+template <class X, class C, class W>
+promote_floating_t<X, C, W> soft_step_below(const X& x, const C& cut, const W& width) {
+  using R = promote_floating_t<X, C, W>;
+  const double wv = static_cast<double>(value(width));
+  if (wv == 0.0) return R(value(x) < value(cut) ? 1.0 : 0.0);
+  if (!(wv > 0.0))
+    throw std::invalid_argument("diffana::agc::soft_step_below: width = " +
+                                std::to_string(wv) + " must be >= 0");
   return diffana::detail::convert<R>(soft_cut_below(x, cut, 1.0 / width));
+}
+
+// ---- jet energy resolution ----------------------------------------------------------
+
+namespace detail {
+/// SplitMix64 (Steele, Lea, Flood 2014): a bijective 64-bit mixer; consecutive
+/// inputs give statistically independent outputs.
+constexpr std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+} // namespace detail
+
+/// The jet-energy-resolution smearing factor 1 + sigma z of jet `jet` of event
+/// `event`, z ~ N(0, 1) (the AGC's `pt_res_up`: pt x N(1, 0.05)). Counter-based, so
+/// reproducible in any order, on any thread and in numpy: with splitmix64 above and
+/// all arithmetic modulo 2^64,
+///   key = splitmix64(event ^ splitmix64(seed)),
+///   h1 = splitmix64(key + 2 jet), h2 = splitmix64(key + 2 jet + 1),
+///   u1 = ((h1 >> 11) + 0.5) 2^-53 in (0, 1), u2 = (h2 >> 11) 2^-53 in [0, 1),
+///   z = sqrt(-2 log u1) cos(2 pi u2) (Box-Muller; |z| < 8.7).
+inline double jer_factor(std::uint64_t event, std::size_t jet, double sigma = 0.05,
+                         std::uint64_t seed = 0) {
+  constexpr double two_pi = 6.283185307179586476925286766559;
+  constexpr double inv_2_53 = 1.0 / 9007199254740992.0;
+  const std::uint64_t key = detail::splitmix64(event ^ detail::splitmix64(seed));
+  const std::uint64_t j2 = 2 * static_cast<std::uint64_t>(jet);
+  const std::uint64_t h1 = detail::splitmix64(key + j2);
+  const std::uint64_t h2 = detail::splitmix64(key + j2 + 1);
+  const double u1 = (static_cast<double>(h1 >> 11) + 0.5) * inv_2_53;
+  const double u2 = static_cast<double>(h2 >> 11) * inv_2_53;
+  return 1.0 + sigma * std::sqrt(-2.0 * std::log(u1)) * std::cos(two_pi * u2);
 }
 
 // ---- soft counts (Poisson-binomial) -------------------------------------------------
@@ -125,6 +171,42 @@ template <class Container>
 auto prob_count_exactly(const Container& w, int k)
     -> std::decay_t<decltype(*std::data(w))> {
   return prob_count_exactly(std::data(w), std::size(w), k);
+}
+
+/// The values x of the first k selected objects (in input order, e.g. the leading
+/// selected jets of a pt-ordered collection), relaxed: object j is selected with
+/// probability s_j (independently) and
+///   out[i] = sum_j s_j P(exactly i of the objects 0 .. j-1 are selected) x_j,
+/// the expected x of the i-th selected object (counting from 0), with 0 where fewer
+/// than i + 1 objects are selected. With every s_j in {0, 1} this is exactly x of the
+/// i-th selected object, or 0. The probabilities come from the count_distribution
+/// recursion (O(n k)). Derivatives flow through s and x. out must hold k numbers.
+/// Throws std::invalid_argument unless 0 <= k <= kMaxCount.
+template <class S, class X>
+void soft_first_selected(const S* s, const X* x, std::size_t n, int k,
+                         promote_floating_t<S, X>* out) {
+  using R = promote_floating_t<S, X>;
+  if (k < 0 || k > kMaxCount)
+    throw std::invalid_argument(
+        "diffana::agc::soft_first_selected: k = " + std::to_string(k) +
+        " is outside [0, " + std::to_string(kMaxCount) + "]");
+  std::array<R, kMaxCount + 1> before; // P(exactly i of the objects before j)
+  for (int i = 0; i < k; ++i) {
+    before[static_cast<std::size_t>(i)] = R(i == 0 ? 1.0 : 0.0);
+    out[i] = R(0.0);
+  }
+  for (std::size_t j = 0; j < n; ++j) {
+    const R sj = diffana::detail::convert<R>(s[j]);
+    const R sx = sj * diffana::detail::convert<R>(x[j]);
+    for (int i = 0; i < k; ++i)
+      out[i] += sx * before[static_cast<std::size_t>(i)];
+    const R qj = R(1.0) - sj;
+    for (int i = k - 1; i >= 1; --i)
+      before[static_cast<std::size_t>(i)] =
+          before[static_cast<std::size_t>(i)] * qj +
+          before[static_cast<std::size_t>(i - 1)] * sj;
+    if (k > 0) before[0] *= qj;
+  }
 }
 
 /// Probabilities of the two AGC signal regions.

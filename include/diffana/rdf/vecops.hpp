@@ -11,11 +11,14 @@
 /// through RVec's own templated operators. Needs ROOT (not in diffana/diffana.hpp).
 #pragma once
 
+#include "diffana/physics/agc.hpp"
 #include "diffana/soft/cuts.hpp"
 
 #include <ROOT/RVec.hxx>
 
 #include <cstddef>
+#include <cstdint>
+#include <stdexcept>
 
 namespace diffana {
 
@@ -57,5 +60,53 @@ auto soft_window(const ROOT::VecOps::RVec<X>& x, const L& lo, const H& hi,
     r[i] = soft_window(x[i], lo, hi, slope);
   return r;
 }
+
+namespace agc {
+
+/// agc::soft_step(x_i, cut, width) for every element of x.
+template <class X, class C, class W>
+auto soft_step(const ROOT::VecOps::RVec<X>& x, const C& cut, const W& width)
+    -> ROOT::VecOps::RVec<decltype(soft_step(x[0], cut, width))> {
+  ROOT::VecOps::RVec<decltype(soft_step(x[0], cut, width))> r(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i)
+    r[i] = soft_step(x[i], cut, width);
+  return r;
+}
+
+/// agc::soft_step_below(x_i, cut, width) for every element of x.
+template <class X, class C, class W>
+auto soft_step_below(const ROOT::VecOps::RVec<X>& x, const C& cut, const W& width)
+    -> ROOT::VecOps::RVec<decltype(soft_step_below(x[0], cut, width))> {
+  ROOT::VecOps::RVec<decltype(soft_step_below(x[0], cut, width))> r(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i)
+    r[i] = soft_step_below(x[i], cut, width);
+  return r;
+}
+
+/// The JER smearing factors agc::jer_factor(event, j, sigma, seed) of the n jets of an
+/// event (e.g. `Jet_pt * diffana::agc::jer_factors(event, nJet)`).
+inline ROOT::VecOps::RVec<double> jer_factors(std::uint64_t event, std::size_t n,
+                                              double sigma = 0.05,
+                                              std::uint64_t seed = 0) {
+  ROOT::VecOps::RVec<double> r(n);
+  for (std::size_t j = 0; j < n; ++j)
+    r[j] = jer_factor(event, j, sigma, seed);
+  return r;
+}
+
+/// agc::soft_first_selected of two RVecs of equal size: the k leading selected values.
+template <class S, class X>
+auto soft_first_selected(const ROOT::VecOps::RVec<S>& s, const ROOT::VecOps::RVec<X>& x,
+                         int k) -> ROOT::VecOps::RVec<promote_floating_t<S, X>> {
+  if (s.size() != x.size())
+    throw std::invalid_argument("diffana::agc::soft_first_selected: s and x differ in "
+                                "size");
+  ROOT::VecOps::RVec<promote_floating_t<S, X>> r(k > 0 ? static_cast<std::size_t>(k)
+                                                       : 0);
+  soft_first_selected(s.data(), x.data(), s.size(), k, r.data());
+  return r;
+}
+
+} // namespace agc
 
 } // namespace diffana
