@@ -130,8 +130,8 @@ def get_lib_dir() -> str:
 
 
 _LAZY_SUBMODULES = (
-    "awkward", "cli", "config", "demo", "generate", "jax", "optimize", "rdf", "root",
-    "stats",
+    "awkward", "cli", "config", "demo", "generate", "generate_agc", "jax", "optimize",
+    "rdf", "root", "stats",
 )  # fmt: skip
 
 

@@ -257,17 +257,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--events",
         type=int,
         default=DEFAULT_EVENTS,
-        help=f"events in all samples together (default {DEFAULT_EVENTS})",
+        help=f"events in all samples together for --kind demo, per sample for "
+        f"--kind agc (default {DEFAULT_EVENTS})",
+    )
+    parser.add_argument(
+        "--kind",
+        choices=("demo", "agc"),
+        default="demo",
+        help="demo: the toy samples of `diffana demo` (signal, ttbar, qcd); agc: "
+        "AGC-like ttbar, single_top and wjets samples (default demo)",
+    )
+    parser.add_argument(
+        "--samples",
+        type=lambda text: [s for s in text.split(",") if s],
+        default=None,
+        help="comma-separated samples to write (default: all of the kind)",
     )
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``diffana generate --out DIR --seed N --events N``."""
+    """``diffana generate [--kind demo|agc] --out DIR --seed N --events N
+    [--samples a,b]``."""
     parser = argparse.ArgumentParser(
         prog="diffana generate", description=(__doc__ or "").splitlines()[0]
     )
     add_arguments(parser)
     args = parser.parse_args(argv)
-    for name, path in generate(args.out, args.seed, args.events).items():
+    from . import generate_agc
+
+    make = generate_agc.generate if args.kind == "agc" else generate
+    try:
+        paths = make(args.out, args.seed, args.events, args.samples)
+    except ValueError as err:
+        parser.error(str(err))  # exits with status 2
+    for name, path in paths.items():
         print(f"{name}: {path}")
     return 0
