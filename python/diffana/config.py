@@ -48,12 +48,16 @@ Rules (each checked, errors name the key, e.g. ``samples[1].files``):
   width)`` does: width 0 is the hard step).
 - ``defines``: an ordered mapping name -> expression; ``selections``: a list of
   ``{filter: EXPR}`` (hard) or ``{soft_filter: EXPR}`` (a weight, differentiable).
-- ``observables``: ``bins`` as a list of at least two strictly increasing edges or
-  ``{low, high, n}``; ``bandwidth`` null (hard binning) or > 0 (soft binning);
-  ``overflow`` drop or fold.
+- ``observables``: ``name`` (the channel; letters, digits, underscores), ``bins`` as
+  a list of at least two strictly increasing edges or ``{low, high, n}``;
+  ``bandwidth`` null (hard binning) or > 0 (soft binning); ``overflow`` drop or
+  fold; ``weight`` (optional) an expression multiplying the event weight in this
+  channel only, e.g. a soft region probability; ``fit_bins`` (optional) a subset of
+  the edges: the statistical model sees the bins merged between them.
 - ``systematics``: ``normsys`` (``lo``/``hi`` factors), ``weight`` (alternative
   weight expressions ``up``/``down``) or ``column`` (alternative expressions for
-  some ``defines``: ``up``/``down`` map define names to expressions); ``samples``
+  some ``defines``: ``up``/``down`` map define names to expressions; a one-sided
+  one gives ``up`` and ``symmetrize: true``, down = 2 nominal - up); ``samples``
   restricts one to some samples (default: all). Shape systematics are filled in the
   same event loop as the nominal histograms.
 - ``objective``: ``asimov_significance`` (optional relative
@@ -108,6 +112,7 @@ __all__ = [
 ]
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CHANNEL = re.compile(r"^[A-Za-z0-9_]+$")
 
 
 class ConfigError(ValueError):
@@ -247,11 +252,18 @@ class Bins(_Model):
 
 
 class Observable(_Model):
-    """A histogrammed quantity: one channel of the statistical model."""
+    """A histogrammed quantity: one channel (region) of the statistical model."""
 
     name: Name
     expression: str
     bins: list[float] | Bins
+    #: An expression that multiplies the event weight in this channel only (e.g. a
+    #: soft region membership probability); None: 1.
+    weight: str | None = None
+    #: Coarser bin edges for the statistical model: a subset of the edges, the bins
+    #: between them merged (as the AGC fits its 25-bin histograms in 11 bins from
+    #: 110 GeV); None: the bins themselves.
+    fit_bins: list[float] | None = None
     bandwidth: float | None = Field(default=None, gt=0)
     overflow: Literal["drop", "fold"] = "drop"
     label: str | None = None  # x-axis label of the plots
@@ -259,12 +271,17 @@ class Observable(_Model):
     @field_validator("name")
     @classmethod
     def _check_name(cls, v: str) -> str:
-        return _identifier(v)
+        # A channel name, also part of C++ column names: letters, digits and
+        # underscores; a leading digit is fine (the AGC's regions are 4j1b, 4j2b).
+        if not _CHANNEL.match(v):
+            msg = f"{v!r} is not a channel name (letters, digits and underscores)"
+            raise ValueError(msg)
+        return v
 
-    @field_validator("expression")
+    @field_validator("expression", "weight")
     @classmethod
-    def _check_expr(cls, v: str) -> str:
-        return _expression(v)
+    def _check_expr(cls, v: str | None) -> str | None:
+        return None if v is None else _expression(v)
 
     @field_validator("bins", mode="before")
     @classmethod
@@ -292,6 +309,34 @@ class Observable(_Model):
             msg = f"bin edges must be strictly increasing, got {v}"
             raise ValueError(msg)
         return v
+
+    @model_validator(mode="after")
+    def _fit_bins_subset(self) -> Observable:
+        if self.fit_bins is None:
+            return self
+        edges = self.edges
+        fit = self.fit_bins
+        if len(fit) < 2 or any(b <= a for a, b in itertools.pairwise(fit)):
+            msg = f"fit_bins must be >= 2 strictly increasing edges, got {fit}"
+            raise ValueError(msg)
+        tol = 1e-9 * (edges[-1] - edges[0])
+        missing = [x for x in fit if not any(abs(x - e) <= tol for e in edges)]
+        if missing:
+            msg = f"fit_bins {missing} are not edges of bins (edges: {edges})"
+            raise ValueError(msg)
+        return self
+
+    def fit_matrix(self) -> list[list[float]]:
+        """The 0/1 matrix [fit bins, bins] that merges bins into ``fit_bins``."""
+        edges = self.edges
+        fit = self.fit_bins if self.fit_bins is not None else edges
+        tol = 1e-9 * (edges[-1] - edges[0])
+        index = [min(range(len(edges)), key=lambda i: abs(edges[i] - x)) for x in fit]
+        assert all(abs(edges[i] - x) <= tol for i, x in zip(index, fit, strict=True))
+        return [
+            [1.0 if lo <= b < hi else 0.0 for b in range(len(edges) - 1)]
+            for lo, hi in itertools.pairwise(index)
+        ]
 
     @property
     def edges(self) -> list[float]:
@@ -338,14 +383,29 @@ class WeightSystematic(_Systematic):
 
 
 class ColumnSystematic(_Systematic):
-    """A shape uncertainty from alternative expressions of some defines (histosys)."""
+    """A shape uncertainty from alternative expressions of some defines (histosys).
+
+    A one-sided variation (e.g. the AGC's jet energy resolution) gives ``up`` only
+    and ``symmetrize: true``: the down histogram is then 2 nominal - up (as
+    cabinetry's symmetrisation), with its Jacobian likewise."""
 
     type: Literal["column"]
     up: dict[str, str] = Field(min_length=1)
-    down: dict[str, str] = Field(min_length=1)
+    down: dict[str, str] | None = None
+    symmetrize: bool = False
 
     @model_validator(mode="after")
     def _same_columns(self) -> ColumnSystematic:
+        if self.symmetrize:
+            if self.down is not None:
+                msg = "symmetrize: true derives the down variation; remove down"
+                raise ValueError(msg)
+            for v in self.up.values():
+                _expression(v)
+            return self
+        if self.down is None:
+            msg = "down is missing (or set symmetrize: true for a one-sided variation)"
+            raise ValueError(msg)
         if set(self.up) != set(self.down):
             msg = (
                 f"up and down must vary the same defines, got {sorted(self.up)} and "
@@ -355,6 +415,11 @@ class ColumnSystematic(_Systematic):
         for v in (*self.up.values(), *self.down.values()):
             _expression(v)
         return self
+
+    @property
+    def directions(self) -> tuple[str, ...]:
+        """The directions booked in the event loop: ("up",) when symmetrised."""
+        return ("up",) if self.symmetrize else ("up", "down")
 
 
 Systematic = Annotated[
@@ -526,11 +591,11 @@ def _format_validation(err: ValidationError, nested: bool = False) -> str:
         errors = [e for e in errors if e["type"] not in ("model_type", "dict_type")]
     for e in errors:
         loc = ""
-        for part in e["loc"]:
+        for k, part in enumerate(e["loc"]):
             if isinstance(part, int):
                 loc += f"[{part}]"
-            elif part in ("normsys", "weight", "column") or "[" in str(part):
-                continue  # a union's tag (list[float], ...), not a key of the file
+            elif (k == 2 and e["loc"][0] == "systematics") or "[" in str(part):
+                continue  # a union's tag (weight, list[float], ...), not a key
             else:
                 loc += f".{part}" if loc else str(part)
         msg = e["msg"]

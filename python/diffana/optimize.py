@@ -16,7 +16,8 @@ The chain (see `diffana.config` for the YAML):
    weights`` (times ``scale``), become a pyhf JSON workspace whose sample data are
    JAX arrays: per channel (observable), the signal samples carry the POI ``mu``
    (normfactor); ``normsys`` and ``histosys`` (from the variation histograms) as
-   configured; ``staterror`` from the variances (``mc_stat: true``). The objective
+   configured; ``staterror`` from the variances (``mc_stat: true``); an
+   observable's ``fit_bins`` merge its bins first. The objective
    (`diffana.stats`) and its gradient ``g`` w.r.t. every array come from
    ``jax.value_and_grad``.
 3. **Chain rule.** d(objective)/d(theta) = sum over arrays of J^T g (for the
@@ -26,6 +27,10 @@ The chain (see `diffana.config` for the YAML):
    are projected onto their bounds (and the clipping reported); the loop stops
    after ``steps`` or when the objective changes by less than ``tolerance``. A NaN
    or infinite objective stops it with status ``"failed"`` and the reason.
+   When parameters are marked ``relaxation: true``, the hard analysis
+   (`Config.hard`: those scales 0, hard bins) is evaluated at the start and at the
+   end too (``"hard"`` in the report), so the relaxed optimum can be judged by the
+   analysis that will be run.
 5. **Output** (``--out DIR``): ``report.json`` (configuration, parameters,
    objective and gradient per step, histograms before and after with Jacobians,
    the workspaces), ``workspace_initial.json``/``workspace_final.json`` (plain pyhf
@@ -173,6 +178,11 @@ class Analysis:
         self.opt_names = tuple(p.name for p in config.parameters if p.optimise)
         self.channels = tuple(o.name for o in config.observables)
         self.edges = {o.name: np.asarray(o.edges, float) for o in config.observables}
+        # The statistical model's bins: the histograms' bins merged into fit_bins.
+        self.fit_edges = {
+            o.name: np.asarray(o.fit_bins or o.edges, float) for o in config.observables
+        }
+        self._merge = {o.name: np.asarray(o.fit_matrix()) for o in config.observables}
         ROOT = rdf._import_root()
         self._frames: list[_SampleFrames] = []
         for i, sample in enumerate(config.samples):
@@ -222,7 +232,10 @@ class Analysis:
         for k, sy in enumerate(cfg.systematics):
             if not sy.applies_to(sample.name):
                 continue
-            for direction in ("up", "down"):
+            directions: tuple[str, ...] = ("up", "down")
+            if isinstance(sy, ColumnSystematic):
+                directions = sy.directions  # a symmetrised down is derived later
+            for direction in directions:
                 var = f"{sy.name}_{direction}"
                 if isinstance(sy, ColumnSystematic):
                     alt = getattr(sy, direction)
@@ -276,9 +289,16 @@ class Analysis:
             if var == NOMINAL:
                 books += list(weights.items())
             for j, obs in enumerate(cfg.observables):
+                onode = node
+                if obs.weight is not None:  # the channel's own weight factor
+                    key = f"observables[{j}].weight"
+                    if var != NOMINAL:
+                        key += f" (varied by {var})"
+                    with _config_key(src, key):
+                        onode = node.soft_filter(_substitute(obs.weight, ren))
                 for v, w in books:
                     with _config_key(src, f"observables[{j}]"):
-                        handles[obs.name][v] = node.histo(
+                        handles[obs.name][v] = onode.histo(
                             f"diffana_cfg_obs_{obs.name}_{var}",
                             self.edges[obs.name],
                             weight=w,
@@ -286,8 +306,18 @@ class Analysis:
                             overflow=obs.overflow,
                         )
         order = self.variations(sample.name)
-        handles = {c: {v: h[v] for v in order} for c, h in handles.items()}
+        handles = {c: {v: h[v] for v in order if v in h} for c, h in handles.items()}
         return _SampleFrames(sample, ddf, sumw, handles)
+
+    def _symmetrised(self, sample: str) -> list[str]:
+        """The symmetrised column systematics of a sample (down = 2 nominal - up)."""
+        return [
+            sy.name
+            for sy in self.config.systematics
+            if isinstance(sy, ColumnSystematic)
+            and sy.symmetrize
+            and sy.applies_to(sample)
+        ]
 
     # ---- histograms -----------------------------------------------------------------
 
@@ -332,6 +362,21 @@ class Analysis:
                 }
                 for c, hs in raw.items()
             }
+            for name in self._symmetrised(fr.sample.name):
+                for c, hs in out[fr.sample.name].items():
+                    nom, up = hs[NOMINAL], hs[f"{name}_up"]
+                    # Clipped at 0 (no negative yields), where the Jacobian is 0.
+                    down = 2.0 * nom.values - up.values
+                    keep = down > 0
+                    hs[f"{name}_down"] = Hist(
+                        np.where(keep, down, 0.0),
+                        nom.variances,  # not used by the model (only nominal's are)
+                        np.where(keep[:, None], 2.0 * nom.jacobian - up.jacobian, 0.0),
+                        nom.variances_jacobian,
+                        nom.edges,
+                    )
+                    order = self.variations(fr.sample.name)
+                    out[fr.sample.name][c] = {v: hs[v] for v in order}
         return out
 
     # ---- the statistical model ------------------------------------------------------
@@ -407,7 +452,7 @@ class Analysis:
     def _background_sums(self, leaves: Mapping[str, Any]) -> dict[str, list[float]]:
         out = {}
         for ch in self.channels:
-            total = np.zeros(self.edges[ch].size - 1)
+            total = np.zeros(self.fit_edges[ch].size - 1)
             for s in self.config.samples:
                 if s.role == "background":
                     total = total + np.asarray(leaves[f"{s.name}/{ch}/{NOMINAL}"])
@@ -415,15 +460,20 @@ class Analysis:
         return out
 
     def _leaves(self, histos: Histos) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Array name -> (array, its Jacobian [bins, P])."""
+        """Array name -> (array, its Jacobian [fit bins, P]): the statistical
+        model's inputs, in the fit bins."""
         out = {}
         for s, chans in histos.items():
             for ch, variations in chans.items():
+                m = self._merge[ch]
                 for v, h in variations.items():
-                    out[f"{s}/{ch}/{v}"] = (h.values, h.jacobian)
+                    out[f"{s}/{ch}/{v}"] = (m @ h.values, m @ h.jacobian)
                 nom = variations[NOMINAL]
                 if self.config.mc_stat:
-                    out[f"{s}/{ch}/variances"] = (nom.variances, nom.variances_jacobian)
+                    out[f"{s}/{ch}/variances"] = (
+                        m @ nom.variances,
+                        m @ nom.variances_jacobian,
+                    )
         return out
 
     def _make_objective(
@@ -439,7 +489,7 @@ class Analysis:
 
         # The objectives are expected results, computed on Asimov data: observations
         # only complete the workspace, so fixed zeros do (and keep f jit-able).
-        zeros = {ch: [0.0] * (self.edges[ch].size - 1) for ch in self.channels}
+        zeros = {ch: [0.0] * (self.fit_edges[ch].size - 1) for ch in self.channels}
 
         def f(leaves: dict[str, Any]) -> Any:
             if obj.type == "asimov_significance":
@@ -477,7 +527,7 @@ class Analysis:
         """Clear errors for what the statistics cannot take: NaN yields, a total
         background that is not positive, a negative total signal."""
         for ch in self.channels:
-            edges = self.edges[ch]
+            edges = self.fit_edges[ch]
             zero = np.zeros(edges.size - 1)
             totals: dict[str, np.ndarray] = {"signal": zero, "background": zero}
             for s in self.config.samples:
@@ -485,7 +535,16 @@ class Analysis:
                     if not np.all(np.isfinite(h.values)):
                         msg = f"sample {s.name!r}, channel {ch!r}, {v}: NaN yields"
                         raise ObjectiveError(msg)
-                totals[s.role] = totals[s.role] + histos[s.name][ch][NOMINAL].values
+                    if np.any(h.values < 0):
+                        bins = np.flatnonzero(h.values < 0).tolist()
+                        msg = (
+                            f"sample {s.name!r}, channel {ch!r}, {v}: negative yields "
+                            f"in bin(s) {bins} at {self._params_text()} (check the "
+                            "weights of this variation)"
+                        )
+                        raise ObjectiveError(msg)
+                nominal = self._merge[ch] @ histos[s.name][ch][NOMINAL].values
+                totals[s.role] = totals[s.role] + nominal
             for role, bad, rule in (
                 ("background", totals["background"] <= 0, "not positive"),
                 ("signal", totals["signal"] < 0, "negative"),
@@ -518,7 +577,12 @@ class Analysis:
         try:
             value, grads = self._value_and_grad(arrays)
         except Exception as e:
-            msg = f"the objective {self.config.objective.type} failed: {e}"
+            # Under jit, diffana.stats' checks arrive wrapped in JAX's callback
+            # traceback: keep the line that names the problem.
+            text = str(e)
+            found = re.search(r"(expected_\w+|asimov_significance): [^\n]*", text)
+            reason = found.group(0) if found else text
+            msg = f"the objective {self.config.objective.type} failed: {reason}"
             raise ObjectiveError(msg) from e
         value = float(value)
         if not math.isfinite(value):
@@ -921,6 +985,16 @@ def run(
         "first_evaluation_s": t_first,
         "optimisation_s": result.seconds,
     }
+    if _is_relaxed(config):
+        extra["hard"] = hard_comparison(config, result, str(config_file))
+        for which in ("initial", "final"):
+            h = extra["hard"][which]
+            value = f"{h['objective']:.6g}" if h["objective"] is not None else "-"
+            say(
+                f"hard analysis at the {'start' if which == 'initial' else 'end'}:"
+                f"{' ' * (4 if which == 'initial' else 6)}objective = {value}"
+                + (f"   ({h['error']})" if "error" in h else "")
+            )
     rep = report(analysis, result, os.fspath(config_file), extra)
     if out is not None:
         folder = pathlib.Path(out)
@@ -937,6 +1011,34 @@ def run(
     if json_file is not None:
         pathlib.Path(json_file).write_text(json.dumps(rep, indent=1))
     return rep
+
+
+def _is_relaxed(config: Config) -> bool:
+    """Whether the analysis marks relaxation scales (``relaxation: true``): then
+    `run` also evaluates the hard analysis at the start and at the end."""
+    return any(p.relaxation for p in config.parameters)
+
+
+def hard_comparison(
+    config: Config, result: OptimisationResult, source: str = "config"
+) -> dict[str, Any]:
+    """The hard analysis (`Config.hard`: relaxation scales 0, hard bins) at the start
+    and at the end of an optimisation: ``{"initial"|"final": {"params",
+    "objective"}}``, with ``"error"`` (and objective None) where the hard
+    objective cannot be evaluated (e.g. an empty bin)."""
+    hard = config.hard()
+    analysis = Analysis(hard, source=source)
+    zeros = {p.name: 0.0 for p in hard.parameters if p.relaxation}
+    out: dict[str, Any] = {}
+    for which, ev in (("initial", result.initial), ("final", result.final)):
+        params = {**ev.params, **zeros}
+        entry: dict[str, Any] = {"params": params, "objective": None}
+        try:
+            entry["objective"] = analysis.objective_at(params)
+        except ObjectiveError as e:
+            entry["error"] = str(e)
+        out[which] = entry
+    return out
 
 
 def _add_set_and_threads(parser: argparse.ArgumentParser) -> None:

@@ -119,6 +119,30 @@ def test_the_demo_configuration_is_valid(folder, raw):
         ),
         (lambda r: r["defines"].update({"2x": "1"}), "define '2x': '2x' is not a C++"),
         (
+            lambda r: r["observables"][0].update(name="s-r"),
+            "observables[0].name: 's-r' is not a channel name",
+        ),
+        (
+            lambda r: r["observables"][0].update(fit_bins=[-3.0, 0.5, 3.0]),
+            "observables[0]: fit_bins [0.5] are not edges of bins",
+        ),
+        (
+            lambda r: r["observables"][0].update(fit_bins=[1.0, -1.0]),
+            "observables[0]: fit_bins must be >= 2 strictly increasing edges",
+        ),
+        (
+            lambda r: r["observables"][0].update(weight=" "),
+            "observables[0].weight: an expression must not be empty",
+        ),
+        (
+            lambda r: r["systematics"][3].update(symmetrize=True),
+            "symmetrize: true derives the down variation; remove down",
+        ),
+        (
+            lambda r: r["systematics"][3].pop("down"),
+            "down is missing (or set symmetrize: true",
+        ),
+        (
             lambda r: r["selections"].append({"filter": "a", "soft_filter": "b"}),
             "selections[3]: a selection needs exactly one of",
         ),

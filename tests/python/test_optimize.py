@@ -121,6 +121,55 @@ def test_workspace_is_a_valid_pyhf_workspace(analyses):
     )
 
 
+def test_channel_weight_fit_bins_and_symmetrised_variation(folder, raw):
+    """An observable's ``weight`` multiplies its events' weights; ``fit_bins`` merge
+    bins for the model (not for the histograms); a ``symmetrize``d column
+    systematic gets down = 2 nominal - up. The gradient of the objective still
+    matches finite differences."""
+    r = copy.deepcopy(raw)
+    sr = r["observables"][0]
+    r["observables"].append({**sr, "name": "2sr", "weight": "2.0 * disc_cut / 0.3"})
+    sr["fit_bins"] = [-3.0, -1.0, 1.0, 3.0]
+    jes = next(s for s in r["systematics"] if s["name"] == "jes")
+    del jes["down"]
+    jes["symmetrize"] = True
+    a = make(folder, r, "features.yaml")
+    params = {"disc_cut": 0.45, "pt2_cut": 80.0, "bin_width": 30.0}
+    ev = a.evaluate(params)
+    for sample in ("signal", "ttbar", "qcd"):
+        hs, hs2 = ev.histograms[sample]["sr"], ev.histograms[sample]["2sr"]
+        nom, up, down = hs["nominal"], hs["jes_up"], hs["jes_down"]
+        np.testing.assert_allclose(
+            down.values, np.maximum(2 * nom.values - up.values, 0)
+        )
+        keep = 2 * nom.values - up.values > 0
+        np.testing.assert_allclose(
+            down.jacobian[keep], (2 * nom.jacobian - up.jacobian)[keep]
+        )
+        # weight 2 disc_cut / 0.3: values x 3 at disc_cut = 0.45, and a Jacobian
+        # column d/d disc_cut with the extra term 2 / 0.3 x the values.
+        k = 2.0 * 0.45 / 0.3
+        np.testing.assert_allclose(hs2["nominal"].values, k * nom.values, rtol=1e-12)
+        np.testing.assert_allclose(
+            hs2["nominal"].variances, k * k * nom.variances, rtol=1e-12
+        )
+        jac = k * nom.jacobian
+        jac[:, 0] += 2.0 / 0.3 * nom.values
+        np.testing.assert_allclose(hs2["nominal"].jacobian, jac, rtol=1e-10)
+    ws = optimize._plain_workspace(a, ev.histograms)
+    chans = {c["name"]: c for c in ws["channels"]}
+    sig = chans["sr"]["samples"][0]
+    nom = ev.histograms["signal"]["sr"]["nominal"].values
+    np.testing.assert_allclose(
+        sig["data"], [nom[:2].sum(), nom[2:4].sum(), nom[4:].sum()]
+    )
+    assert len(chans["2sr"]["samples"][0]["data"]) == 6
+    fd = a.finite_difference(params)
+    np.testing.assert_allclose(
+        [ev.gradient[n] for n in fd], list(fd.values()), rtol=1e-5
+    )
+
+
 def test_optimise_improves_and_keeps_the_bounds(folder, raw):
     r = copy.deepcopy(raw)
     r["optimiser"] = {"name": "adam", "learning_rate": 0.05, "steps": 6}
