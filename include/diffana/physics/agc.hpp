@@ -34,6 +34,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -436,7 +437,11 @@ soft_trijet_mass(std::size_t n, const Pt* pt, const Eta* eta, const Phi* phi,
         const double qij = (1.0 - bv[i]) * (1.0 - bv[j]);
         const double pij = bv[i] + (1.0 - bv[i]) * bv[j];
         for (std::size_t k = j + 1; k < nu; ++k, ++t) {
-          const double ptt = hypot(pxij + px[k], pyij + py[k]);
+          const double tx = pxij + px[k];
+          const double ty = pyij + py[k];
+          // sqrt, not hypot: glibc's hypot guards against overflow (not a risk for
+          // momenta) and was a fifth of the time of this function.
+          const double ptt = std::sqrt(tx * tx + ty * ty);
           const double wt = sij * sv[k] * (pij + qij * bv[k]);
           tpt[t] = ptt;
           tw[t] = wt;
@@ -478,19 +483,34 @@ soft_trijet_mass(std::size_t n, const Pt* pt, const Eta* eta, const Phi* phi,
   double r_kept = 0.0;
   double r_dropped = 0.0;
 
-  // Pass 2 (in R): the kept triplets.
-  R num(0.0);
-  R den(0.0);
-  {
+  if constexpr (is_dual_v<R> && std::is_same_v<value_type_t<R>, double>) {
+    // Pass 2 in mixed mode: the kept triplets in plain doubles (the formulas of the
+    // generic pass below; equal to rounding, pT and |p| by sqrt), accumulating
+    // the partial derivatives of num = sum a_t m_t and den = sum a_t w.r.t. each
+    // used jet's (px, py, pz, E, s, b) -- a local reverse pass -- which are
+    // contracted with the jets' tangents once at the end: O(triplets) plain work
+    // plus O(jets x N), instead of O(triplets x N) Dual arithmetic.
+    //   d a_t = e_t d w_t + a_t d pT_t / T,  e_t = exp((pT_t - c) / T),
+    //   d pT_t = (X dX + Y dY) / pT_t,  d m_t = (E dE - X dX - Y dY - Z dZ) / m_t,
+    //   d w_t / d s_i = s_j s_k P_t,  d w_t / d b_i = s_i s_j s_k (1 - b_j)(1 - b_k),
+    //   d mass = (d num - mass d den) / den.
+    constexpr double tiny = 16.0 * std::numeric_limits<double>::epsilon();
+    std::vector<double> pz(nu), en(nu);
+    for (std::size_t u = 0; u < nu; ++u) {
+      pz[u] = value(p4[u].pz);
+      en[u] = value(p4[u].e);
+    }
+    // coef[12 u + q]: d num / d (px, py, pz, E, s, b) of jet u for q = 0..5, and
+    // d den / d (the same) for q = 6..11.
+    std::vector<double> coef(12 * nu, 0.0);
+    double num = 0.0;
+    double den = 0.0;
     std::size_t t = 0;
     for (std::size_t i = 0; i < nu; ++i)
       for (std::size_t j = i + 1; j < nu; ++j) {
-        const PxPyPzE<R> pij = p4[i] + p4[j];
-        const R sij = sr[i] * sr[j];
-        const R& bi = br[i];
-        const R& bj = br[j];
-        const R qij = (R(1.0) - bi) * (R(1.0) - bj);
-        const R p_ij = bi + (R(1.0) - bi) * bj;
+        const double sij = sv[i] * sv[j];
+        const double qij = (1.0 - bv[i]) * (1.0 - bv[j]);
+        const double p_ij = bv[i] + (1.0 - bv[i]) * bv[j];
         for (std::size_t k = j + 1; k < nu; ++k, ++t) {
           const double r = tpt[t];
           if (!(tw[t] > 0.0)) continue;
@@ -501,16 +521,101 @@ soft_trijet_mass(std::size_t n, const Pt* pt, const Eta* eta, const Phi* phi,
           }
           r_kept += r;
           ++res.triplets_used;
-          const PxPyPzE<R> v = pij + p4[k];
-          const R ptt = hypot(v.px, v.py);
-          const R wt = sij * sr[k] * (p_ij + qij * br[k]);
-          const R a = wt * exp((ptt - c) / temp);
-          num += a * mass(v);
+          const double x = px[i] + px[j] + px[k];
+          const double y = py[i] + py[j] + py[k];
+          const double z = pz[i] + pz[j] + pz[k];
+          const double e = en[i] + en[j] + en[k];
+          const double ptt = std::sqrt(x * x + y * y); // as in pass 1
+          const double prob = p_ij + qij * bv[k];
+          const double wt = sij * sv[k] * prob;
+          const double ex = std::exp((ptt - c) / temp);
+          const double a = wt * ex;
+          // mass() of lorentz.hpp: 0, with zero derivative, at or below tiny E^2.
+          const double p = std::sqrt(x * x + y * y + z * z);
+          const double m2 = (e - p) * (e + p);
+          double mt = 0.0;
+          double inv_m = 0.0;
+          if (m2 > tiny * e * e) {
+            mt = std::sqrt(m2);
+            inv_m = 1.0 / mt;
+          }
+          num += a * mt;
           den += a;
+          const double k_pt = ptt > 0.0 ? a / (temp * ptt) : 0.0; // d a / (X dX)
+          const double num_x = (mt * k_pt - a * inv_m) * x;
+          const double num_y = (mt * k_pt - a * inv_m) * y;
+          const double num_z = -a * inv_m * z;
+          const double num_e = a * inv_m * e;
+          const double den_x = k_pt * x;
+          const double den_y = k_pt * y;
+          const double sss = sij * sv[k];
+          const std::size_t jets[3][3] = {{i, j, k}, {j, i, k}, {k, i, j}};
+          for (const auto& o : jets) {
+            double* cu = &coef[12 * o[0]];
+            const double dw_ds = sv[o[1]] * sv[o[2]] * prob;
+            const double dw_db = sss * (1.0 - bv[o[1]]) * (1.0 - bv[o[2]]);
+            cu[0] += num_x;
+            cu[1] += num_y;
+            cu[2] += num_z;
+            cu[3] += num_e;
+            cu[4] += mt * ex * dw_ds;
+            cu[5] += mt * ex * dw_db;
+            cu[6] += den_x;
+            cu[7] += den_y;
+            cu[10] += ex * dw_ds;
+            cu[11] += ex * dw_db;
+          }
         }
       }
+    const double mass_value = num / den;
+    R out(mass_value);
+    for (std::size_t u = 0; u < nu; ++u) {
+      const double* cu = &coef[12 * u];
+      const double g[6] = {
+          (cu[0] - mass_value * cu[6]) / den,  (cu[1] - mass_value * cu[7]) / den,
+          (cu[2] - mass_value * cu[8]) / den,  (cu[3] - mass_value * cu[9]) / den,
+          (cu[4] - mass_value * cu[10]) / den, (cu[5] - mass_value * cu[11]) / den};
+      const R* x[6] = {&p4[u].px, &p4[u].py, &p4[u].pz, &p4[u].e, &sr[u], &br[u]};
+      for (int q = 0; q < 6; ++q)
+        for (int d = 0; d < R::size; ++d)
+          out.tangent(d) += g[q] * x[q]->tangent(d);
+    }
+    res.mass = out;
+  } else {
+    // Pass 2 (in R): the kept triplets.
+    R num(0.0);
+    R den(0.0);
+    {
+      std::size_t t = 0;
+      for (std::size_t i = 0; i < nu; ++i)
+        for (std::size_t j = i + 1; j < nu; ++j) {
+          const PxPyPzE<R> pij = p4[i] + p4[j];
+          const R sij = sr[i] * sr[j];
+          const R& bi = br[i];
+          const R& bj = br[j];
+          const R qij = (R(1.0) - bi) * (R(1.0) - bj);
+          const R p_ij = bi + (R(1.0) - bi) * bj;
+          for (std::size_t k = j + 1; k < nu; ++k, ++t) {
+            const double r = tpt[t];
+            if (!(tw[t] > 0.0)) continue;
+            if (eps > 0.0 && r < keep_at) {
+              r_dropped += r;
+              ++res.triplets_pruned;
+              continue;
+            }
+            r_kept += r;
+            ++res.triplets_used;
+            const PxPyPzE<R> v = pij + p4[k];
+            const R ptt = hypot(v.px, v.py);
+            const R wt = sij * sr[k] * (p_ij + qij * br[k]);
+            const R a = wt * exp((ptt - c) / temp);
+            num += a * mass(v);
+            den += a;
+          }
+        }
+    }
+    res.mass = num / den;
   }
-  res.mass = num / den;
   res.valid = true;
   double delta = r_dropped / r_kept;
   if (n_pruned_jets > 0) {
