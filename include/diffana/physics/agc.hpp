@@ -404,26 +404,51 @@ soft_trijet_mass(std::size_t n, const Pt* pt, const Eta* eta, const Phi* phi,
     return res;
   }
 
-  // Per-jet four-vectors (in R) and plain copies, weights.
-  std::vector<PxPyPzE<R>> p4(nu);
-  std::vector<R> sr(nu), br(nu);
-  std::vector<double> px(nu), py(nu), sv(nu), bv(nu);
+  // Mixed mode (below) for Dual results in double; the generic path otherwise.
+  constexpr bool mixed = is_dual_v<R> && std::is_same_v<value_type_t<R>, double>;
+  using diffana::detail::convert;
+  const auto p4_of = [&](std::size_t u) { // jet u's four-vector in R
+    const std::size_t j = idx[u];
+    return to_cartesian(convert<R>(pt[j]), convert<R>(eta[j]), convert<R>(phi[j]),
+                        convert<R>(m[j]));
+  };
+  // Per-jet four-vectors and weights in R (generic path only).
+  std::vector<PxPyPzE<R>> p4(mixed ? 0 : nu);
+  std::vector<R> sr(mixed ? 0 : nu), br(mixed ? 0 : nu);
+  // All plain per-jet and per-triplet arrays in one allocation (this runs per event).
+  const std::size_t ntrip = nu * (nu - 1) * (nu - 2) / 6;
+  std::vector<double> scratch(6 * nu + 2 * ntrip);
+  double* const px = scratch.data();
+  double* const py = px + nu;
+  double* const pz = py + nu;
+  double* const en = pz + nu;
+  double* const sv = en + nu;
+  double* const bv = sv + nu;
+  double* const tpt = bv + nu; // per triplet: pT_t, then e_t (below)
+  double* const tw = tpt + ntrip;
   for (std::size_t u = 0; u < nu; ++u) {
     const std::size_t j = idx[u];
-    sr[u] = diffana::detail::convert<R>(s[j]);
-    br[u] = diffana::detail::convert<R>(b[j]);
-    p4[u] = to_cartesian(
-        diffana::detail::convert<R>(pt[j]), diffana::detail::convert<R>(eta[j]),
-        diffana::detail::convert<R>(phi[j]), diffana::detail::convert<R>(m[j]));
-    px[u] = static_cast<double>(value(p4[u].px));
-    py[u] = static_cast<double>(value(p4[u].py));
+    PxPyPzE<double> v;
+    if constexpr (mixed) {
+      v = to_cartesian(
+          static_cast<double>(value(pt[j])), static_cast<double>(value(eta[j])),
+          static_cast<double>(value(phi[j])), static_cast<double>(value(m[j])));
+    } else {
+      sr[u] = convert<R>(s[j]);
+      br[u] = convert<R>(b[j]);
+      p4[u] = p4_of(u);
+      v = {static_cast<double>(value(p4[u].px)), static_cast<double>(value(p4[u].py)),
+           static_cast<double>(value(p4[u].pz)), static_cast<double>(value(p4[u].e))};
+    }
+    px[u] = v.px;
+    py[u] = v.py;
+    pz[u] = v.pz;
+    en[u] = v.e;
     sv[u] = static_cast<double>(value(s[j]));
     bv[u] = static_cast<double>(value(b[j]));
   }
 
   // Pass 1 (plain): pT_t and w_t of every triplet, c and the argmax.
-  const std::size_t ntrip = nu * (nu - 1) * (nu - 2) / 6;
-  std::vector<double> tpt(ntrip), tw(ntrip);
   double c = -inf;
   std::size_t best = ntrip;
   std::array<std::size_t, 3> best_ijk{0, 0, 0};
@@ -461,7 +486,7 @@ soft_trijet_mass(std::size_t n, const Pt* pt, const Eta* eta, const Phi* phi,
   const double m_bound = top_e[0] + top_e[1] + top_e[2];
 
   if (temp == 0.0) { // hard argmax
-    res.mass = mass(p4[best_ijk[0]] + p4[best_ijk[1]] + p4[best_ijk[2]]);
+    res.mass = mass(p4_of(best_ijk[0]) + p4_of(best_ijk[1]) + p4_of(best_ijk[2]));
     res.valid = true;
     res.triplets_used = 1;
     // Pruned jets can only matter through a triplet with pT_t > c.
@@ -472,11 +497,13 @@ soft_trijet_mass(std::size_t n, const Pt* pt, const Eta* eta, const Phi* phi,
     return res;
   }
 
-  // Ratios r_t, their maximum and sum; the keep threshold.
+  // Ratios r_t = w_t e_t, e_t = exp((pT_t - c) / T), their maximum; the keep
+  // threshold.
   double r_max = 0.0;
   for (std::size_t t = 0; t < ntrip; ++t) {
-    const double r = tw[t] * std::exp((tpt[t] - c) / temp);
-    tpt[t] = r; // reuse the storage: tpt now holds r_t
+    const double e = std::exp((tpt[t] - c) / temp);
+    tpt[t] = e; // reuse the storage: tpt now holds e_t
+    const double r = tw[t] * e;
     if (r > r_max) r_max = r;
   }
   const double keep_at = eps * r_max;
@@ -495,11 +522,6 @@ soft_trijet_mass(std::size_t n, const Pt* pt, const Eta* eta, const Phi* phi,
     //   d w_t / d s_i = s_j s_k P_t,  d w_t / d b_i = s_i s_j s_k (1 - b_j)(1 - b_k),
     //   d mass = (d num - mass d den) / den.
     constexpr double tiny = 16.0 * std::numeric_limits<double>::epsilon();
-    std::vector<double> pz(nu), en(nu);
-    for (std::size_t u = 0; u < nu; ++u) {
-      pz[u] = value(p4[u].pz);
-      en[u] = value(p4[u].e);
-    }
     // coef[12 u + q]: d num / d (px, py, pz, E, s, b) of jet u for q = 0..5, and
     // d den / d (the same) for q = 6..11.
     std::vector<double> coef(12 * nu, 0.0);
@@ -512,7 +534,7 @@ soft_trijet_mass(std::size_t n, const Pt* pt, const Eta* eta, const Phi* phi,
         const double qij = (1.0 - bv[i]) * (1.0 - bv[j]);
         const double p_ij = bv[i] + (1.0 - bv[i]) * bv[j];
         for (std::size_t k = j + 1; k < nu; ++k, ++t) {
-          const double r = tpt[t];
+          const double r = tw[t] * tpt[t];
           if (!(tw[t] > 0.0)) continue;
           if (eps > 0.0 && r < keep_at) {
             r_dropped += r;
@@ -527,9 +549,8 @@ soft_trijet_mass(std::size_t n, const Pt* pt, const Eta* eta, const Phi* phi,
           const double e = en[i] + en[j] + en[k];
           const double ptt = std::sqrt(x * x + y * y); // as in pass 1
           const double prob = p_ij + qij * bv[k];
-          const double wt = sij * sv[k] * prob;
-          const double ex = std::exp((ptt - c) / temp);
-          const double a = wt * ex;
+          const double ex = tpt[t];
+          const double a = tw[t] * ex; // w_t = s_i s_j s_k prob, as in pass 1
           // mass() of lorentz.hpp: 0, with zero derivative, at or below tiny E^2.
           const double p = std::sqrt(x * x + y * y + z * z);
           const double m2 = (e - p) * (e + p);
@@ -567,18 +588,37 @@ soft_trijet_mass(std::size_t n, const Pt* pt, const Eta* eta, const Phi* phi,
           }
         }
       }
+    // d mass / d (px, py, pz, E, s, b) of each jet, then through to_cartesian's
+    // Jacobian to (pt, eta, phi, m): px = pt cos(phi), py = pt sin(phi),
+    // pz = pt sinh(eta), E = hypot(pt cosh(eta), m). Only Dual inputs have tangents.
     const double mass_value = num / den;
     R out(mass_value);
-    for (std::size_t u = 0; u < nu; ++u) {
-      const double* cu = &coef[12 * u];
-      const double g[6] = {
-          (cu[0] - mass_value * cu[6]) / den,  (cu[1] - mass_value * cu[7]) / den,
-          (cu[2] - mass_value * cu[8]) / den,  (cu[3] - mass_value * cu[9]) / den,
-          (cu[4] - mass_value * cu[10]) / den, (cu[5] - mass_value * cu[11]) / den};
-      const R* x[6] = {&p4[u].px, &p4[u].py, &p4[u].pz, &p4[u].e, &sr[u], &br[u]};
-      for (int q = 0; q < 6; ++q)
+    const auto add = [&out](double g, const auto& x) {
+      if constexpr (is_dual_v<decltype(x)>)
         for (int d = 0; d < R::size; ++d)
-          out.tangent(d) += g[q] * x[q]->tangent(d);
+          out.tangent(d) += g * x.tangent(d);
+    };
+    for (std::size_t u = 0; u < nu; ++u) {
+      const std::size_t j = idx[u];
+      const double* cu = &coef[12 * u];
+      double g[6];
+      for (int q = 0; q < 6; ++q)
+        g[q] = (cu[q] - mass_value * cu[q + 6]) / den;
+      const double ptv = static_cast<double>(value(pt[j]));
+      const double etav = static_cast<double>(value(eta[j]));
+      const double mv = static_cast<double>(value(m[j]));
+      const double e = en[u];
+      const double ch = std::cosh(etav);
+      const double pch_e = e > 0.0 ? ptv * ch / e : 0.0; // d E / d (pt cosh(eta))
+      const double cphi = ptv != 0.0 ? px[u] / ptv : 0.0;
+      const double sphi = ptv != 0.0 ? py[u] / ptv : 0.0;
+      const double sh = ptv != 0.0 ? pz[u] / ptv : std::sinh(etav);
+      add(g[0] * cphi + g[1] * sphi + g[2] * sh + g[3] * pch_e * ch, pt[j]);
+      add(g[2] * ptv * ch + g[3] * pch_e * ptv * sh, eta[j]);
+      add(-g[0] * py[u] + g[1] * px[u], phi[j]);
+      add(e > 0.0 ? g[3] * mv / e : 0.0, m[j]);
+      add(g[4], s[j]);
+      add(g[5], b[j]);
     }
     res.mass = out;
   } else {
@@ -596,7 +636,7 @@ soft_trijet_mass(std::size_t n, const Pt* pt, const Eta* eta, const Phi* phi,
           const R qij = (R(1.0) - bi) * (R(1.0) - bj);
           const R p_ij = bi + (R(1.0) - bi) * bj;
           for (std::size_t k = j + 1; k < nu; ++k, ++t) {
-            const double r = tpt[t];
+            const double r = tw[t] * tpt[t];
             if (!(tw[t] > 0.0)) continue;
             if (eps > 0.0 && r < keep_at) {
               r_dropped += r;
