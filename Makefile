@@ -56,6 +56,7 @@ bench: install
 	$(PY) benchmarks/bench_hist.py
 	$(PY) benchmarks/bench_rdf.py --json benchmarks/results_rdf.json
 	$(PY) benchmarks/bench_neos.py
+	$(PY) benchmarks/bench_agc.py --json benchmarks/results_agc.json --markdown benchmarks/results_agc.md
 
 clean:
 	rm -rf build $(VENV) out .pytest_cache

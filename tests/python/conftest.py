@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Shared fixtures: repository paths, the CMS test files, seeded random numbers,
-PyROOT, a runner for ROOT macros and float64 JAX."""
+PyROOT, a runner for ROOT macros, float64 JAX and the independent AGC references."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pathlib
 import shutil
@@ -106,3 +107,21 @@ def x64() -> Iterator[None]:
 def rng() -> np.random.Generator:
     """A seeded generator, so that failures reproduce."""
     return np.random.default_rng(20240607)
+
+
+@pytest.fixture(scope="session")
+def agc_reference() -> object:
+    """benchmarks/agc_reference.py, the AGC analysis written without diffana (hard
+    numpy selection, relaxed JAX pipeline, JER factors), loaded by path."""
+    pytest.importorskip("awkward", reason="awkward is not installed")
+    pytest.importorskip("uproot", reason="uproot is not installed")
+    name = "agc_reference"
+    if name not in sys.modules:
+        path = REPO_ROOT / "benchmarks" / "agc_reference.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # its dataclasses look their module up
+        spec.loader.exec_module(module)
+    return sys.modules[name]
