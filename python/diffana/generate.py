@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import argparse
 import pathlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["DEFAULT_EVENTS", "SAMPLES", "generate", "main", "make_sample"]
+__all__ = [
+    "DEFAULT_EVENTS", "SAMPLES", "check_request", "generate", "main", "make_sample",
+]  # fmt: skip
 
 #: The samples and their share of the events.
 SAMPLES: dict[str, float] = {"signal": 0.2, "ttbar": 0.3, "qcd": 0.5}
@@ -86,16 +88,23 @@ def _extra_jets(
     return pt, eta, phi
 
 
-def make_sample(name: str, n: int, rng: np.random.Generator) -> dict[str, Any]:
-    """The branches of ``n`` events of sample ``name`` (see the module docstring):
-    numpy arrays, one entry per event, except the ``Jet_*`` arrays, which hold the
-    jets of all events one after the other (``nJet`` of them per event)."""
-    if name not in SAMPLES:
-        msg = f"unknown sample {name!r}; the generator knows {list(SAMPLES)}"
+def check_request(
+    name: str, n: int, known: Collection[str], generator: str = "the generator"
+) -> None:
+    """ValueError unless ``name`` is one of ``known`` and ``n`` >= 1."""
+    if name not in known:
+        msg = f"unknown sample {name!r}; {generator} knows {list(known)}"
         raise ValueError(msg)
     if n < 1:
         msg = f"the number of events must be at least 1, got {n}"
         raise ValueError(msg)
+
+
+def make_sample(name: str, n: int, rng: np.random.Generator) -> dict[str, Any]:
+    """The branches of ``n`` events of sample ``name`` (see the module docstring):
+    numpy arrays, one entry per event, except the ``Jet_*`` arrays, which hold the
+    jets of all events one after the other (``nJet`` of them per event)."""
+    check_request(name, n, SAMPLES)
     if name == "signal":
         mass = rng.normal(M_X, 0.04 * M_X, n)
         pt_x = rng.exponential(40.0, n)

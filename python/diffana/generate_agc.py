@@ -49,6 +49,8 @@ from typing import Any
 
 import numpy as np
 
+from .generate import check_request
+
 __all__ = ["DEFAULT_EVENTS", "SAMPLES", "generate", "make_chunk"]
 
 #: The samples, in the order that fixes their seeds.
@@ -403,12 +405,7 @@ def make_chunk(
     numpy arrays, one entry per event (``event``, ``genWeight``, ``nJet``,
     ``nElectron``, ``nMuon``), and for the collections (``Jet_*``, ``Electron_*``,
     ``Muon_*``) flat arrays holding the objects of all events one after the other."""
-    if name not in _PROCESSES:
-        msg = f"unknown sample {name!r}; the AGC generator knows {list(SAMPLES)}"
-        raise ValueError(msg)
-    if n < 1:
-        msg = f"the number of events must be at least 1, got {n}"
-        raise ValueError(msg)
+    check_request(name, n, SAMPLES, "the AGC generator")
     event = np.arange(n)
     parts, leptons = _PROCESSES[name](rng, event)
     jets = parts.columns()

@@ -509,6 +509,20 @@ soft_trijet_mass(std::size_t n, const Pt* pt, const Eta* eta, const Phi* phi,
   const double keep_at = eps * r_max;
   double r_kept = 0.0;
   double r_dropped = 0.0;
+  // Whether triplet t enters pass 2 (weight > 0 and not pruned); counts and sums
+  // what is kept and what is dropped.
+  const auto kept = [&](std::size_t t) {
+    const double r = tw[t] * tpt[t];
+    if (!(tw[t] > 0.0)) return false;
+    if (eps > 0.0 && r < keep_at) {
+      r_dropped += r;
+      ++res.triplets_pruned;
+      return false;
+    }
+    r_kept += r;
+    ++res.triplets_used;
+    return true;
+  };
 
   if constexpr (is_dual_v<R> && std::is_same_v<value_type_t<R>, double>) {
     // Pass 2 in mixed mode: the kept triplets in plain doubles (the formulas of the
@@ -534,15 +548,7 @@ soft_trijet_mass(std::size_t n, const Pt* pt, const Eta* eta, const Phi* phi,
         const double qij = (1.0 - bv[i]) * (1.0 - bv[j]);
         const double p_ij = bv[i] + (1.0 - bv[i]) * bv[j];
         for (std::size_t k = j + 1; k < nu; ++k, ++t) {
-          const double r = tw[t] * tpt[t];
-          if (!(tw[t] > 0.0)) continue;
-          if (eps > 0.0 && r < keep_at) {
-            r_dropped += r;
-            ++res.triplets_pruned;
-            continue;
-          }
-          r_kept += r;
-          ++res.triplets_used;
+          if (!kept(t)) continue;
           const double x = px[i] + px[j] + px[k];
           const double y = py[i] + py[j] + py[k];
           const double z = pz[i] + pz[j] + pz[k];
@@ -636,15 +642,7 @@ soft_trijet_mass(std::size_t n, const Pt* pt, const Eta* eta, const Phi* phi,
           const R qij = (R(1.0) - bi) * (R(1.0) - bj);
           const R p_ij = bi + (R(1.0) - bi) * bj;
           for (std::size_t k = j + 1; k < nu; ++k, ++t) {
-            const double r = tw[t] * tpt[t];
-            if (!(tw[t] > 0.0)) continue;
-            if (eps > 0.0 && r < keep_at) {
-              r_dropped += r;
-              ++res.triplets_pruned;
-              continue;
-            }
-            r_kept += r;
-            ++res.triplets_used;
+            if (!kept(t)) continue;
             const PxPyPzE<R> v = pij + p4[k];
             const R ptt = hypot(v.px, v.py);
             const R wt = sij * sr[k] * (p_ij + qij * br[k]);

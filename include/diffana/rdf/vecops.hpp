@@ -48,6 +48,11 @@ DIFFANA_RVEC_SOFT3(soft_cut)
 DIFFANA_RVEC_SOFT3(soft_cut_below)
 DIFFANA_RVEC_SOFT3(straight_through_cut)
 DIFFANA_RVEC_SOFT3(straight_through_cut_below)
+namespace agc {
+/// agc::soft_step / soft_step_below(x_i, cut, width) of every element of x.
+DIFFANA_RVEC_SOFT3(soft_step)
+DIFFANA_RVEC_SOFT3(soft_step_below)
+} // namespace agc
 #undef DIFFANA_RVEC_SOFT3
 
 /// soft_window(x_i, lo, hi, slope) for every element of x.
@@ -62,26 +67,6 @@ auto soft_window(const ROOT::VecOps::RVec<X>& x, const L& lo, const H& hi,
 }
 
 namespace agc {
-
-/// agc::soft_step(x_i, cut, width) for every element of x.
-template <class X, class C, class W>
-auto soft_step(const ROOT::VecOps::RVec<X>& x, const C& cut, const W& width)
-    -> ROOT::VecOps::RVec<decltype(soft_step(x[0], cut, width))> {
-  ROOT::VecOps::RVec<decltype(soft_step(x[0], cut, width))> r(x.size());
-  for (std::size_t i = 0; i < x.size(); ++i)
-    r[i] = soft_step(x[i], cut, width);
-  return r;
-}
-
-/// agc::soft_step_below(x_i, cut, width) for every element of x.
-template <class X, class C, class W>
-auto soft_step_below(const ROOT::VecOps::RVec<X>& x, const C& cut, const W& width)
-    -> ROOT::VecOps::RVec<decltype(soft_step_below(x[0], cut, width))> {
-  ROOT::VecOps::RVec<decltype(soft_step_below(x[0], cut, width))> r(x.size());
-  for (std::size_t i = 0; i < x.size(); ++i)
-    r[i] = soft_step_below(x[i], cut, width);
-  return r;
-}
 
 /// The JER smearing factors agc::jer_factor(event, j, sigma, seed) of the n jets of an
 /// event (e.g. `Jet_pt * diffana::agc::jer_factors(event, nJet)`).
