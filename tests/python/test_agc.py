@@ -210,23 +210,34 @@ def _central_difference(f, x, h):
     return (f(x + h) - f(x - h)) / (2 * h)
 
 
-def test_every_histogram_jacobian_matches_finite_differences(cms_relaxed):
-    a, _ = cms_relaxed
+@pytest.mark.parametrize("events", ["cms", "generated"])
+def test_every_histogram_jacobian_matches_finite_differences(
+    cms_relaxed, samples, events
+):
+    """Every region, sample and variation (JES, JER, b-tag weights), w.r.t. pt_cut,
+    btag_cut and jes: the real ttbar file, and the generated samples."""
+    if events == "cms":
+        a, _ = cms_relaxed
+    else:
+        a = _analysis(samples, _raw(xsec=False), name="fd_hist.yaml")
     p0 = {**a.config.param_values, "pt_cut": 31.0, "btag_cut": 0.55, "jes": 0.2}
-    base = a.histograms(p0)["ttbar"]
+    base = a.histograms(p0)
     steps = {"pt_cut": 1e-3, "btag_cut": 1e-5, "jes": 1e-4}
     for k, name in enumerate(PARAMS):
         h = steps[name]
-        up = a.histograms({**p0, name: p0[name] + h})["ttbar"]
-        down = a.histograms({**p0, name: p0[name] - h})["ttbar"]
-        for region, variations in base.items():
-            for v, hist in variations.items():
-                fd = (up[region][v].values - down[region][v].values) / (2 * h)
-                scale = np.max(np.abs(fd)) + 1e-3
-                np.testing.assert_allclose(
-                    hist.jacobian[:, k], fd, rtol=1e-5, atol=1e-5 * scale,
-                    err_msg=f"d {region}/{v} / d {name}",
-                )  # fmt: skip
+        up = a.histograms({**p0, name: p0[name] + h})
+        down = a.histograms({**p0, name: p0[name] - h})
+        for sample, regions in base.items():
+            for region, variations in regions.items():
+                for v, hist in variations.items():
+                    fd = (
+                        up[sample][region][v].values - down[sample][region][v].values
+                    ) / (2 * h)
+                    scale = np.max(np.abs(fd)) + 1e-3
+                    np.testing.assert_allclose(
+                        hist.jacobian[:, k], fd, rtol=1e-5, atol=1e-5 * scale,
+                        err_msg=f"d {sample}/{region}/{v} / d {name}",
+                    )  # fmt: skip
 
 
 def test_objective_gradient_matches_finite_differences_on_cms_and_generated(
