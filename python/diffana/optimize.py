@@ -521,7 +521,11 @@ class Analysis:
 
         # Compiled once (the shapes never change): the workspace objectives cost
         # about 1 s per step without it, 20-50 ms with it.
-        return jax.jit(jax.value_and_grad(f))
+        import equinox as eqx
+
+        # equinox.filter_jit: the run-time checks of diffana.stats (eqx.error_if)
+        # then raise with their message only, not a page about jax.jit.
+        return eqx.filter_jit(jax.value_and_grad(f))
 
     def _check_yields(self, histos: Histos) -> None:
         """Clear errors for what the statistics cannot take: NaN yields, a total
@@ -561,6 +565,20 @@ class Analysis:
                         "bins, use soft binning or loosen the selection)"
                     )
                     raise ObjectiveError(msg)
+        if self.config.objective.type == "asimov_significance":
+            return  # no fit: no signal is a significance of 0
+        signal = sum(
+            float(np.sum(histos[s.name][ch][NOMINAL].values))
+            for s in self.config.samples
+            if s.role == "signal"
+            for ch in self.channels
+        )
+        if signal == 0.0:
+            msg = (
+                f"the signal samples have no events in any channel at "
+                f"{self._params_text()}: the fit cannot constrain the POI"
+            )
+            raise ObjectiveError(msg)
 
     def _params_text(self) -> str:
         p = self._frames[0].ddf.params

@@ -220,6 +220,17 @@ def test_an_empty_background_bin_is_reported_not_a_nan(folder, raw):
         a.evaluate()
 
 
+def test_no_signal_at_all_is_reported_by_name(folder, raw):
+    r = copy.deepcopy(raw)
+    r["samples"][0].pop("xsec")
+    r["samples"][0]["weight"] = "genWeight * (disc < -1.0)"  # no signal event left
+    a = make(folder, r, "nosignal.yaml")
+    with pytest.raises(
+        optimize.ObjectiveError, match="signal samples have no events in any channel"
+    ):
+        a.evaluate()
+
+
 def test_column_variations_rewrite_whole_names_only():
     ren = {"jet_pt": "jet_pt__jes_up", "pt": "pt__jes_up"}
     expr = "jet_pt[0] + pt * ns::pt + j.pt + p->pt + jet_pt_raw + diffana::soft_cut(pt)"
