@@ -528,8 +528,9 @@ class Analysis:
         return eqx.filter_jit(jax.value_and_grad(f))
 
     def _check_yields(self, histos: Histos) -> None:
-        """Clear errors for what the statistics cannot take: NaN yields, a total
-        background that is not positive, a negative total signal."""
+        """Clear errors for what the statistics cannot take: NaN or negative yields
+        (any variation), a total background that is not positive, a negative total
+        signal, and (for the fitted objectives) no signal at all."""
         for ch in self.channels:
             edges = self.fit_edges[ch]
             zero = np.zeros(edges.size - 1)
@@ -1005,14 +1006,11 @@ def run(
     }
     if _is_relaxed(config):
         extra["hard"] = hard_comparison(config, result, str(config_file))
-        for which in ("initial", "final"):
+        for which, label in (("initial", "start:"), ("final", "end:")):
             h = extra["hard"][which]
             value = f"{h['objective']:.6g}" if h["objective"] is not None else "-"
-            say(
-                f"hard analysis at the {'start' if which == 'initial' else 'end'}:"
-                f"{' ' * (4 if which == 'initial' else 6)}objective = {value}"
-                + (f"   ({h['error']})" if "error" in h else "")
-            )
+            error = f"   ({h['error']})" if "error" in h else ""
+            say(f"hard analysis at the {label:<7}objective = {value}{error}")
     rep = report(analysis, result, os.fspath(config_file), extra)
     if out is not None:
         folder = pathlib.Path(out)
