@@ -362,8 +362,9 @@ class Analysis:
                 }
                 for c, hs in raw.items()
             }
-            for name in self._symmetrised(fr.sample.name):
-                for c, hs in out[fr.sample.name].items():
+            symmetrised = self._symmetrised(fr.sample.name)
+            for c, hs in out[fr.sample.name].items():
+                for name in symmetrised:
                     nom, up = hs[NOMINAL], hs[f"{name}_up"]
                     # Clipped at 0 (no negative yields), where the Jacobian is 0.
                     down = 2.0 * nom.values - up.values
@@ -375,6 +376,7 @@ class Analysis:
                         nom.variances_jacobian,
                         nom.edges,
                     )
+                if symmetrised:  # in the order of `variations`
                     order = self.variations(fr.sample.name)
                     out[fr.sample.name][c] = {v: hs[v] for v in order}
         return out

@@ -26,15 +26,6 @@ def ref(agc_reference: Any) -> Any:
     return agc_reference
 
 
-@pytest.fixture(scope="module")
-def jax_x64() -> Any:
-    jax = pytest.importorskip("jax", reason="JAX is not installed")
-    previous = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    yield jax
-    jax.config.update("jax_enable_x64", previous)
-
-
 def _file(data_dir: pathlib.Path, name: str) -> pathlib.Path:
     path = data_dir / name
     if not path.is_file():
@@ -113,7 +104,7 @@ def _ties(ev: dict[str, Any], pt_cut: float, btag_cut: float) -> np.ndarray:
 @pytest.mark.parametrize("which", ["v12", "open2015"])
 @pytest.mark.parametrize("lepton", [True, False])
 def test_relaxed_jax_hard_limit(
-    ref: Any, jax_x64: Any, request: pytest.FixtureRequest, which: str, lepton: bool
+    ref: Any, x64: None, request: pytest.FixtureRequest, which: str, lepton: bool
 ) -> None:
     ev = request.getfixturevalue(which)
     # The 2015 file has few jets (3 events with 4 jets at 30 GeV): also test looser
@@ -157,7 +148,7 @@ def test_hard_histograms(ref: Any, v12: dict[str, Any]) -> None:
 
 
 def test_relaxed_jax_jacobian_matches_finite_differences(
-    ref: Any, jax_x64: Any, v12: dict[str, Any]
+    ref: Any, x64: None, v12: dict[str, Any]
 ) -> None:
     prepared = ref.prepare_relaxed(v12, pad_sizes=PAD)
     theta = np.array(ref.THETA0)
