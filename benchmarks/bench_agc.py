@@ -111,7 +111,7 @@ DEFAULT_INPUTS = (
 def _generate_missing_inputs(largest: int) -> None:
     """Write the default inputs that are missing (``diffana generate --kind agc
     --samples ttbar``, seed 1), up to the first one with >= ``largest`` events."""
-    from diffana import generate_agc
+    from diffana.generators import agc as generate_agc
 
     for path in DEFAULT_INPUTS:
         events = 10 ** int(path.split("_1e")[1].split("/")[0])
@@ -192,7 +192,7 @@ def pipeline_spec(config: pathlib.Path | None, btag_branch: str) -> dict[str, An
     pipeline written here when there is no configuration."""
     if config is not None and config.is_file():
         try:
-            from diffana import config as dconfig
+            from diffana.analysis import config as dconfig
 
             cfg = dconfig.load(config, check_files=False)
             raw: dict[str, Any] = {

@@ -130,8 +130,7 @@ def get_lib_dir() -> str:
 
 
 _LAZY_SUBMODULES = (
-    "awkward", "cli", "config", "demo", "generate", "generate_agc", "jax", "optimize",
-    "rdf", "root", "stats",
+    "analysis", "awkward", "cli", "generators", "jax", "rdf", "root", "stats",
 )  # fmt: skip
 
 

@@ -36,8 +36,9 @@ yaml = pytest.importorskip("yaml")
 ak = pytest.importorskip("awkward")
 pytest.importorskip("uproot")
 
-from diffana import config as dc
-from diffana import generate_agc, optimize
+from diffana.analysis import config as dc
+from diffana.analysis import optimize
+from diffana.generators import agc as generate_agc
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 

@@ -195,7 +195,7 @@ def test_cflags_and_libs_build_a_program(tmp_path):
 
 
 def test_demo_subcommand_hands_its_arguments_to_the_demo():
-    pytest.importorskip("diffana.demo")
+    pytest.importorskip("diffana.analysis.demo")
     out = run_cli("demo", "--help")
     assert out.startswith("usage:")
     assert "--steps" in out
@@ -233,7 +233,7 @@ def test_optimize_and_generate_are_listed_and_have_help():
 def test_optimize_bad_config_exits_2_without_traceback(tmp_path, text, expected):
     pytest.importorskip("pydantic")
     pytest.importorskip("yaml")
-    from diffana import demo
+    from diffana.analysis import demo
 
     path = tmp_path / "bad.yaml"
     path.write_text(demo.config_path().read_text() if text is None else text)
@@ -260,7 +260,8 @@ def test_optimize_runs_a_config(tmp_path):
     pytest.importorskip("uproot")
     import json
 
-    from diffana import demo, generate
+    from diffana.analysis import demo
+    from diffana.generators import toy as generate
 
     generate.generate(tmp_path / "samples", seed=6, events=3000)
     (tmp_path / "a.yaml").write_text(demo.config_path().read_text())

@@ -11,8 +11,9 @@ pytest.importorskip("pydantic")
 yaml = pytest.importorskip("yaml")
 pytest.importorskip("uproot")
 
-from diffana import config as dc
-from diffana import demo, generate
+from diffana.analysis import config as dc
+from diffana.analysis import demo
+from diffana.generators import toy as generate
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ pytest.importorskip("mplhep")
 pytest.importorskip("pydantic")
 pytest.importorskip("uproot")
 
-from diffana import demo
+from diffana.analysis import demo
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 

@@ -18,8 +18,9 @@ yaml = pytest.importorskip("yaml")
 pytest.importorskip("pydantic")
 uproot = pytest.importorskip("uproot")
 
-from diffana import config as dc
-from diffana import generate, optimize
+from diffana.analysis import config as dc
+from diffana.analysis import optimize
+from diffana.generators import toy as generate
 from diffana import root as droot
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]

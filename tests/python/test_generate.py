@@ -8,7 +8,7 @@ import pytest
 
 uproot = pytest.importorskip("uproot")
 
-from diffana import generate
+from diffana.generators import toy as generate
 
 BRANCHES = [
     "nJet", "Jet_pt", "Jet_eta", "Jet_phi", "Jet_mass", "disc", "genWeight",

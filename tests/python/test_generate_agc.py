@@ -11,7 +11,8 @@ import pytest
 uproot = pytest.importorskip("uproot")
 ak = pytest.importorskip("awkward")
 
-from diffana import generate, generate_agc
+from diffana.generators import agc as generate_agc
+from diffana.generators import toy as generate
 
 TYPES = {
     "event": "uint64_t",

@@ -20,8 +20,9 @@ yaml = pytest.importorskip("yaml")
 pytest.importorskip("pydantic")
 pytest.importorskip("uproot")
 
-from diffana import config as dc
-from diffana import demo, generate, optimize
+from diffana.analysis import config as dc
+from diffana.analysis import demo, optimize
+from diffana.generators import toy as generate
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 

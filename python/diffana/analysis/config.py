@@ -703,7 +703,7 @@ def _tree_problem(path: str, tree: str) -> str | None:
     try:
         import uproot
     except ImportError:  # pragma: no cover - uproot is a dependency of the CLI
-        from . import root as _droot
+        from .. import root as _droot
 
         ROOT = _droot._import_root()
         f = ROOT.TFile.Open(path, "READ")

@@ -228,7 +228,7 @@ def generate(
     Examples
     --------
     >>> import tempfile, uproot
-    >>> from diffana.generate import generate
+    >>> from diffana.generators.toy import generate
     >>> paths = generate(tempfile.mkdtemp(), seed=3, events=1000)
     >>> sorted(paths)
     ['qcd', 'signal', 'ttbar']
@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_arguments(parser)
     args = parser.parse_args(argv)
-    from . import generate_agc
+    from . import agc as generate_agc
 
     make = generate_agc.generate if args.kind == "agc" else generate
     try:

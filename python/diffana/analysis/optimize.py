@@ -55,6 +55,7 @@ from typing import Any
 
 import numpy as np
 
+from ..rdf.expressions import rename, uses
 from .config import (
     ColumnSystematic,
     Config,
@@ -87,23 +88,6 @@ def _enable_x64() -> None:
     import jax
 
     jax.config.update("jax_enable_x64", True)  # type: ignore[no-untyped-call]
-
-
-# ---- expressions ---------------------------------------------------------------------
-
-
-def _substitute(expr: str, renames: Mapping[str, str]) -> str:
-    """``expr`` with every name of ``renames`` (a whole identifier, not a member or
-    a namespace-qualified name) replaced."""
-    if not renames:
-        return expr
-    names = "|".join(re.escape(n) for n in sorted(renames, key=len, reverse=True))
-    pattern = re.compile(rf"(?<![\w.:>])({names})(?!\w)")
-    return pattern.sub(lambda m: renames[m.group(1)], expr)
-
-
-def _uses(expr: str, names: Sequence[str]) -> bool:
-    return _substitute(expr, dict.fromkeys(names, "\0")) != expr
 
 
 # ---- histograms ----------------------------------------------------------------------
@@ -169,7 +153,7 @@ class Analysis:
         files: Mapping[str, Sequence[str]] | None = None,
         source: str = "config",
     ) -> None:
-        from . import rdf
+        from .. import rdf
 
         _enable_x64()
         self.config = config
@@ -204,7 +188,7 @@ class Analysis:
     def _build(
         self, ROOT: Any, index: int, sample: Sample, paths: Sequence[str]
     ) -> _SampleFrames:
-        from .rdf import DiffFrame
+        from ..rdf import DiffFrame
 
         cfg, src = self.config, self.source
         where = f"samples[{index}]"
@@ -213,7 +197,7 @@ class Analysis:
         if sample.xsec is not None:
             with _config_key(src, f"{where}.weight (sum of weights for xsec)"):
                 col = "diffana_cfg_sumw"
-                from .rdf import _compiled
+                from ..rdf import _compiled
 
                 node = _compiled(
                     "weight", sample.weight, lambda: df.Define(col, sample.weight)
@@ -243,14 +227,14 @@ class Analysis:
                     for name, expr in cfg.defines.items():
                         if name in alt:
                             new, key = alt[name], f"systematics[{k}].{direction}.{name}"
-                        elif _uses(expr, list(ren)):
+                        elif uses(expr, list(ren)):
                             new = expr
                             key = f"defines.{name} (varied by systematics[{k}])"
                         else:
                             continue
                         vname = f"{name}__{var}"
                         with _config_key(src, key):
-                            ddf = ddf.define(vname, _substitute(new, ren))
+                            ddf = ddf.define(vname, rename(new, ren))
                         ren[name] = vname
                     renames[var] = ren
                 elif isinstance(sy, WeightSystematic):
@@ -267,13 +251,13 @@ class Analysis:
                 if var != NOMINAL:
                     key += f" (varied by {var})"
                 with _config_key(src, key):
-                    ddf = ddf.define(col, _substitute(obs.expression, ren))
+                    ddf = ddf.define(col, rename(obs.expression, ren))
         # One selection branch per set of column renames; histograms on each.
         handles: dict[str, dict[str, Any]] = {o.name: {} for o in cfg.observables}
         for var, ren in renames.items():
             node = ddf
             for j, sel in enumerate(cfg.selections):
-                expr = _substitute(sel.expression, ren)
+                expr = rename(sel.expression, ren)
                 key = f"selections[{j}].{sel.kind}"
                 with _config_key(src, key):
                     if sel.kind == "filter":
@@ -281,10 +265,10 @@ class Analysis:
                     else:
                         node = node.soft_filter(expr)
             wcol = "diffana_cfg_w"
-            if var != NOMINAL and _uses(sample.weight, list(ren)):
+            if var != NOMINAL and uses(sample.weight, list(ren)):
                 wcol = f"diffana_cfg_w_{var}"  # the weight uses a varied define
                 with _config_key(src, f"{where}.weight (varied by {var})"):
-                    node = node.define(wcol, _substitute(sample.weight, ren))
+                    node = node.define(wcol, rename(sample.weight, ren))
             books = [(var, wcol)]
             if var == NOMINAL:
                 books += list(weights.items())
@@ -295,7 +279,7 @@ class Analysis:
                     if var != NOMINAL:
                         key += f" (varied by {var})"
                     with _config_key(src, key):
-                        onode = node.soft_filter(_substitute(obs.weight, ren))
+                        onode = node.soft_filter(rename(obs.weight, ren))
                 for v, w in books:
                     with _config_key(src, f"observables[{j}]"):
                         handles[obs.name][v] = onode.histo(
@@ -484,7 +468,7 @@ class Analysis:
         import jax
         import jax.numpy as jnp
 
-        from . import stats
+        from .. import stats
 
         obj = self.config.objective
         roles = {s.name: s.role for s in self.config.samples}
@@ -968,7 +952,7 @@ def run(
     t0 = time.perf_counter()
     config = load_config(config_file, overrides)
     if threads:
-        from . import rdf
+        from .. import rdf
 
         rdf._import_root().EnableImplicitMT(int(threads))
     analysis = Analysis(config, source=str(config_file))
@@ -1235,7 +1219,7 @@ def run_evaluate(
     if hard:
         config = config.hard()
     if threads:
-        from . import rdf
+        from .. import rdf
 
         rdf._import_root().EnableImplicitMT(int(threads))
     t0 = time.perf_counter()

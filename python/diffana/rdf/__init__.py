@@ -112,7 +112,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .hist import GradHistogram, GradHistogram2D, _bandwidth, _overflow_code
+from . import expressions
+from ..hist import GradHistogram, GradHistogram2D, _bandwidth, _overflow_code
 
 __all__ = [
     "CompileError",
@@ -148,7 +149,7 @@ def _import_root() -> Any:
     global _root
     if _root is not None:
         return _root
-    from . import root as _droot
+    from .. import root as _droot
 
     ROOT = _droot._import_root()
     _droot.register()
@@ -274,10 +275,9 @@ class _Core:
             msg = f"could not declare the parameter block {self.cname}"
             raise RuntimeError(msg)
         self.cpp = getattr(ROOT, self.cname)
-        alternatives = "|".join(re.escape(n) for n in self.names)
-        self.param_pattern = re.compile(
-            rf"(?<![\w.])(?<!->)(?<!::)(?:{alternatives})(?!\w)"
-        )
+        self.param_calls = {
+            n: f"{self.dual_fn}({k})" for k, n in enumerate(self.names)
+        }
         self.generation = 0
         self.histos: weakref.WeakSet[GradHistResult] = weakref.WeakSet()
         self.n_loops = 0
@@ -509,12 +509,9 @@ class DiffFrame:
         parameters into the expression instead of RDataFrame reading a parameter
         column per event (at P = 8 that read cost about as much as the tangent
         arithmetic). Like RDataFrame's own column substitution this works on
-        whole identifiers (not after ``.``, ``->`` or ``::``); the parameter
+        free identifiers (`diffana.rdf.expressions`); the parameter
         columns stay defined for direct use (``histo("jes", ...)``)."""
-        return self._core.param_pattern.sub(
-            lambda m: f"{self._core.dual_fn}({self._core.names.index(m.group(0))})",
-            expression,
-        )
+        return expressions.rename(expression, self._core.param_calls)
 
     def _check_new_column(self, name: str) -> None:
         if not isinstance(name, str) or not _IDENT.match(name):

@@ -95,10 +95,10 @@ def _parser() -> argparse.ArgumentParser:
 
 # command -> (module, function)
 _SUBCOMMANDS = {
-    "demo": ("demo", "main"),
-    "optimize": ("optimize", "main"),
-    "evaluate": ("optimize", "evaluate_main"),
-    "generate": ("generate", "main"),
+    "demo": ("analysis.demo", "main"),
+    "optimize": ("analysis.optimize", "main"),
+    "evaluate": ("analysis.optimize", "evaluate_main"),
+    "generate": ("generators.toy", "main"),
 }
 
 

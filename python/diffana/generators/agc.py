@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from .generate import check_request
+from .toy import check_request
 
 __all__ = ["DEFAULT_EVENTS", "SAMPLES", "generate", "make_chunk"]
 
@@ -536,7 +536,7 @@ def generate(
     Examples
     --------
     >>> import tempfile, uproot
-    >>> from diffana.generate_agc import generate
+    >>> from diffana.generators.agc import generate
     >>> paths = generate(tempfile.mkdtemp(), seed=3, events=1000, samples=["wjets"])
     >>> list(paths)
     ['wjets']
