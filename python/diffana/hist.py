@@ -13,6 +13,7 @@ bins. ``x = +-inf`` is an ordinary under/overflow.
 
 from __future__ import annotations
 
+import itertools
 import numbers
 from collections.abc import Sequence
 from typing import Any
@@ -20,39 +21,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _core
+from . import _checks, _core
 from ._dual import FloatArray, as_float_array, as_tangents, common_n_params
 
 __all__ = ["GradHistogram", "GradHistogram2D", "histogram", "histogram2d"]
-
-_OVERFLOW = {"drop": 0, "fold": 1}
-
-
-# ---- argument checks ----------------------------------------------------------------
-
-
-def _overflow_code(overflow: str) -> int:
-    if not isinstance(overflow, str) or overflow not in _OVERFLOW:
-        msg = f"overflow must be 'drop' or 'fold', got {overflow!r}"
-        raise ValueError(msg)
-    return _OVERFLOW[overflow]
-
-
-def _bandwidth(bandwidth: Any, name: str) -> float | None:
-    if bandwidth is None:
-        return None
-    if isinstance(bandwidth, (str, bytes, bool)) or not isinstance(
-        bandwidth, numbers.Real
-    ):
-        msg = f"{name} must be a positive number or None, got {bandwidth!r}"
-        raise TypeError(msg)
-    h = float(bandwidth)
-    if not (np.isfinite(h) and h > 0.0):
-        msg = (
-            f"{name} must be a positive finite number (None for hard binning), got {h}"
-        )
-        raise ValueError(msg)
-    return h
 
 
 def _edges(
@@ -79,25 +51,7 @@ def _edges(
                 msg = f"range for {name} must be finite with lo < hi, got {range_!r}"
                 raise ValueError(msg)
         return np.linspace(lo, hi, nbins + 1)
-    e = as_float_array(edges, name)
-    if e.ndim != 1:
-        msg = f"{name} must be 1-dimensional, got shape {e.shape}"
-        raise ValueError(msg)
-    if e.size < 2:
-        msg = f"{name} must have at least 2 entries, got {e.size}: {e.tolist()}"
-        raise ValueError(msg)
-    if not np.all(np.isfinite(e)):
-        msg = f"{name} must be finite, got {e.tolist()}"
-        raise ValueError(msg)
-    diffs = np.diff(e)
-    if not np.all(diffs > 0):
-        i = int(np.argmax(diffs <= 0))
-        msg = (
-            f"{name} must be strictly increasing, got {name}[{i}] = {e[i]} >= "
-            f"{name}[{i + 1}] = {e[i + 1]}"
-        )
-        raise ValueError(msg)
-    return np.ascontiguousarray(e)
+    return _checks.edges(edges, name)
 
 
 def _weights(
@@ -134,6 +88,12 @@ def _check_same_binning(a: Any, b: Any) -> None:
             name = "edges" if attr == "edges_tuple" else attr
             msg = f"cannot merge histograms with different {name}: {va!r} != {vb!r}"
             raise ValueError(msg)
+    if a.param_names != b.param_names:
+        msg = (
+            "cannot merge histograms of different parameters: "
+            f"{a.param_names} != {b.param_names}"
+        )
+        raise ValueError(msg)
     if a.n_params != b.n_params:
         msg = (
             "cannot merge histograms with different numbers of parameters: "
@@ -154,6 +114,8 @@ class _GradHistogramBase:
     variances_jacobian: FloatArray
     n_skipped: int
     overflow: str
+    #: What the Jacobian's last axis is the derivative with respect to (None: unnamed).
+    param_names: tuple[str, ...] | None = None
 
     @property
     def edges_tuple(self) -> tuple[FloatArray, ...]:  # pragma: no cover - abstract
@@ -168,6 +130,15 @@ class _GradHistogramBase:
     def shape(self) -> tuple[int, ...]:
         """The number of bins along each axis."""
         return tuple(self.values.shape)
+
+    def _set_param_names(self, param_names: Sequence[str] | None) -> None:
+        self.param_names = None if param_names is None else tuple(param_names)
+        if self.param_names is not None and len(self.param_names) != self.n_params:
+            msg = (
+                f"param_names names {len(self.param_names)} parameters, but the "
+                f"Jacobian has {self.n_params}: {list(self.param_names)}"
+            )
+            raise ValueError(msg)
 
     def _copy_with(self, **arrays: Any) -> Any:
         new = object.__new__(type(self))
@@ -199,6 +170,64 @@ class _GradHistogramBase:
             variances_jacobian=variances_jacobian,
             n_skipped=n_skipped,
         )
+
+    def scaled(self, factor: float) -> Any:
+        """The histogram of the events' weights times ``factor`` (a constant):
+        values and Jacobian scale by ``factor``, variances by ``factor**2``.
+
+        Examples
+        --------
+        >>> import diffana
+        >>> h = diffana.histogram([0.5, 1.5], [0.0, 1.0, 2.0]).scaled(2.0)
+        >>> h.values, h.variances
+        (array([2., 2.]), array([4., 4.]))
+        """
+        k = _checks.finite_scalar(factor, "factor")
+        return self._copy_with(
+            values=self.values * k,
+            variances=self.variances * (k * k),
+            jacobian=self.jacobian * k,
+            variances_jacobian=self.variances_jacobian * (k * k),
+        )
+
+    def mirrored(self, nominal: Any) -> Any:
+        """The opposite variation of this one around ``nominal``: ``2 nominal - self``,
+        clipped at 0 (no negative yields; the Jacobian is 0 where clipped). The
+        variances are the nominal's (one-sided systematics carry no statistics).
+
+        Examples
+        --------
+        >>> import diffana
+        >>> nom = diffana.histogram([0.5, 1.5], [0.0, 1.0, 2.0])
+        >>> up = diffana.histogram([0.5, 1.5], [0.0, 1.0, 2.0], weights=[1.5, 3.0])
+        >>> up.mirrored(nom).values
+        array([0.5, 0. ])
+        """
+        _check_same_binning(self, nominal)
+        down = 2.0 * nominal.values - self.values
+        keep = down > 0
+        jac = 2.0 * nominal.jacobian - self.jacobian
+        return self._copy_with(
+            values=np.where(keep, down, 0.0),
+            variances=nominal.variances.copy(),
+            jacobian=np.where(keep[..., None], jac, 0.0),
+            variances_jacobian=nominal.variances_jacobian.copy(),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The histogram as plain lists (values, variances, Jacobians, edges) and
+        its parameter names."""
+        edges = self.edges_tuple
+        return {
+            "edges": edges[0].tolist()
+            if len(edges) == 1
+            else [e.tolist() for e in edges],
+            "values": self.values.tolist(),
+            "variances": self.variances.tolist(),
+            "jacobian": self.jacobian.tolist(),
+            "variances_jacobian": self.variances_jacobian.tolist(),
+            "param_names": None if self.param_names is None else list(self.param_names),
+        }
 
     def __add__(self, other: Any) -> Any:
         if not isinstance(other, _GradHistogramBase):
@@ -260,6 +289,8 @@ class GradHistogram(_GradHistogramBase):
         bandwidth: float | None = None,
         overflow: str = "drop",
         n_skipped: int = 0,
+        *,
+        param_names: Sequence[str] | None = None,
     ) -> None:
         self.values = np.asarray(values, dtype=np.float64)
         self.variances = np.asarray(variances, dtype=np.float64)
@@ -267,7 +298,7 @@ class GradHistogram(_GradHistogramBase):
         self.variances_jacobian = np.asarray(variances_jacobian, dtype=np.float64)
         self.edges = np.asarray(edges, dtype=np.float64)
         self.bandwidth = bandwidth
-        self.overflow = overflow
+        self.overflow = str(_checks.Overflow.of(overflow))
         self.n_skipped = int(n_skipped)
         nbins = self.edges.size - 1
         if self.values.shape != (nbins,) or self.variances.shape != (nbins,):
@@ -286,6 +317,7 @@ class GradHistogram(_GradHistogramBase):
                 f"{self.jacobian.shape} and {self.variances_jacobian.shape}"
             )
             raise ValueError(msg)
+        self._set_param_names(param_names)
 
     @property
     def edges_tuple(self) -> tuple[FloatArray, ...]:
@@ -305,6 +337,43 @@ class GradHistogram(_GradHistogramBase):
     def widths(self) -> FloatArray:
         """Bin widths."""
         return np.diff(self.edges)
+
+    def rebinned(self, edges: ArrayLike) -> GradHistogram:
+        """The histogram in coarser bins: ``edges`` is a subset of this histogram's
+        edges; the bins between two of them are summed (values, variances and their
+        Jacobians), bins outside them are left out.
+
+        Examples
+        --------
+        >>> import diffana
+        >>> h = diffana.histogram([0.5, 1.5, 2.5], [0.0, 1.0, 2.0, 3.0])
+        >>> h.rebinned([1.0, 3.0]).values
+        array([2.])
+        """
+        new = _checks.edges(edges)
+        tol = 1e-9 * float(self.edges[-1] - self.edges[0])
+        index = np.clip(np.searchsorted(self.edges, new - tol), 0, self.edges.size - 1)
+        missing = new[np.abs(self.edges[index] - new) > tol]
+        if missing.size:
+            msg = (
+                f"cannot rebin to {new.tolist()}: {missing.tolist()} are not edges of "
+                f"this histogram ({self.edges.tolist()})"
+            )
+            raise ValueError(msg)
+        m = np.zeros((new.size - 1, self.nbins))
+        for j, (lo, hi) in enumerate(itertools.pairwise(index)):
+            m[j, lo:hi] = 1.0
+        return GradHistogram(
+            m @ self.values,
+            m @ self.variances,
+            m @ self.jacobian,
+            m @ self.variances_jacobian,
+            self.edges[index],
+            self.bandwidth,
+            self.overflow,
+            self.n_skipped,
+            param_names=self.param_names,
+        )
 
     def __repr__(self) -> str:
         return (
@@ -352,6 +421,8 @@ class GradHistogram2D(_GradHistogramBase):
         bandwidth: tuple[float | None, float | None] = (None, None),
         overflow: str = "drop",
         n_skipped: int = 0,
+        *,
+        param_names: Sequence[str] | None = None,
     ) -> None:
         self.values = np.asarray(values, dtype=np.float64)
         self.variances = np.asarray(variances, dtype=np.float64)
@@ -360,7 +431,7 @@ class GradHistogram2D(_GradHistogramBase):
         self.xedges = np.asarray(xedges, dtype=np.float64)
         self.yedges = np.asarray(yedges, dtype=np.float64)
         self.bandwidth = (bandwidth[0], bandwidth[1])
-        self.overflow = overflow
+        self.overflow = str(_checks.Overflow.of(overflow))
         self.n_skipped = int(n_skipped)
         shape = (self.xedges.size - 1, self.yedges.size - 1)
         if self.values.shape != shape or self.variances.shape != shape:
@@ -379,6 +450,7 @@ class GradHistogram2D(_GradHistogramBase):
                 f"got {self.jacobian.shape} and {self.variances_jacobian.shape}"
             )
             raise ValueError(msg)
+        self._set_param_names(param_names)
 
     @property
     def edges(self) -> tuple[FloatArray, FloatArray]:
@@ -511,8 +583,8 @@ def histogram(
     xa = as_float_array(x, "x")
     e = _edges(edges, range, xa, "edges")
     w = _weights(weights, xa, "x")
-    h = _bandwidth(bandwidth, "bandwidth")
-    code = _overflow_code(overflow)
+    h = _checks.bandwidth(bandwidth)
+    code = _checks.Overflow.of(overflow)
     xt = as_tangents(x_tangents, xa.shape, "x_tangents")
     wt = as_tangents(weight_tangents, xa.shape, "weight_tangents")
     p = common_n_params({"x_tangents": xt, "weight_tangents": wt})
@@ -523,10 +595,10 @@ def histogram(
         0.0 if h is None else h,
         _flat_tangents(xt, p),
         _flat_tangents(wt, p),
-        code,
+        int(code),
         False,
     )
-    return GradHistogram(values, sumw2, jac, sumw2_jac, e, h, overflow, n_skipped)
+    return GradHistogram(values, sumw2, jac, sumw2_jac, e, h, str(code), n_skipped)
 
 
 def histogram2d(
@@ -591,15 +663,15 @@ def histogram2d(
     ye = _edges(yedges, ranges[1], ya, "yedges")
     w = _weights(weights, xa, "x")
     if bandwidth is None or isinstance(bandwidth, numbers.Real):
-        hx = hy = _bandwidth(bandwidth, "bandwidth")
+        hx = hy = _checks.bandwidth(bandwidth)
     else:
         pair = tuple(bandwidth)  # type: ignore[arg-type]
         if len(pair) != 2:
             msg = f"bandwidth must be a number or a pair, got {bandwidth!r}"
             raise ValueError(msg)
-        hx = _bandwidth(pair[0], "bandwidth[0]")
-        hy = _bandwidth(pair[1], "bandwidth[1]")
-    code = _overflow_code(overflow)
+        hx = _checks.bandwidth(pair[0], "bandwidth[0]")
+        hy = _checks.bandwidth(pair[1], "bandwidth[1]")
+    code = _checks.Overflow.of(overflow)
     xt = as_tangents(x_tangents, xa.shape, "x_tangents")
     yt = as_tangents(y_tangents, xa.shape, "y_tangents")
     wt = as_tangents(weight_tangents, xa.shape, "weight_tangents")
@@ -615,8 +687,8 @@ def histogram2d(
         _flat_tangents(xt, p),
         _flat_tangents(yt, p),
         _flat_tangents(wt, p),
-        code,
+        int(code),
     )
     return GradHistogram2D(
-        values, sumw2, jac, sumw2_jac, xe, ye, (hx, hy), overflow, n_skipped
+        values, sumw2, jac, sumw2_jac, xe, ye, (hx, hy), str(code), n_skipped
     )

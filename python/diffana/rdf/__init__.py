@@ -52,7 +52,7 @@ How it works
 - `filter` is RDataFrame's hard ``Filter`` (a non-differentiable preselection);
   `soft_filter` multiplies the frame's event weight by a (soft, Dual) expression, and
   every histogram booked on that frame is weighted by it (times ``weight=`` if given).
-- `GradHistResult.result` returns a `DiffHistogram`: a `diffana.GradHistogram`
+- `GradHistResult.result` returns a `GradHistogram`: a `diffana.GradHistogram`
   (values, variances, jacobian ``[bins, P]``, variances_jacobian, edges, n_skipped,
   merging, ``to_hist``) with ``param_names``.
 - Errors (unknown parameter or column, an expression that does not compile, with the
@@ -88,7 +88,7 @@ Systematic variations, 2D, caching, progress
   e.g. a JES shift of the calibrated jets, or of a weight column); every histogram
   booked downstream also fills one histogram per variation, with its own Jacobian,
   in the same event loop (``GradHistResult.variations()``).
-- `DiffFrame.histo2d` books a 2D gradient histogram (`DiffHistogram2D`).
+- `DiffFrame.histo2d` books a 2D gradient histogram (`GradHistogram2D`).
 - ``DiffFrame(df, params, cache=[columns])`` reads those input columns once into
   memory (RDataFrame's ``Cache``): optimisation loops then never touch the file.
 - ``DiffFrame(df, params, progress=True)`` shows ROOT's progress bar during loops.
@@ -113,13 +113,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import expressions
-from ..hist import GradHistogram, GradHistogram2D, _bandwidth, _overflow_code
+from .. import _checks
+from ..hist import GradHistogram, GradHistogram2D
 
 __all__ = [
     "CompileError",
     "DiffFrame",
-    "DiffHistogram",
-    "DiffHistogram2D",
     "GradHistResult",
 ]
 
@@ -207,49 +206,6 @@ def _compiled(what: str, expr: str, call: Any) -> Any:
     return node
 
 
-def _finite_value(name: str, value: Any) -> float:
-    if isinstance(value, (str, bytes, bool)) or not isinstance(value, numbers.Real):
-        msg = f"parameter {name!r} must be a real number, got {value!r}"
-        raise TypeError(msg)
-    v = float(value)
-    if not math.isfinite(v):
-        msg = f"parameter {name!r} must be finite, got {v}"
-        raise ValueError(msg)
-    return v
-
-
-def _check_edges(edges: ArrayLike, name: str = "edges") -> np.ndarray:
-    e = np.asarray(edges, dtype=np.float64)
-    if e.ndim != 1 or e.size < 2:
-        msg = f"{name} must be a 1D array of at least 2 bin edges, got shape {e.shape}"
-        raise ValueError(msg)
-    if not np.all(np.isfinite(e)):
-        msg = f"{name} must be finite, got {e.tolist()}"
-        raise ValueError(msg)
-    if not np.all(np.diff(e) > 0):
-        msg = f"{name} must be strictly increasing, got {e.tolist()}"
-        raise ValueError(msg)
-    return e
-
-
-class DiffHistogram(GradHistogram):
-    """A `diffana.GradHistogram` that also names its parameters (``param_names``):
-    ``jacobian[b, k] = d values[b] / d param_names[k]``."""
-
-    def __init__(self, *args: Any, param_names: tuple[str, ...] = (), **kw: Any):
-        super().__init__(*args, **kw)
-        self.param_names = tuple(param_names)
-
-
-class DiffHistogram2D(GradHistogram2D):
-    """A `diffana.GradHistogram2D` that also names its parameters (``param_names``):
-    ``jacobian[ix, iy, k] = d values[ix, iy] / d param_names[k]``."""
-
-    def __init__(self, *args: Any, param_names: tuple[str, ...] = (), **kw: Any):
-        super().__init__(*args, **kw)
-        self.param_names = tuple(param_names)
-
-
 class _Core:
     """What all frames derived from one DiffFrame share: the parameter block in C++
     and the booked histograms."""
@@ -257,7 +213,7 @@ class _Core:
     def __init__(self, ROOT: Any, params: Mapping[str, Any]) -> None:
         self.ROOT = ROOT
         self.names = tuple(params)
-        self.values = [_finite_value(n, params[n]) for n in self.names]
+        self.values = [_checks.finite_scalar(params[n], f"parameter {n!r}") for n in self.names]
         self.n = len(self.names)
         self.id = next(_ids)
         while hasattr(ROOT, f"diffana_params_{self.id}"):
@@ -293,7 +249,7 @@ class _Core:
                     f"{list(self.names)}"
                 )
                 raise ValueError(msg)
-            new[self.names.index(name)] = _finite_value(name, v)
+            new[self.names.index(name)] = _checks.finite_scalar(v, f"parameter {name!r}")
         self.cpp.set_values(self.ROOT.std.vector["double"](new))
         self.values = new
         self.generation += 1
@@ -318,7 +274,7 @@ class GradHistResult:
     `DiffFrame.histo2d`.
 
     `result` runs the event loop when needed (once for every histogram booked on the
-    same DiffFrame family) and returns a `DiffHistogram` (`DiffHistogram2D`);
+    same DiffFrame family) and returns a `GradHistogram` (`GradHistogram2D`);
     `variations` returns the histograms of every systematic variation registered
     with `DiffFrame.vary` upstream, filled by the same loop.
     """
@@ -346,7 +302,7 @@ class GradHistResult:
         self._ptr: Any = None
         self._vmap: Any = None
         self._gen = -1
-        self._value: dict[str, DiffHistogram | DiffHistogram2D] = {}
+        self._value: dict[str, GradHistogram | GradHistogram2D] = {}
         self._book()
 
     def _book(self) -> None:
@@ -357,7 +313,7 @@ class GradHistResult:
         bws = [0.0 if b is None else b for b in self._bandwidth]
         names = [c for c, _ in self._columns]
         types = [t for _, t in self._columns]
-        code = _overflow_code(self.overflow)
+        code = int(_checks.Overflow.of(self.overflow))
         rdf = ROOT.diffana.rdf
         kind = "weighted" if self._weighted else "unweighted"
         key = (core.n, *types)  # template arguments: N, column types
@@ -370,7 +326,7 @@ class GradHistResult:
         if self._varied:
             self._vmap = rdf.frame_variations(self._ptr)
 
-    def _convert(self, h: Any) -> DiffHistogram | DiffHistogram2D:
+    def _convert(self, h: Any) -> GradHistogram | GradHistogram2D:
         p = self._core.n
         shape = tuple(e.size - 1 for e in self._edges)
         values = np.array(np.asarray(h.values())).reshape(shape)
@@ -380,12 +336,12 @@ class GradHistResult:
         arrays = (values, sumw2, jac, sumw2_jac)
         skipped, names = int(h.n_skipped()), self._core.names
         if len(shape) == 1:
-            return DiffHistogram(
+            return GradHistogram(
                 *arrays, self._edges[0], self._bandwidth[0], self.overflow, skipped,
                 param_names=names,
             )  # fmt: skip
         xb, yb = self._bandwidth
-        return DiffHistogram2D(
+        return GradHistogram2D(
             *arrays, *self._edges, (xb, yb), self.overflow, skipped, param_names=names
         )
 
@@ -402,14 +358,14 @@ class GradHistResult:
         self._ptr = None
         self._vmap = None
 
-    def _current(self) -> dict[str, DiffHistogram | DiffHistogram2D]:
+    def _current(self) -> dict[str, GradHistogram | GradHistogram2D]:
         if self._gen != self._core.generation or not self._value:
             self._core.run()
         return self._value
 
     def result(self) -> Any:
         """The histogram at the current parameter values (runs a loop if needed):
-        a `DiffHistogram` (1D) or `DiffHistogram2D`."""
+        a `GradHistogram` (1D) or `GradHistogram2D`."""
         return self._current()["nominal"]
 
     def variations(self) -> dict[str, Any]:
@@ -708,7 +664,7 @@ class DiffFrame:
         overflow: str,
         what: str,
     ) -> GradHistResult:
-        _overflow_code(overflow)
+        _checks.Overflow.of(overflow)
         columns = [
             (x, self._scalar_type(x, self._check_column(x, what), what)) for x in xs
         ]
@@ -736,8 +692,8 @@ class DiffFrame:
         for hard binning, > 0 for Gaussian soft binning (`diffana.histogram`);
         ``overflow``: "drop" or "fold". Columns may be plain numbers or Duals.
         """
-        e = _check_edges(edges)
-        bw = _bandwidth(bandwidth, "bandwidth")
+        e = _checks.edges(edges)
+        bw = _checks.bandwidth(bandwidth)
         return self._book([x], [e], weight, (bw,), overflow, "histo")
 
     def histo2d(
@@ -751,24 +707,24 @@ class DiffFrame:
         overflow: str = "drop",
     ) -> GradHistResult:
         """Book a 2D gradient histogram of columns ``x`` and ``y`` (lazy); its
-        result is a `DiffHistogram2D` (``values[ix, iy]``, ``jacobian[ix, iy, k]``).
+        result is a `GradHistogram2D` (``values[ix, iy]``, ``jacobian[ix, iy, k]``).
 
         ``bandwidth``: None (hard), one number for both axes, or a pair
         ``(x, y)`` with None for hard binning along that axis. Otherwise as
         `histo`.
         """
-        ex = _check_edges(xedges, "xedges")
-        ey = _check_edges(yedges, "yedges")
+        ex = _checks.edges(xedges, "xedges")
+        ey = _checks.edges(yedges, "yedges")
         if isinstance(bandwidth, tuple):
             if len(bandwidth) != 2:
                 msg = f"bandwidth must be a number or a pair (x, y), got {bandwidth!r}"
                 raise ValueError(msg)
             bws = (
-                _bandwidth(bandwidth[0], "bandwidth[0]"),
-                _bandwidth(bandwidth[1], "bandwidth[1]"),
+                _checks.bandwidth(bandwidth[0], "bandwidth[0]"),
+                _checks.bandwidth(bandwidth[1], "bandwidth[1]"),
             )
         else:
-            bw = _bandwidth(bandwidth, "bandwidth")
+            bw = _checks.bandwidth(bandwidth)
             bws = (bw, bw)
         return self._book([x, y], [ex, ey], weight, bws, overflow, "histo2d")
 
