@@ -2,7 +2,7 @@
 """The differentiable AGC ttbar selection (issue 5): diffana vs JAX vs hard numpy / RDF.
 
 The pipeline is the relaxed AGC selection of examples/agc/agc.yaml (the spec in
-benchmarks/agc_reference.py's docstring): per jet a soft pT step (width 2 GeV) times
+tests/references/agc_reference.py's docstring): per jet a soft pT step (width 2 GeV) times
 the hard |eta| / jet-ID cuts and a soft b-tag step (width 0.05); the exact joint
 probabilities of the regions 4j1b / 4j2b; soft HT; the softmax (T = 10 GeV) trijet
 mass over every triplet; soft histograms (25 bins on [50, 550] GeV, Gaussian
@@ -124,11 +124,13 @@ def _generate_missing_inputs(largest: int) -> None:
 
 
 def _reference() -> Any:
-    """benchmarks/agc_reference.py, imported by path."""
+    """tests/references/agc_reference.py, imported by path."""
     name = "agc_reference"
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, HERE / "agc_reference.py")
+    spec = importlib.util.spec_from_file_location(
+        name, HERE.parent / "tests" / "references" / "agc_reference.py"
+    )
     assert spec is not None
     assert spec.loader is not None
     mod = importlib.util.module_from_spec(spec)

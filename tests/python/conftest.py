@@ -111,13 +111,13 @@ def rng() -> np.random.Generator:
 
 @pytest.fixture(scope="session")
 def agc_reference() -> object:
-    """benchmarks/agc_reference.py, the AGC analysis written without diffana (hard
+    """tests/references/agc_reference.py, the AGC analysis written without diffana (hard
     numpy selection, relaxed JAX pipeline, JER factors), loaded by path."""
     pytest.importorskip("awkward", reason="awkward is not installed")
     pytest.importorskip("uproot", reason="uproot is not installed")
     name = "agc_reference"
     if name not in sys.modules:
-        path = REPO_ROOT / "benchmarks" / "agc_reference.py"
+        path = REPO_ROOT / "tests" / "references" / "agc_reference.py"
         spec = importlib.util.spec_from_file_location(name, path)
         assert spec is not None
         assert spec.loader is not None

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""Independent references for the AGC ttbar analysis (issue 5), without diffana.
+"""Independent references for the AGC ttbar analysis, without diffana: test oracles.
 
-Three implementations of /work/tasks/agc_spec.md's analysis, written from the
-specification alone (nothing here imports diffana), for the benchmark
-(bench_agc.py) and for the tests that check diffana against them:
+Three implementations of the analysis of examples/agc/agc.yaml (the Analysis Grand
+Challenge's ttbar selection), written from its specification alone (nothing here
+imports diffana), for the tests that check diffana against them and for the
+benchmark (benchmarks/bench_agc.py):
 
 - `jer_factors`: the per-jet JER smearing factors (splitmix64 counter hash in numpy
   uint64, wrapping modulo 2^64, then Box-Muller), vectorised over events;

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""DiffFrame inputs and running options (issue 3): a jagged file written by uproot
-(against a numpy reference and finite differences), in-memory caching of the input,
-ROOT's progress bar, and snapshots written under implicit multithreading."""
+"""DiffFrame inputs and running options: a jagged file written by uproot (against a
+numpy reference and finite differences), in-memory caching of the input, ROOT's
+progress bar, and snapshots written under implicit multithreading."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""Gradients on disk (issue 3): DiffFrame.snapshot writes dual columns as value plus
-one tangent column per parameter, DiffFrame.from_snapshot restores them, and a
-two-stage chain of programs gives the single-program Jacobian."""
+"""Gradients on disk: DiffFrame.snapshot writes dual columns as value plus one tangent
+column per parameter, DiffFrame.from_snapshot restores them, and a two-stage chain of
+programs gives the single-program Jacobian."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""The Python front end diffana.rdf.DiffFrame (issue 3): the issue's snippet on real
-NanoAOD, Jacobians against central finite differences of the same DiffFrame, values
-against plain RDataFrame Histo1D, re-runs after set_params without jitting, implicit
-multithreading, and bad input."""
+"""The Python front end diffana.rdf.DiffFrame: the documented example pipeline on
+real NanoAOD, Jacobians against central finite differences of the same DiffFrame,
+values against plain RDataFrame Histo1D, re-runs after set_params without jitting,
+implicit multithreading, parameter inlining and bad input."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ PARAMS = {"jes": 1.0, "pt_cut": 30.0, "btag_cut": 0.5}
 
 
 def snippet(ROOT, files, params=PARAMS):
-    """The issue's example, verbatim (plus the returned histogram handles)."""
+    """The example of diffana.rdf's docstring, verbatim (plus the returned histogram
+    handles)."""
     from diffana.rdf import DiffFrame
 
     df = ROOT.RDataFrame("Events", files)

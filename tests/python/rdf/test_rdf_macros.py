@@ -18,7 +18,7 @@ import diffana
 
 pytestmark = pytest.mark.root
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
 MACROS = REPO_ROOT / "macros"
 # The macros look for the CMS files in $DIFFANA_DATA, else ../../shared/data next to
 # themselves (the development checkout's ../shared/data).

@@ -8,13 +8,13 @@ import re
 
 import pytest
 
-MACROS = pathlib.Path(__file__).resolve().parents[2] / "macros"
+MACROS = pathlib.Path(__file__).resolve().parents[3] / "macros"
 pytestmark = pytest.mark.root
 
 
 def test_every_macro_is_tested():
     here = {"ad01_dual_basics.C"}
-    # The RDataFrame macros need the CMS files: tests/python/test_rdf_macros.py.
+    # The RDataFrame macros need the CMS files: tests/python/rdf/test_rdf_macros.py.
     rdf = {"rdf01_jet_calibration.C", "rdf02_mass_window.C", "rdf03_trijet_mass.C"}
     assert {p.name for p in MACROS.glob("*.C")} == here | rdf
 

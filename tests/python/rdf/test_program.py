@@ -23,7 +23,7 @@ import diffana
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[3]
 EXAMPLE = REPO_ROOT / "examples" / "rdf_program"
 MACRO = REPO_ROOT / "macros" / "rdf01_jet_calibration.C"
 # The tools of this interpreter's environment first (pip-installed cmake/ninja/root).

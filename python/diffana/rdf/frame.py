@@ -1,0 +1,410 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""`DiffFrame`: building a differentiable RDataFrame graph.
+
+A DiffFrame is an RDataFrame node plus its family's `_Core` (the parameters). Its
+methods check their arguments, rewrite parameter names in expressions into inlined
+Duals (`diffana.rdf.expressions`), add nodes to the graph (``Define``, ``Filter``,
+``Vary``) and book gradient histograms (`GradHistResult`). Running the event loop
+belongs to `_Core`, converting results to `GradHistResult`, writing and reading
+snapshots to `diffana.rdf.snapshot`, the C++ type table to `diffana.rdf._types`.
+
+May import: numpy, ``diffana._checks`` and the modules of ``diffana.rdf`` below it
+(``expressions``, ``_types``, ``_session``, ``results``, ``snapshot``); nothing
+imports this module except the package ``__init__``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .. import _checks
+from . import _types, expressions, snapshot
+from ._session import _compiled, _Core, _import_root
+from .results import GradHistResult
+
+__all__ = ["DiffFrame"]
+
+# A variation tag becomes part of a result key ("<name>:<tag>"): a plain word.
+_TAG = re.compile(r"[A-Za-z0-9_]+")
+
+
+class DiffFrame:
+    """An RDataFrame node with P named, differentiable parameters.
+
+    Parameters
+    ----------
+    df : ROOT.RDataFrame or an RDataFrame node
+        The input (any node: a Define/Filter of an RDataFrame works).
+    params : mapping of str to float
+        Parameter names (C++ identifiers, not existing columns) and initial values
+        (finite); at least one. Each becomes a Dual column of that name.
+    cache : str or sequence of str, optional
+        Input columns to read once into memory now (RDataFrame's ``Cache``, one
+        event loop); later loops run on the cached copy, which is what an
+        optimisation loop wants. Only these columns exist downstream.
+    progress : bool
+        Show ROOT's progress bar (``RDF.Experimental.AddProgressBar``) in loops.
+
+    Frames derived by `define`, `filter`, `soft_filter` and `vary` are new DiffFrame
+    objects (the original is unchanged) that share the parameters and the event loop.
+    """
+
+    def __init__(
+        self,
+        df: Any,
+        params: Mapping[str, Any],
+        *,
+        cache: str | Sequence[str] | None = None,
+        progress: bool = False,
+    ) -> None:
+        ROOT = _import_root()
+        if not isinstance(params, Mapping) or len(params) == 0:
+            msg = f"params must be a non-empty mapping name -> value, got {params!r}"
+            raise ValueError(msg)
+        node = ROOT.RDF.AsRNode(df)
+        for name in params:
+            _checks.identifier(name, "parameter name")
+            if node.HasColumn(name):
+                msg = f"parameter name {name!r} is already a column of the input"
+                raise ValueError(msg)
+        core = _Core(ROOT, params)
+        if cache is not None:
+            cols = [cache] if isinstance(cache, str) else list(cache)
+            if not cols:
+                msg = "cache: no columns given (None for no cache)"
+                raise ValueError(msg)
+            for c in cols:
+                if not isinstance(c, str) or not node.HasColumn(c):
+                    msg = f"cache: unknown column {c!r}"
+                    raise ValueError(msg)
+            # Cache runs one event loop now and returns a new, in-memory RDataFrame.
+            core.cached = node.Cache(ROOT.std.vector["std::string"](cols))
+            core.n_loops += 1
+            node = ROOT.RDF.AsRNode(core.cached)
+        if progress:
+            ROOT.RDF.Experimental.AddProgressBar(node)
+        for i, name in enumerate(core.names):
+            node = node.Define(name, f"{core.dual_fn}({i})")
+        self._core = core
+        self._node = node
+        self._weight: str | None = None
+        self._varied = False
+
+    # ---- internals --------------------------------------------------------------
+
+    def _derive(
+        self, node: Any, weight: str | None, varied: bool | None = None
+    ) -> DiffFrame:
+        new = object.__new__(DiffFrame)
+        new._core = self._core
+        new._node = node
+        new._weight = weight
+        new._varied = self._varied if varied is None else varied
+        return new
+
+    def _inline_params(self, expression: str) -> str:
+        """The expression with every parameter name replaced by the call that
+        returns its Dual (``diffana_param_dual_<k>(i)``), so that cling inlines the
+        parameters into the expression instead of RDataFrame reading a parameter
+        column per event (at P = 8 that read cost about as much as the tangent
+        arithmetic). Like RDataFrame's own column substitution this works on
+        free identifiers (`diffana.rdf.expressions`); the parameter
+        columns stay defined for direct use (``histo("jes", ...)``)."""
+        return expressions.rename(expression, self._core.param_calls)
+
+    def _check_new_column(self, name: str) -> None:
+        # Not _checks.identifier: the analysis layer defines diffana_ columns.
+        if not _types.is_identifier(name):
+            msg = f"column name {name!r} is not a C++ identifier"
+            raise ValueError(msg)
+        if self._node.HasColumn(name):
+            what = "a parameter" if name in self._core.names else "already a column"
+            msg = f"cannot define {name!r}: it is {what}"
+            raise ValueError(msg)
+
+    def _check_column(self, name: str, what: str) -> str:
+        return _types.column_type(self._node, name, what)
+
+    def _scalar_type(self, name: str, ctype: str, what: str) -> str:
+        return _types.scalar_type(name, ctype, self._core.n, what)
+
+    # ---- the public API -----------------------------------------------------------
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """The parameter names, in Jacobian column order."""
+        return self._core.names
+
+    @property
+    def params(self) -> dict[str, float]:
+        """The current parameter values."""
+        return dict(zip(self._core.names, self._core.values, strict=True))
+
+    @property
+    def node(self) -> Any:
+        """The underlying RDataFrame node (``ROOT.RDF.RNode``)."""
+        return self._node
+
+    @property
+    def weight_column(self) -> str | None:
+        """The event-weight column made by `soft_filter` (None without one)."""
+        return self._weight
+
+    @property
+    def n_loops(self) -> int:
+        """Event loops run so far for this DiffFrame family."""
+        return self._core.n_loops
+
+    def column_type(self, name: str) -> str:
+        """The C++ type of a column (``diffana::Dual<double,P>`` if it is dual)."""
+        return self._check_column(name, "column_type")
+
+    def define(self, name: str, expression: str) -> DiffFrame:
+        """A new frame with column ``name`` = the C++ ``expression``.
+
+        Raises ValueError for a bad or existing name, CompileError (a ValueError)
+        with the compiler's messages when the expression does not compile.
+        """
+        self._check_new_column(name)
+        if not isinstance(expression, str) or not expression.strip():
+            msg = f"define({name!r}): expression must be a non-empty string"
+            raise ValueError(msg)
+        code = self._inline_params(expression)
+        node = _compiled(
+            f"define({name!r})", expression, lambda: self._node.Define(name, code)
+        )
+        return self._derive(node, self._weight)
+
+    def filter(self, expression: str, name: str = "") -> DiffFrame:
+        """A new frame keeping the events where the C++ ``expression`` is true (a
+        hard, non-differentiable selection)."""
+        if not isinstance(expression, str) or not expression.strip():
+            msg = "filter: expression must be a non-empty string"
+            raise ValueError(msg)
+        code = self._inline_params(expression)
+        node = _compiled("filter", expression, lambda: self._node.Filter(code, name))
+        return self._derive(node, self._weight)
+
+    def soft_filter(self, expression: str) -> DiffFrame:
+        """A new frame whose event weight is multiplied by the C++ ``expression``
+        (e.g. ``diffana::soft_cut(ht, ht_cut, 0.1)``): a differentiable selection.
+        Histograms booked on the new frame are weighted by the product of all
+        soft filters (times their own ``weight=``)."""
+        if not isinstance(expression, str) or not expression.strip():
+            msg = "soft_filter: expression must be a non-empty string"
+            raise ValueError(msg)
+        col = self._core.hidden_column("w")
+        code = self._inline_params(expression)
+        full = code if self._weight is None else f"{self._weight} * ({code})"
+        node = _compiled(
+            "soft_filter", expression, lambda: self._node.Define(col, full)
+        )
+        return self._derive(node, col)
+
+    def vary(
+        self, column: str, variations: Mapping[str, str], name: str | None = None
+    ) -> DiffFrame:
+        """A new frame on which column ``column`` also takes varied values: a
+        systematic variation (RDataFrame's ``Vary``).
+
+        ``variations`` maps tags to C++ expressions of the varied value (of the
+        same kind as the column; they may use the column itself and parameters),
+        e.g. ``{"up": "jet_pt_c * 1.03", "down": "jet_pt_c * 0.97"}``; ``name``
+        (default: the column) names the variation. Every histogram booked
+        downstream fills, in the same event loop, one histogram per tag with
+        everything that depends on the column recomputed: `GradHistResult.variations`
+        gives them as ``{"nominal": ..., "<name>:<tag>": ...}``, each with its own
+        Jacobian. A weight variation is a `vary` of the weight column. As in
+        RDataFrame, the variation reaches the columns defined after the `vary`
+        call (define the column, vary it, then define what depends on it).
+        """
+        ctype = self._check_column(column, "vary")
+        vname = column if name is None else name
+        _checks.identifier(vname, "vary: variation name")
+        if not isinstance(variations, Mapping) or not variations:
+            msg = (
+                "vary: variations must be a non-empty mapping tag -> expression, "
+                f"got {variations!r}"
+            )
+            raise ValueError(msg)
+        for tag, expr in variations.items():
+            if not isinstance(tag, str) or not _TAG.fullmatch(tag):
+                msg = f"vary: tag {tag!r} must be a non-empty word (letters, digits, _)"
+                raise ValueError(msg)
+            if not isinstance(expr, str) or not expr.strip():
+                msg = f"vary: the expression for {tag!r} must be a non-empty string"
+                raise ValueError(msg)
+        items = [
+            f"diffana::rdf::vary_as<{ctype}>({self._inline_params(e)})"
+            for e in variations.values()
+        ]
+        # A Vary expression that fails to compile leaves ROOT 6.40's graph corrupt
+        # (free(): invalid pointer at exit): compile each one as an unused Define first.
+        for tag, item in zip(variations, items, strict=True):
+            hidden = self._core.hidden_column("vary")
+            _compiled(
+                f"vary({column!r}) {tag!r}",
+                variations[tag],
+                functools.partial(self._node.Define, hidden, item),
+            )
+        full = f"ROOT::RVec<{ctype}>{{{', '.join(items)}}}"
+        tags = self._core.ROOT.std.vector["std::string"](list(variations))
+        node = _compiled(
+            f"vary({column!r})",
+            str(dict(variations)),
+            lambda: self._node.Vary(column, full, tags, vname),
+        )
+        return self._derive(self._core.ROOT.RDF.AsRNode(node), self._weight, True)
+
+    def _weight_for(self, weight: str | None, what: str) -> tuple[Any, str | None]:
+        """The node and weight column of a histogram: ``weight`` times the
+        soft-filter weight (a hidden column) when both exist."""
+        if weight is not None:
+            self._scalar_type(weight, self._check_column(weight, what), what)
+        if self._weight is None:
+            return self._node, weight
+        if weight is None:
+            return self._node, self._weight
+        w = self._core.hidden_column("hw")
+        expr = f"{self._weight} * {weight}"
+        node = _compiled(what, expr, lambda: self._node.Define(w, expr))
+        return node, w
+
+    def _book(
+        self,
+        xs: list[str],
+        edges: list[np.ndarray],
+        weight: str | None,
+        bandwidth: tuple[float | None, ...],
+        overflow: str,
+        what: str,
+    ) -> GradHistResult:
+        _checks.Overflow.of(overflow)
+        columns = [
+            (x, self._scalar_type(x, self._check_column(x, what), what)) for x in xs
+        ]
+        node, w = self._weight_for(weight, what)
+        if w is not None:
+            columns.append((w, self._scalar_type(w, str(node.GetColumnType(w)), what)))
+        return GradHistResult(
+            self._core, node, columns, tuple(edges), bandwidth, overflow, self._varied
+        )
+
+    def histo(
+        self,
+        x: str,
+        edges: ArrayLike,
+        weight: str | None = None,
+        bandwidth: float | None = None,
+        overflow: str = "drop",
+    ) -> GradHistResult:
+        """Book a 1D gradient histogram of column ``x`` (lazy).
+
+        ``edges``: strictly increasing, finite bin edges; ``weight``: a weight
+        column (multiplied by the soft-filter weight, if any); ``bandwidth``: None
+        for hard binning, > 0 for Gaussian soft binning (`diffana.histogram`);
+        ``overflow``: "drop" or "fold". Columns may be plain numbers or Duals.
+        """
+        e = _checks.edges(edges)
+        bw = _checks.bandwidth(bandwidth)
+        return self._book([x], [e], weight, (bw,), overflow, "histo")
+
+    def histo2d(
+        self,
+        x: str,
+        y: str,
+        xedges: ArrayLike,
+        yedges: ArrayLike,
+        weight: str | None = None,
+        bandwidth: float | tuple[float | None, float | None] | None = None,
+        overflow: str = "drop",
+    ) -> GradHistResult:
+        """Book a 2D gradient histogram of columns ``x`` and ``y`` (lazy); its
+        result is a `GradHistogram2D` (``values[ix, iy]``, ``jacobian[ix, iy, k]``).
+
+        ``bandwidth``: None (hard), one number for both axes, or a pair
+        ``(x, y)`` with None for hard binning along that axis. Otherwise as
+        `histo`.
+        """
+        ex = _checks.edges(xedges, "xedges")
+        ey = _checks.edges(yedges, "yedges")
+        if isinstance(bandwidth, tuple):
+            if len(bandwidth) != 2:
+                msg = f"bandwidth must be a number or a pair (x, y), got {bandwidth!r}"
+                raise ValueError(msg)
+            bws = (
+                _checks.bandwidth(bandwidth[0], "bandwidth[0]"),
+                _checks.bandwidth(bandwidth[1], "bandwidth[1]"),
+            )
+        else:
+            bw = _checks.bandwidth(bandwidth)
+            bws = (bw, bw)
+        return self._book([x, y], [ex, ey], weight, bws, overflow, "histo2d")
+
+    def set_params(self, values: Mapping[str, Any] | None = None, **kw: Any) -> None:
+        """Change parameter values (all checked first: unknown names and NaN/inf
+        values raise, nothing changes). The next `GradHistResult.result` runs a new
+        event loop; nothing is compiled again."""
+        new = dict(values or {})
+        new.update(kw)
+        self._core.set(new)
+
+    def snapshot(
+        self, tree: str, file: str | os.PathLike[str], columns: str | Sequence[str]
+    ) -> None:
+        """Write ``columns`` to TTree ``tree`` in ROOT file ``file`` (recreated); runs
+        an event loop now.
+
+        A dual column ``x`` is written as its value ``x`` (double, or RVec<double>
+        for an RVec of Duals) plus ``x__d_<param>`` for every parameter; plain
+        columns are written as they are. A TNamed ``diffana_snapshot_<tree>`` in the
+        same file records the parameters (names and current values, JSON) and the
+        dual columns; `DiffFrame.from_snapshot` reads it. The frame's soft-filter
+        weight is not written unless listed (it is a column like any other).
+
+        Raises ValueError for an unknown column, a name that is not a C++
+        identifier, an output column that collides with an existing one, or an
+        empty list; TypeError for a dual column of another kind (e.g. a nested
+        RVec of Duals).
+        """
+        snapshot.write(self._node, self._core, tree, file, columns)
+
+    @classmethod
+    def from_snapshot(
+        cls, tree: str, file: str | os.PathLike[str], params: Mapping[str, Any]
+    ) -> DiffFrame:
+        """A DiffFrame on a tree written by `snapshot`, with parameters ``params``.
+
+        Every dual column of the file becomes a Dual column again: value from
+        ``x``, tangents from ``x__d_<name>`` mapped onto ``params`` by name
+        (0 for parameters the file does not know). ``params`` must contain every
+        parameter of the file (ValueError naming the missing ones otherwise); its
+        values for those parameters are only labels here (the file's numbers were
+        computed at the values stored in it, see `snapshot_info`).
+        """
+        ROOT = _import_root()
+        meta = snapshot.info(tree, file)
+        snapshot.check_params(meta, params)
+        ddf = cls(ROOT.RDataFrame(tree, os.fspath(file)), params)
+        ddf._node = snapshot.restore_duals(ddf._node, ddf._core, meta, file)
+        return ddf
+
+    @staticmethod
+    def snapshot_info(tree: str, file: str | os.PathLike[str]) -> dict[str, Any]:
+        """What `snapshot` stored about tree ``tree`` in ``file``:
+        ``{"params": {name: value}, "dual": [columns]}``. ValueError if absent."""
+        return snapshot.info(tree, file)
+
+    def run(self) -> None:
+        """Run the event loop now for every booked histogram that is not current."""
+        self._core.run()
+
+    def __repr__(self) -> str:
+        return f"DiffFrame(params={self.params!r}, weight={self._weight!r})"
