@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""``diffana evaluate`` (diffana.optimize.evaluate_main): one evaluation as JSON,
+"""``diffana evaluate`` (diffana.cli.evaluate): one evaluation as JSON,
 equal to the driver's own; --set, --files and --hard (relaxation scales -> 0, hard
 bins: the histograms count the weights of the selected events exactly)."""
 
@@ -20,6 +20,7 @@ uproot = pytest.importorskip("uproot")
 
 from diffana.analysis import config as dc
 from diffana.analysis import optimize
+from diffana.cli import main
 from diffana.generators import toy as generate
 from diffana import root as droot
 
@@ -69,8 +70,8 @@ def folder(tmp_path_factory):
 def evaluate(folder, *args):
     out = folder / "out.json"
     out.unlink(missing_ok=True)
-    rc = optimize.evaluate_main([str(folder / "a.yaml"), "--quiet", "--json",
-                                 str(out), *args])  # fmt: skip
+    rc = main(["evaluate", str(folder / "a.yaml"), "--quiet", "--json", str(out),
+               *args])  # fmt: skip
     assert rc == 0
     return json.loads(out.read_text())
 
@@ -170,7 +171,7 @@ def test_files_override(folder, nominal):
     ],
 )
 def test_bad_arguments_exit_2(folder, capsys, args, expected):
-    rc = optimize.evaluate_main([str(folder / "a.yaml"), *args])
+    rc = main(["evaluate", str(folder / "a.yaml"), *args])
     assert rc == 2
     err = capsys.readouterr().err
     assert expected in err

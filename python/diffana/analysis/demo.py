@@ -24,14 +24,13 @@ workspaces and the plots (PNG and PDF) into ``OUT``.
 
 from __future__ import annotations
 
-import argparse
 import os
 import pathlib
 import shutil
 from importlib import resources
 from typing import Any
 
-__all__ = ["config_path", "main", "run"]
+__all__ = ["config_path", "run"]
 
 
 def config_path() -> pathlib.Path:
@@ -50,8 +49,8 @@ def run(
     check_gradient: bool = True,
 ) -> dict[str, Any]:
     """Generate the samples, run the demo configuration; returns the report."""
-    from . import optimize
     from ..generators import toy as generate
+    from . import optimize
 
     folder = pathlib.Path(out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -74,51 +73,3 @@ def run(
         plots=plots,
         threads=threads,
     )
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry: ``diffana demo --out DIR`` (``python -m diffana.demo``)."""
-    from ..generators import toy as generate
-
-    parser = argparse.ArgumentParser(
-        prog="diffana demo", description=(__doc__ or "").splitlines()[0]
-    )
-    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("out/demo"))
-    parser.add_argument("--seed", type=int, default=1, help="generator seed")
-    parser.add_argument(
-        "--events",
-        type=int,
-        default=generate.DEFAULT_EVENTS,
-        help=f"events in all samples together (default {generate.DEFAULT_EVENTS})",
-    )
-    parser.add_argument(
-        "--steps",
-        type=int,
-        default=None,
-        help="optimiser steps (default: the config's)",
-    )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=min(os.cpu_count() or 1, 8),
-        help="threads for ROOT's implicit multithreading (0: off; default: the cores)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="print nothing")
-    args = parser.parse_args(argv)
-    from .config import ConfigError
-    from .optimize import ObjectiveError
-
-    try:
-        rep = run(
-            args.out, args.seed, args.events, args.steps, args.threads, args.quiet
-        )
-    except (ConfigError, ObjectiveError) as e:
-        import sys
-
-        print(f"diffana demo: error: {e}", file=sys.stderr)
-        return 1
-    return 0 if rep["status"] != "failed" else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -40,7 +40,6 @@ The chain (see `diffana.config` for the YAML):
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import math
@@ -71,8 +70,6 @@ __all__ = [
     "Evaluation",
     "ObjectiveError",
     "OptimisationResult",
-    "evaluate_main",
-    "main",
     "optimise",
     "run",
 ]
@@ -1043,90 +1040,6 @@ def hard_comparison(
     return out
 
 
-def _add_set_and_threads(parser: argparse.ArgumentParser) -> None:
-    """``--set`` and ``--threads`` (shared by optimize and evaluate)."""
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        dest="overrides",
-        help="override a parameter's initial value or a key (optimiser.steps=10); "
-        "repeatable",
-    )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=0,
-        metavar="N",
-        help="event loops with ROOT's implicit multithreading on N threads",
-    )
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``diffana optimize``."""
-    parser.add_argument("config", type=pathlib.Path, help="the analysis YAML file")
-    parser.add_argument(
-        "--out",
-        type=pathlib.Path,
-        default=None,
-        help="folder for report.json, the workspaces and the plots",
-    )
-    parser.add_argument("--quiet", action="store_true", help="print nothing on success")
-    parser.add_argument(
-        "--json",
-        type=pathlib.Path,
-        default=None,
-        metavar="FILE",
-        help="also write the JSON report to FILE",
-    )
-    _add_set_and_threads(parser)
-    parser.add_argument(
-        "--check-gradient",
-        action="store_true",
-        help="print the starting gradient next to central finite differences",
-    )
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``diffana optimize``: exit 0 on success, 2 for a bad configuration, 1 when
-    the objective cannot be evaluated."""
-    parser = argparse.ArgumentParser(
-        prog="diffana optimize", description=(__doc__ or "").splitlines()[0]
-    )
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    rep = _run_command(
-        "diffana optimize",
-        lambda: run(
-            args.config,
-            out=args.out,
-            quiet=args.quiet,
-            json_file=args.json,
-            overrides=args.overrides,
-            check_gradient=args.check_gradient,
-            threads=args.threads,
-        ),
-    )
-    if isinstance(rep, int):
-        return rep
-    return 0 if rep["status"] != "failed" else 1
-
-
-def _run_command(prog: str, call: Callable[[], dict[str, Any]]) -> dict[str, Any] | int:
-    """call()'s report, or the exit status after printing the error: 2 for a bad
-    configuration, 1 when the objective cannot be evaluated or a dependency is
-    missing (one line on stderr, no traceback)."""
-    try:
-        return call()
-    except ConfigError as e:
-        print(f"{prog}: error: {e}", file=sys.stderr)
-        return 2
-    except (ObjectiveError, ImportError) as e:
-        print(f"{prog}: error: {e}", file=sys.stderr)
-        return 1
-
-
 # ---- diffana evaluate ------------------------------------------------------------------
 
 
@@ -1257,59 +1170,3 @@ def run_evaluate(
         pathlib.Path(json_file).write_text(json.dumps(rep, indent=1))
         say(f"wrote {json_file}")
     return rep
-
-
-def evaluate_main(argv: list[str] | None = None) -> int:
-    """``diffana evaluate``: exit 0 on success, 2 for a bad configuration, 1 when
-    the objective cannot be evaluated (the histograms are still written)."""
-    parser = argparse.ArgumentParser(
-        prog="diffana evaluate",
-        description="Evaluate an analysis once (one event loop per sample, no "
-        "optimisation): histograms with their Jacobians w.r.t. the parameters and "
-        "the objective with its gradient.",
-    )
-    parser.add_argument("config", type=pathlib.Path, help="the analysis YAML file")
-    parser.add_argument(
-        "--files",
-        nargs="+",
-        default=[],
-        metavar="F",
-        help="input files instead of the configuration's: SAMPLE=F gives one "
-        "sample's files, a plain F is read by every other sample (paths relative "
-        "to the current folder)",
-    )
-    parser.add_argument(
-        "--hard",
-        action="store_true",
-        help="the hard analysis: hard bins (every bandwidth None) and every "
-        "parameter marked relaxation: true set to 0",
-    )
-    parser.add_argument(
-        "--json",
-        type=pathlib.Path,
-        default=None,
-        metavar="OUT",
-        help="write the histograms (edges, values, variances, jacobian per region, "
-        "sample and variation) and the objective to OUT",
-    )
-    parser.add_argument("--quiet", action="store_true", help="print nothing on success")
-    _add_set_and_threads(parser)
-    args = parser.parse_args(argv)
-    rep = _run_command(
-        "diffana evaluate",
-        lambda: run_evaluate(
-            args.config,
-            files=args.files,
-            overrides=args.overrides,
-            hard=args.hard,
-            json_file=args.json,
-            quiet=args.quiet,
-            threads=args.threads,
-        ),
-    )
-    if isinstance(rep, int):
-        return rep
-    if "error" in rep:
-        print(f"diffana evaluate: error: {rep['error']}", file=sys.stderr)
-        return 1
-    return 0

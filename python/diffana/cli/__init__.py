@@ -1,50 +1,76 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""The ``diffana`` command line (also ``python -m diffana``).
+"""The ``diffana`` command line (also ``python -m diffana``): argument parsing only.
 
-``diffana config`` prints what a standalone C++ build needs (as correctionlib's
-``correction config``)::
+One module per command, each with ``setup(parser)`` (adds the command's arguments)
+and ``run(args) -> int`` (calls the library, turns its known errors into an exit
+status and a one-line message on stderr):
 
-    g++ $(diffana config --cflags) prog.cpp $(diffana config --libs)
-    cmake -Ddiffana_DIR=$(diffana config --cmake) ...   # find_package(diffana)
+- ``diffana config --cflags|--incdir|--cmake|--libdir|--libs``: what a standalone C++
+  build needs (`diffana.cli.config`);
+- ``diffana demo [--out DIR] [--steps N]``: the README's demonstration
+  (`diffana.cli.demo`);
+- ``diffana optimize CONFIG.yaml [--out DIR] [--quiet] [--json FILE] [--set
+  NAME=VALUE]``: evaluate and optimize the analysis a YAML file describes
+  (`diffana.cli.optimize`; exit status 2 for a bad configuration);
+- ``diffana evaluate CONFIG.yaml [--files F ...] [--set NAME=VALUE] [--hard] [--json
+  OUT]``: evaluate it once, histograms with Jacobians and the objective with its
+  gradient as JSON (`diffana.cli.evaluate`);
+- ``diffana generate [--kind demo|agc] --out DIR --seed N --events N``: write the
+  built-in samples (`diffana.cli.generate`).
 
-``diffana demo`` runs the built-in demonstration (``diffana demo --help``),
-``diffana optimize CONFIG.yaml [--out DIR] [--quiet] [--json FILE] [--set NAME=VALUE]``
-evaluates and optimises the analysis a YAML file describes (`diffana.optimize`,
-`diffana.config`; exit status 2 for a bad configuration, with the message on
-stderr), ``diffana evaluate CONFIG.yaml [--files F ...] [--set NAME=VALUE]
-[--hard] [--json OUT]`` evaluates it once (histograms with Jacobians and the
-objective with its gradient, as JSON) and ``diffana generate --out DIR --seed N
---events N`` writes the built-in toy samples (`diffana.generate`).
+`main` builds one parser with a subparser per command from the table `_COMMANDS`
+and imports a command's module only when that command runs: this package imports
+only the standard library (and `diffana` for ``--version``), so ``diffana --help``
+and ``diffana config`` need none of the optional worlds. Adding a command is a new
+module plus one table entry.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
+
+from ._usage import ShowHelp, UsageError
 
 __all__ = ["main"]
 
+#: command -> (module with ``setup`` and ``run``, one-line help for ``diffana --help``)
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "config": (
+        "diffana.cli.config",
+        "print compiler flags and paths for C++ builds",
+    ),
+    "demo": (
+        "diffana.cli.demo",
+        "run the built-in demonstration (see `diffana demo --help`)",
+    ),
+    "optimize": (
+        "diffana.cli.optimize",
+        "optimize the analysis a YAML file describes (see `diffana optimize --help`)",
+    ),
+    "evaluate": (
+        "diffana.cli.evaluate",
+        (
+            "evaluate the analysis a YAML file describes once: histograms, "
+            "Jacobians, objective (see `diffana evaluate --help`)"
+        ),
+    ),
+    "generate": (
+        "diffana.cli.generate",
+        "write the built-in toy samples (see `diffana generate --help`)",
+    ),
+}
 
-def _config_item(what: str) -> str:
-    import diffana
 
-    if what == "cflags":
-        return f"-I{diffana.get_include()} -std=c++17"
-    if what == "incdir":
-        return diffana.get_include()
-    if what == "cmake":
-        return diffana.get_cmake_dir()
-    if what == "libdir":
-        return diffana.get_lib_dir()
-    if what == "libs":
-        return f"-L{diffana.get_lib_dir()} -ldiffana_kernels"
-    msg = f"unknown config item {what!r}"  # pragma: no cover - argparse prevents it
-    raise ValueError(msg)
-
-
-def _parser() -> argparse.ArgumentParser:
-    from diffana import __version__
+def _parser(
+    command: str | None, module: ModuleType | None
+) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser | None]:
+    """The parser with every command listed; only ``command``'s subparser gets its
+    arguments (from ``module.setup``). Returns it and that subparser."""
+    from .. import __version__
 
     parser = argparse.ArgumentParser(
         prog="diffana",
@@ -52,74 +78,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"diffana {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    config = sub.add_parser(
-        "config",
-        help="print compiler flags and paths for C++ builds",
-        description=(
-            "Print what a C++ build against diffana needs; several flags print their "
-            "values on one line, in the order given."
-        ),
-    )
-    for flag, text in (
-        ("cflags", "compiler flags: -I<include dir> -std=c++17"),
-        ("incdir", "the include directory (holds diffana/diffana.hpp)"),
-        ("cmake", "the folder with diffanaConfig.cmake (for -Ddiffana_DIR=...)"),
-        ("libdir", "the folder with the static kernel library"),
-        ("libs", "linker flags for the kernel library: -L<libdir> -ldiffana_kernels"),
-    ):
-        config.add_argument(
-            f"--{flag}", dest="items", action="append_const", const=flag, help=text
-        )
-
-    # listed for --help only: main() hands everything after these to their modules
-    sub.add_parser(
-        "demo", help="run the built-in demonstration (see `diffana demo --help`)"
-    )
-    sub.add_parser(
-        "optimize",
-        help="optimise the analysis a YAML file describes "
-        "(see `diffana optimize --help`)",
-    )
-    sub.add_parser(
-        "evaluate",
-        help="evaluate the analysis a YAML file describes once: histograms, "
-        "Jacobians, objective (see `diffana evaluate --help`)",
-    )
-    sub.add_parser(
-        "generate",
-        help="write the built-in toy samples (see `diffana generate --help`)",
-    )
-    return parser
+    chosen = None
+    for name, (_, text) in _COMMANDS.items():
+        subparser = sub.add_parser(name, help=text)
+        if name == command and module is not None:
+            module.setup(subparser)
+            chosen = subparser
+    return parser, chosen
 
 
-# command -> (module, function)
-_SUBCOMMANDS = {
-    "demo": ("analysis.demo", "main"),
-    "optimize": ("analysis.optimize", "main"),
-    "evaluate": ("analysis.optimize", "evaluate_main"),
-    "generate": ("generators.toy", "main"),
-}
-
-
-def _run_module(command: str, args: list[str]) -> int:
-    import importlib
-
+def _command_module(command: str) -> ModuleType | None:
+    """The command's module, or None after telling what is missing."""
     try:
-        name, function = _SUBCOMMANDS[command]
-        module = importlib.import_module(f"diffana.{name}")
+        return importlib.import_module(_COMMANDS[command][0])
     except ImportError as err:
         print(
             f"diffana {command} is not available: {err} "
             "(pip install 'diffana[demo]' installs what it needs)",
             file=sys.stderr,
         )
-        return 1
-    return int(getattr(module, function)(args) or 0)
+        return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status.
+    """Run the command line; returns the exit status (argparse's own errors and
+    ``--help`` raise SystemExit, as usual).
 
     Examples
     --------
@@ -129,14 +112,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     0
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] and argv[0] in _SUBCOMMANDS:
-        return _run_module(argv[0], argv[1:])
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.command == "config":
-        if not args.items:
-            parser.parse_args(["config", "--help"])
-        print(" ".join(_config_item(item) for item in args.items))
+    command = argv[0] if argv[:1] and argv[0] in _COMMANDS else None
+    module = None
+    if command is not None:
+        module = _command_module(command)
+        if module is None:
+            return 1
+    parser, subparser = _parser(command, module)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # argparse would blame the top-level parser; the command's usage helps more
+        (subparser or parser).error(f"unrecognized arguments: {' '.join(extra)}")
+    if module is None or subparser is None:
+        parser.print_help()
         return 0
-    parser.print_help()
-    return 0
+    try:
+        return int(module.run(args))
+    except UsageError as err:
+        subparser.error(str(err))  # exits with status 2
+    except ShowHelp:
+        subparser.print_help()
+        subparser.exit(0)

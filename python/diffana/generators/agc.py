@@ -2,7 +2,7 @@
 """The built-in generator of AGC-like samples (``diffana generate --kind agc``).
 
 Toy stand-ins for the CMS 2015 Open Data NanoAOD files of the Analysis Grand
-Challenge (AGC) ttbar analysis (issue 5): one ROOT file ``<sample>.root`` per sample,
+Challenge (AGC) ttbar analysis: one ROOT file ``<sample>.root`` per sample,
 each with a TTree ``Events`` holding the branches the AGC selection reads,
 
 - ``event`` (uint64, 0, 1, 2, ... in every file), ``genWeight`` (float32, 1 ± 5 %),
@@ -38,6 +38,9 @@ for 8 or more events), so memory stays flat for any number of events; every chun
 one cluster (basket) per branch, which ROOT's implicit multithreading shares out.
 Sample k is drawn from ``numpy.random.default_rng([seed, k])``: the same seed and
 number of events give the same file contents.
+
+Imports numpy and `diffana.generators._common`; awkward and uproot only when it
+writes files.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from .toy import check_request
+from ._common import check_request
 
 __all__ = ["DEFAULT_EVENTS", "SAMPLES", "generate", "make_chunk"]
 
@@ -99,9 +102,9 @@ def _two_body(
     """The two daughters (masses m1, m2) of ``mother`` (four-momenta [4, n] of mass
     ``mass``), decaying isotropically in its rest frame: their four-momenta [4, n].
 
-    The massive generalisation of `diffana.generate`'s two-body decay: momentum
-    p* = sqrt((M^2 - (m1 + m2)^2) (M^2 - (m1 - m2)^2)) / 2M in the rest frame, then a
-    boost by beta = P / E (gamma = E / M) of the mother."""
+    The massive generalisation of the two-body decay of `diffana.generators.toy`:
+    momentum p* = sqrt((M^2 - (m1 + m2)^2) (M^2 - (m1 - m2)^2)) / 2M in the rest
+    frame, then a boost by beta = P / E (gamma = E / M) of the mother."""
     n = mass.size
     m1 = np.broadcast_to(np.asarray(m1, dtype=float), (n,))
     lam = (mass**2 - (m1 + m2) ** 2) * (mass**2 - (m1 - m2) ** 2)

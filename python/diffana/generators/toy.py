@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""The built-in event generator of ``diffana demo`` (and ``diffana generate``).
+"""The toy dijet samples of ``diffana demo`` (``diffana generate --kind demo``).
 
 A toy search for a dijet resonance X (m = 400 GeV) in NanoAOD-like ROOT files: a
 TTree ``Events`` per sample with jagged jet branches (``nJet``, ``Jet_pt``,
@@ -21,20 +21,22 @@ around the peak each have an interior optimum of the expected significance.
 
 Everything is drawn from ``numpy.random.default_rng(seed)``: the same seed and sizes
 give the same files, byte for byte in their contents.
+
+Imports numpy and `diffana.generators._common`; awkward and uproot only when it
+writes files.
 """
 
 from __future__ import annotations
 
-import argparse
 import pathlib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = [
-    "DEFAULT_EVENTS", "SAMPLES", "check_request", "generate", "main", "make_sample",
-]  # fmt: skip
+from ._common import check_request
+
+__all__ = ["DEFAULT_EVENTS", "SAMPLES", "check_request", "generate", "make_sample"]
 
 #: The samples and their share of the events.
 SAMPLES: dict[str, float] = {"signal": 0.2, "ttbar": 0.3, "qcd": 0.5}
@@ -86,18 +88,6 @@ def _extra_jets(
     eta = rng.normal(0.0, 1.6, total)
     phi = rng.uniform(-np.pi, np.pi, total)
     return pt, eta, phi
-
-
-def check_request(
-    name: str, n: int, known: Collection[str], generator: str = "the generator"
-) -> None:
-    """ValueError unless ``name`` is one of ``known`` and ``n`` >= 1."""
-    if name not in known:
-        msg = f"unknown sample {name!r}; {generator} knows {list(known)}"
-        raise ValueError(msg)
-    if n < 1:
-        msg = f"the number of events must be at least 1, got {n}"
-        raise ValueError(msg)
 
 
 def make_sample(name: str, n: int, rng: np.random.Generator) -> dict[str, Any]:
@@ -254,51 +244,3 @@ def generate(
         _write(path, make_sample(name, n, rng))
         paths[name] = path
     return paths
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``diffana generate``."""
-    parser.add_argument(
-        "--out", type=pathlib.Path, default=pathlib.Path("out/samples"), help="folder"
-    )
-    parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    parser.add_argument(
-        "--events",
-        type=int,
-        default=DEFAULT_EVENTS,
-        help=f"events in all samples together for --kind demo, per sample for "
-        f"--kind agc (default {DEFAULT_EVENTS})",
-    )
-    parser.add_argument(
-        "--kind",
-        choices=("demo", "agc"),
-        default="demo",
-        help="demo: the toy samples of `diffana demo` (signal, ttbar, qcd); agc: "
-        "AGC-like ttbar, single_top and wjets samples (default demo)",
-    )
-    parser.add_argument(
-        "--samples",
-        type=lambda text: [s for s in text.split(",") if s],
-        default=None,
-        help="comma-separated samples to write (default: all of the kind)",
-    )
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``diffana generate [--kind demo|agc] --out DIR --seed N --events N
-    [--samples a,b]``."""
-    parser = argparse.ArgumentParser(
-        prog="diffana generate", description=(__doc__ or "").splitlines()[0]
-    )
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    from . import agc as generate_agc
-
-    make = generate_agc.generate if args.kind == "agc" else generate
-    try:
-        paths = make(args.out, args.seed, args.events, args.samples)
-    except ValueError as err:
-        parser.error(str(err))  # exits with status 2
-    for name, path in paths.items():
-        print(f"{name}: {path}")
-    return 0

@@ -5,6 +5,7 @@ that uses Dual and links diffana::kernels, and runs it."""
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import shutil
@@ -86,6 +87,64 @@ def test_console_script_is_installed():
         [str(script), "config", "--incdir"], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == diffana.get_include()
+
+
+@pytest.mark.parametrize(
+    "command", ["config", "demo", "optimize", "evaluate", "generate"]
+)
+def test_every_command_has_help(command, capsys):
+    if command != "config":
+        pytest.importorskip("pydantic")
+        pytest.importorskip("yaml")
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: diffana {command}")
+    # the ecosystem's spelling in flags and help texts (config keys keep theirs)
+    assert "optimis" not in out.replace("optimiser.", "")
+
+
+def test_top_level_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("config", "demo", "optimize", "evaluate", "generate"):
+        assert command in out
+    assert "optimize the analysis" in out
+    assert "optimis" not in out
+
+
+def test_import_loads_no_command_module():
+    """`import diffana.cli` and `diffana config` load neither the analysis nor the
+    generators (the command modules import only when their command runs)."""
+    code = (
+        "import sys, json, diffana.cli\n"
+        "diffana.cli.main(['config', '--incdir'])\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    loaded = set(json.loads(out.splitlines()[-1]))
+    assert "diffana.cli.config" in loaded
+    for command in ("demo", "optimize", "evaluate", "generate"):
+        assert f"diffana.cli.{command}" not in loaded
+    assert "diffana.analysis" not in loaded
+    assert "diffana.generators" not in loaded
+
+
+def test_missing_dependency_says_what_to_install(monkeypatch, capsys):
+    import diffana.cli
+
+    monkeypatch.setitem(
+        diffana.cli._COMMANDS, "demo", ("diffana.cli._no_such_module", "help")
+    )
+    assert main(["demo", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("diffana demo is not available: ")
+    assert "pip install 'diffana[demo]'" in err
 
 
 CONSUMER_CMAKE = """\
@@ -276,3 +335,12 @@ def test_optimize_runs_a_config(tmp_path):
     assert rep["steps"] == 2
     assert rep["initial"]["params"]["disc_cut"] == 0.4
     assert rep["status"] == "max_steps"
+
+
+def test_unrecognized_arguments_blame_the_command(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["generate", "--out", "x", "--bogus"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: diffana generate")
+    assert "diffana generate: error: unrecognized arguments: --bogus" in err

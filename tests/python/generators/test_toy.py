@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""The built-in event generator (diffana.generate): reproducible NanoAOD-like files."""
+"""The toy dijet generator (diffana.generators.toy): reproducible NanoAOD-like files,
+and ``diffana generate`` for them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 uproot = pytest.importorskip("uproot")
 
+from diffana.cli import main
 from diffana.generators import toy as generate
 
 BRANCHES = [
@@ -71,7 +73,8 @@ def test_bad_input(tmp_path):
 
 def test_command_line(tmp_path, capsys):
     assert (
-        generate.main(["--out", str(tmp_path), "--seed", "3", "--events", "600"]) == 0
+        main(["generate", "--out", str(tmp_path), "--seed", "3", "--events", "600"])
+        == 0
     )
     out = capsys.readouterr().out
     assert "signal:" in out

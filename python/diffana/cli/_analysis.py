@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""What ``diffana optimize`` and ``diffana evaluate`` share: the ``--set`` and
+``--threads`` options and the translation of the analysis' errors into exit statuses.
+
+Imports `diffana.analysis` (its configuration and optimization modules).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from ..analysis.config import ConfigError
+from ..analysis.optimize import ObjectiveError
+
+__all__ = ["add_set_and_threads", "report_or_status"]
+
+
+def add_set_and_threads(parser: argparse.ArgumentParser) -> None:
+    """Add ``--set NAME=VALUE`` (repeatable, into ``overrides``) and ``--threads N``.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> add_set_and_threads(parser)
+    >>> args = parser.parse_args(["--set", "a=1", "--set", "optimiser.steps=2"])
+    >>> args.overrides, args.threads
+    (['a=1', 'optimiser.steps=2'], 0)
+    """
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        dest="overrides",
+        help="override a parameter's initial value or a configuration key "
+        "(optimiser.steps=10); repeatable",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        metavar="N",
+        help="event loops with ROOT's implicit multithreading on N threads",
+    )
+
+
+def report_or_status(
+    prog: str, call: Callable[[], dict[str, Any]]
+) -> dict[str, Any] | int:
+    """call()'s report, or the exit status after printing the error: 2 for a bad
+    configuration, 1 when the objective cannot be evaluated or a dependency is
+    missing (one line ``<prog>: error: <message>`` on stderr, no traceback).
+
+    Examples
+    --------
+    >>> import contextlib, sys
+    >>> def bad() -> dict:
+    ...     raise ConfigError("a.yaml: lumi: missing key")
+    >>> with contextlib.redirect_stderr(sys.stdout):
+    ...     status = report_or_status("diffana optimize", bad)
+    diffana optimize: error: a.yaml: lumi: missing key
+    >>> status
+    2
+    """
+    try:
+        return call()
+    except ConfigError as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return 2
+    except (ObjectiveError, ImportError) as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return 1

@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""``diffana optimize CONFIG.yaml``: evaluate and optimize the analysis a YAML file
+describes (`diffana.analysis.optimize.run`).
+
+Exit status 0 on success, 2 for a bad configuration, 1 when the objective cannot be
+evaluated or a dependency is missing (the message on stderr).
+
+Imports `diffana.analysis` (through `diffana.cli._analysis`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+
+from ..analysis.optimize import run as run_analysis
+from ._analysis import add_set_and_threads, report_or_status
+
+__all__ = ["run", "setup"]
+
+
+def setup(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``diffana optimize``.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="diffana optimize")
+    >>> setup(parser)
+    >>> args = parser.parse_args(["a.yaml", "--set", "disc_cut=0.4", "--quiet"])
+    >>> args.config.name, args.overrides, args.quiet, args.out
+    ('a.yaml', ['disc_cut=0.4'], True, None)
+    """
+    parser.description = (
+        "Evaluate and optimize the analysis a YAML file describes, end to end: the "
+        "event loops, the statistical model, the objective and its gradient, the "
+        "optimizer; report.json, the workspaces and the plots in --out."
+    )
+    parser.add_argument("config", type=pathlib.Path, help="the analysis YAML file")
+    parser.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=None,
+        help="folder for report.json, the workspaces and the plots",
+    )
+    parser.add_argument("--quiet", action="store_true", help="print nothing on success")
+    parser.add_argument(
+        "--json",
+        type=pathlib.Path,
+        default=None,
+        metavar="FILE",
+        help="also write the JSON report to FILE",
+    )
+    add_set_and_threads(parser)
+    parser.add_argument(
+        "--check-gradient",
+        action="store_true",
+        help="print the starting gradient next to central finite differences",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the optimization: 0 on success, 1 when it failed or the objective cannot
+    be evaluated, 2 for a bad configuration."""
+    rep = report_or_status(
+        "diffana optimize",
+        lambda: run_analysis(
+            args.config,
+            out=args.out,
+            quiet=args.quiet,
+            json_file=args.json,
+            overrides=args.overrides,
+            check_gradient=args.check_gradient,
+            threads=args.threads,
+        ),
+    )
+    if isinstance(rep, int):
+        return rep
+    return 0 if rep["status"] != "failed" else 1
