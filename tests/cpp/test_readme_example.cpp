@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The README's C++ example, kept compiling and checked against finite differences.
+// The computation of the README's C++ example (grad_hist.C), checked against finite
+// differences. tests/python/test_readme.py compiles and runs the README's block itself
+// and checks that this file fills the same histogram from the same seeds.
 #include "diffana/diffana.hpp"
 
 #include "check.hpp"
@@ -9,7 +11,7 @@
 
 namespace {
 
-// The README snippet, as a function of the parameters.
+// The README example's histogram, as a function of the parameters.
 template <class S>
 diffana::GradHist1D<double, 2> readme_histogram(const S& scale, const S& cut) {
   diffana::GradHist1D<double, 2> h({0, 50, 100, 150, 200}, /*bandwidth=*/5.0);
