@@ -9,8 +9,9 @@
 /// of a Dual<double, 2> gives the weighted mass and both of its derivatives in one
 /// evaluation; the macro prints them next to central finite differences.
 ///
-/// Run: ROOT_INCLUDE_PATH=$(diffana config --incdir) root -l -b -q
-/// macros/ad01_dual_basics.C
+/// Run (after make demo, from the repository root):
+///   ROOT_INCLUDE_PATH=$(.venv/bin/diffana config --incdir) \
+///     .venv/bin/root -l -b -q macros/ad01_dual_basics.C
 ///
 /// \author diffana developers, 2026
 

@@ -18,8 +18,9 @@
 /// Prints: the input, the number of events, `mean dijet mass = ...`,
 /// `d(mean)/d(jes) = ...` and `finite differences = ...`.
 ///
-/// Run: ROOT_INCLUDE_PATH=$(diffana config --incdir) root -l -b -q
-/// macros/rdf01_jet_calibration.C
+/// Run (after make demo, from the repository root):
+///   ROOT_INCLUDE_PATH=$(.venv/bin/diffana config --incdir) \
+///     .venv/bin/root -l -b -q macros/rdf01_jet_calibration.C
 ///
 /// \author diffana developers, 2026
 

@@ -21,8 +21,9 @@
 /// differences (`dZ/dlo = ... (finite differences ...)`); then one line per step
 /// `step k: lo = ... hi = ... Z = ...`.
 ///
-/// Run: ROOT_INCLUDE_PATH=$(diffana config --incdir) root -l -b -q
-/// macros/rdf02_mass_window.C
+/// Run (after make demo, from the repository root):
+///   ROOT_INCLUDE_PATH=$(.venv/bin/diffana config --incdir) \
+///     .venv/bin/root -l -b -q macros/rdf02_mass_window.C
 ///
 /// \author diffana developers, 2026
 

@@ -29,8 +29,9 @@
 /// difference from plain event loops (`check bin b: d/djes = ... (finite differences
 /// ...)`).
 ///
-/// Run: ROOT_INCLUDE_PATH=$(diffana config --incdir) root -l -b -q
-/// macros/rdf03_trijet_mass.C
+/// Run (after make demo, from the repository root):
+///   ROOT_INCLUDE_PATH=$(.venv/bin/diffana config --incdir) \
+///     .venv/bin/root -l -b -q macros/rdf03_trijet_mass.C
 ///
 /// \author diffana developers, 2026
 
