@@ -75,6 +75,32 @@ int diffana_hist_fill_2d_f64(const double* x, const double* x_tan, const double*
                              double* sumw2, double* jac, double* sumw2_jac,
                              int64_t* n_skipped);
 
+/* ---- the reverse-mode gather of a 1D histogram (src/kernels/hist_fill_1d_vjp.cpp)
+ * ----
+ *
+ * The transpose of diffana_hist_fill_1d_f64's tangent map with respect to the events
+ * (what a reverse-mode VJP needs, one pass over the events for any number P of
+ * cotangent directions): for a cotangent ct[nbins*P] of the bins (row-major,
+ * ct[b * P + p] = d loss_p / d values_b),
+ *   ct_x[i*P + p] += w_i sum_b ct[b*P + p] dk_b/dx(x_i)   (d loss_p / d x_i)
+ *   ct_w[i*P + p] += sum_b ct[b*P + p] k_b(x_i)           (d loss_p / d w_i)
+ * with the k_b and dk_b/dx of the fill above (soft binning: truncated Gaussian; hard
+ * binning: k = 1 in the event's bin, dk/dx = 0; overflow fold: outer edges -inf/+inf).
+ * x[n]; w[n] or NULL (all 1). Outputs, accumulated (+=): ct_x[n*P] and ct_w[n*P],
+ * either may be NULL to skip it. Events the fill skips (NaN x, non-finite weight)
+ * get no cotangent; x = +-inf has dk/dx = 0.
+ *
+ * Status, checked in this order: DIFFANA_ERR_ARGUMENT for n < 0 or P < 0;
+ * DIFFANA_ERR_EDGES, DIFFANA_ERR_BANDWIDTH, DIFFANA_ERR_OVERFLOW as for the fill;
+ * then DIFFANA_OK without work when n = 0, P = 0 or both outputs are NULL;
+ * DIFFANA_ERR_ARGUMENT for NULL x or ct. Nothing is written unless the status is
+ * DIFFANA_OK. */
+
+int diffana_hist_fill_1d_vjp_f64(const double* x, const double* w, const double* ct,
+                                 int64_t n, int64_t P, const double* edges,
+                                 int64_t nbins, double bandwidth, int overflow,
+                                 double* ct_x, double* ct_w);
+
 /* The 1D kernel on a CUDA device (src/cuda/hist_fill_1d.cu; only in builds with
  * DIFFANA_CUDA=ON): the same arguments in the same order, all array pointers device
  * pointers (edges too: they are copied to the host once to be validated). One thread
@@ -88,6 +114,14 @@ int diffana_cuda_hist_fill_1d_f64(const double* x, const double* x_tan, const do
                                   double* edge_density, double* edge_moment);
 
 /* ---- element-wise soft operations (src/kernels/soft_cut.cpp, soft_window.cpp) ----
+ *
+ * The relaxed ops. Every one has the same shape, which the bindings rely on (one
+ * template, python/bindings/relaxed_ops.hpp, registers them all):
+ *   int diffana_soft_<op>_f64(in_0, ..., in_{K-1}, n, opt_0, ..., opt_{M-1},
+ *                             value, d_in_0, ..., d_in_{K-1});
+ * with K const double* inputs, int64_t n, M int options and K + 1 double* outputs.
+ * in_0 is the event data (NaN allowed: it propagates to that element); the other
+ * inputs are parameters that must be finite.
  *
  * Unlike the histogram kernels these WRITE (=, not +=) their outputs: value[i] and
  * the partial derivatives of value[i] w.r.t. each input at element i (callers combine

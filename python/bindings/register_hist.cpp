@@ -163,12 +163,61 @@ py::tuple fill_2d(const py::object& x_obj, const py::object& y_obj,
   return py::make_tuple(values, sumw2, jac, sumw2_jac, n_skipped);
 }
 
+py::tuple fill_1d_vjp(const py::object& x_obj, const py::object& edges_obj,
+                      const py::object& ct_obj, const py::object& w_obj,
+                      double bandwidth, int overflow, bool want_x, bool want_w) {
+  const ArrayF64 x = to_f64(x_obj, "x");
+  const ArrayF64 edges = to_f64(edges_obj, "edges");
+  const ArrayF64 ct = to_f64(ct_obj, "cotangents");
+  const auto w = optional_f64(w_obj, "weights");
+  require_ndim(x, 1, "x");
+  check_edges(edges, "edges");
+  require_ndim(ct, 2, "cotangents");
+  check_overflow(overflow);
+  if (w) require_same_shape(x, "x", *w, "weights");
+  const py::ssize_t nbins = edges.shape(0) - 1;
+  if (ct.shape(0) != nbins) {
+    throw py::value_error("cotangents must have shape (nbins, P) with nbins = " +
+                          std::to_string(nbins) + ", got shape " + shape_string(ct));
+  }
+  const py::ssize_t n = x.shape(0);
+  const py::ssize_t p = ct.shape(1);
+  py::object out_x = py::none();
+  py::object out_w = py::none();
+  double* pct_x = nullptr;
+  double* pct_w = nullptr;
+  if (want_x) {
+    auto a = zeros({n, p});
+    pct_x = a.mutable_data();
+    out_x = a;
+  }
+  if (want_w) {
+    auto a = zeros({n, p});
+    pct_w = a.mutable_data();
+    out_w = a;
+  }
+  const double* px = x.data();
+  const double* pw = data_or_null(w);
+  const double* pct = ct.data();
+  const double* pedges = edges.data();
+  int status = 0;
+  {
+    py::gil_scoped_release release;
+    status = diffana_hist_fill_1d_vjp_f64(
+        px, pw, pct, static_cast<std::int64_t>(n), static_cast<std::int64_t>(p), pedges,
+        static_cast<std::int64_t>(nbins), bandwidth, overflow, pct_x, pct_w);
+  }
+  raise_status("diffana_hist_fill_1d_vjp_f64", status);
+  return py::make_tuple(out_x, out_w);
+}
+
 } // namespace
 } // namespace diffana::bindings
 
 void register_hist(pybind11::module_ m) {
   namespace py = pybind11;
   using diffana::bindings::fill_1d;
+  using diffana::bindings::fill_1d_vjp;
   using diffana::bindings::fill_2d;
   m.doc() = "Histogram kernels with Jacobians (raw; see diffana.histogram).";
   m.attr("OVERFLOW_DROP") = DIFFANA_OVERFLOW_DROP;
@@ -193,4 +242,17 @@ edge terms are computed for soft binning when edge_terms is true.)doc");
 
 Returns (values[nx, ny], sumw2[nx, ny], jacobian[nx, ny, P],
 sumw2_jacobian[nx, ny, P], n_skipped).)doc");
+  m.def("fill_1d_vjp", &fill_1d_vjp, py::arg("x"), py::arg("edges"),
+        py::arg("cotangents"), py::arg("weights") = py::none(),
+        py::arg("bandwidth") = 0.0, py::arg("overflow") = DIFFANA_OVERFLOW_DROP,
+        py::arg("want_x") = true, py::arg("want_w") = true,
+        R"doc(Reverse-mode gather of a 1D histogram (diffana_hist_fill_1d_vjp_f64).
+
+The transpose of fill_1d's tangent map with respect to the events. x[n],
+edges[nbins + 1], cotangents[nbins, P] (d loss / d bin, one column per direction),
+weights[n] or None (= 1); bandwidth 0 = hard binning, > 0 = soft. Returns
+(ct_x[n, P] or None, ct_w[n, P] or None) with
+ct_x[i, p] = w_i sum_b cotangents[b, p] dk_b/dx(x_i) and
+ct_w[i, p] = sum_b cotangents[b, p] k_b(x_i); skipped events (NaN x, non-finite
+weight) get 0.)doc");
 }

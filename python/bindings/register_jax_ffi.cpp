@@ -1,23 +1,24 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /// \file
-/// `diffana._core.jax_ffi`: what `diffana.jax` needs beyond the numpy-level kernels.
+/// `diffana._core.jax_ffi`: the XLA FFI handlers of `diffana.jax` for the CPU platform.
 ///
-/// - `hist_1d_vjp(...)`: the reverse-mode (VJP) gather of a soft 1D histogram on numpy
-///   arrays, always compiled (the pure_callback path of diffana.jax uses it);
-/// - when built with jaxlib's XLA FFI headers (DIFFANA_WITH_XLA_FFI, set by
-///   CMakeLists.txt), XLA FFI handlers for the CPU platform around the kernels, and
-///   `registrations()` returning {target name: PyCapsule} for
-///   `jax.ffi.register_ffi_target(name, capsule, platform="cpu")`. `has_ffi` says
-///   which.
+/// When built with jaxlib's XLA FFI headers (DIFFANA_WITH_XLA_FFI, set by
+/// CMakeLists.txt) it holds handlers around the kernels of include/diffana/kernels.h
+/// and `registrations()` returning {target name: PyCapsule} for
+/// `jax.ffi.register_ffi_target(name, capsule, platform="cpu")`; `has_ffi` says
+/// whether it does. The histogram handlers are written out here; the relaxed ops get
+/// one handler each from one template over the table of relaxed_ops.hpp. The numpy
+/// level functions that diffana.jax's pure_callback path calls are those of
+/// `_core.hist` and `_core.soft`.
 ///
 /// The handlers compute in float64; float32 buffers (JAX without jax_enable_x64) are
 /// widened on the way in and rounded on the way out. They are called unbatched (the
 /// Python layer maps batches: diffana.jax's batching rules and vmap_method), accept
 /// no other dtype, and turn a bad argument into an XLA error that names it.
-#include "diffana/hist/soft_binning.hpp"
 #include "diffana/kernels.h"
 
 #include "pybind11.hpp"
+#include "relaxed_ops.hpp"
 
 // GCC before 14 rejects jaxlib's xla/ffi/api/c_api.h (a struct field named like its
 // function-pointer typedef "changes meaning", a permerror): this file then needs
@@ -33,59 +34,22 @@
 #endif
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace diffana::bindings {
 namespace {
 
-/// Reverse-mode gather of a 1D histogram (the transpose of the event part of the
-/// histogram's tangent map): for a cotangent ct[nbins, P] of the bins,
-///   ct_x[i, p] += w_i sum_b ct[b, p] dk_b/dx(x_i)   (if ct_x is not null)
-///   ct_w[i, p] += sum_b ct[b, p] k_b(x_i)           (if ct_w is not null)
-/// with k_b and dk_b/dx of diffana/hist/soft_binning.hpp (bandwidth h > 0: Gaussian
-/// kernel truncated at 7.5 h; h = 0: hard binning, dk/dx = 0). Events with a NaN x or
-/// a non-finite weight are skipped (zero cotangent), as the fill kernel skips them.
-/// Accumulates into zeroed outputs; returns a kernels.h status.
-int hist_1d_vjp_f64(const double* x, const double* w, std::int64_t n,
-                    const double* edges, std::int64_t nbins, double bandwidth,
-                    int overflow, const double* ct, std::int64_t P, double* ct_x,
-                    double* ct_w) {
-  if (n < 0 || P < 0) return DIFFANA_ERR_ARGUMENT;
-  if (nbins < 1 || edges == nullptr) return DIFFANA_ERR_EDGES;
-  if (first_bad_edge(edges, nbins + 1) >= 0) return DIFFANA_ERR_EDGES;
-  if (!(bandwidth >= 0.0) || !std::isfinite(bandwidth)) return DIFFANA_ERR_BANDWIDTH;
-  if (overflow != DIFFANA_OVERFLOW_DROP && overflow != DIFFANA_OVERFLOW_FOLD)
-    return DIFFANA_ERR_OVERFLOW;
-  if (n == 0 || P == 0 || (ct_x == nullptr && ct_w == nullptr)) return DIFFANA_OK;
-  if (x == nullptr || ct == nullptr) return DIFFANA_ERR_ARGUMENT;
+#if DIFFANA_JAX_FFI_HANDLERS
 
-  const BinAxis<double> axis =
-      make_bin_axis(edges, nbins, bandwidth, static_cast<Overflow>(overflow));
-  for (std::int64_t i = 0; i < n; ++i) {
-    const double wi = w != nullptr ? w[i] : 1.0;
-    if (detail::skip_event(x[i], wi)) continue;
-    double* gx = ct_x != nullptr ? ct_x + i * P : nullptr;
-    double* gw = ct_w != nullptr ? ct_w + i * P : nullptr;
-    for_each_bin(axis, x[i], [&](std::int64_t b, double k, double dk) {
-      const double* row = ct + b * P;
-      if (gw != nullptr) {
-        for (std::int64_t p = 0; p < P; ++p)
-          gw[p] += k * row[p];
-      }
-      const double a = wi * dk;
-      if (gx != nullptr && a != 0.0) {
-        for (std::int64_t p = 0; p < P; ++p)
-          gx[p] += a * row[p];
-      }
-    });
-  }
-  return DIFFANA_OK;
-}
+namespace ffi = xla::ffi;
 
 /// "<function>: <argument> must be ..." for a non-zero status of a histogram kernel;
 /// edges_name is what the caller calls the bin edges ("bins" in diffana.jax).
@@ -104,65 +68,6 @@ std::string hist_status_message(const char* function, int status,
     return msg + diffana_status_message(status);
   }
 }
-
-py::tuple hist_1d_vjp(const py::object& x_obj, const py::object& w_obj,
-                      const py::object& edges_obj, double bandwidth,
-                      const py::object& ct_obj, int overflow, bool want_x,
-                      bool want_w) {
-  const ArrayF64 x = to_f64(x_obj, "x");
-  const std::optional<ArrayF64> w = optional_f64(w_obj, "weights");
-  const ArrayF64 edges = to_f64(edges_obj, "edges");
-  const ArrayF64 ct = to_f64(ct_obj, "cotangents");
-  require_ndim(x, 1, "x");
-  require_ndim(edges, 1, "edges");
-  require_ndim(ct, 2, "cotangents");
-  if (w) require_same_shape(x, "x", *w, "weights");
-  if (edges.shape(0) < 2) {
-    throw py::value_error("edges must have at least 2 entries, got " +
-                          std::to_string(edges.shape(0)));
-  }
-  const py::ssize_t nbins = edges.shape(0) - 1;
-  if (ct.shape(0) != nbins) {
-    throw py::value_error("cotangents must have shape (nbins, P) with nbins = " +
-                          std::to_string(nbins) + ", got shape " + shape_string(ct));
-  }
-  const py::ssize_t n = x.shape(0);
-  const py::ssize_t p = ct.shape(1);
-  py::object out_x = py::none();
-  py::object out_w = py::none();
-  double* px = nullptr;
-  double* pw = nullptr;
-  if (want_x) {
-    auto a = zeros({n, p});
-    px = a.mutable_data();
-    out_x = a;
-  }
-  if (want_w) {
-    auto a = zeros({n, p});
-    pw = a.mutable_data();
-    out_w = a;
-  }
-  const double* xd = x.data();
-  const double* wd = data_or_null(w);
-  const double* ed = edges.data();
-  const double* cd = ct.data();
-  int status = 0;
-  {
-    py::gil_scoped_release release;
-    status = hist_1d_vjp_f64(xd, wd, static_cast<std::int64_t>(n), ed,
-                             static_cast<std::int64_t>(nbins), bandwidth, overflow, cd,
-                             static_cast<std::int64_t>(p), px, pw);
-  }
-  if (status != DIFFANA_OK) {
-    throw py::value_error(
-        hist_status_message("hist_1d_vjp", status, "edges", bandwidth));
-  }
-  return py::make_tuple(out_x, out_w);
-}
-
-#if DIFFANA_JAX_FFI_HANDLERS
-
-namespace ffi = xla::ffi;
 
 /// A read-only float64 view of an F64 buffer, or a float64 copy of an F32 one.
 class InputF64 {
@@ -318,8 +223,8 @@ ffi::Error hist_1d_jvp_impl(ffi::AnyBuffer x_buf, ffi::AnyBuffer w_buf,
   return ffi::Error::Success();
 }
 
-/// ct_x[n, P], ct_w[n, P] from ct[nb, P] (hist_1d_vjp_f64); an output that is not
-/// wanted has shape (0, 0).
+/// ct_x[n, P], ct_w[n, P] from ct[nb, P] (diffana_hist_fill_1d_vjp_f64); an output
+/// that is not wanted has shape (0, 0).
 ffi::Error hist_1d_vjp_impl(ffi::AnyBuffer x_buf, ffi::AnyBuffer w_buf,
                             ffi::AnyBuffer edges_buf, ffi::AnyBuffer h_buf,
                             ffi::AnyBuffer ct_buf, ffi::Result<ffi::AnyBuffer> ct_x_buf,
@@ -339,10 +244,10 @@ ffi::Error hist_1d_vjp_impl(ffi::AnyBuffer x_buf, ffi::AnyBuffer w_buf,
       (want_w && (leading_dim(*ct_w_buf) != n || second_dim(*ct_w_buf) != P))) {
     return ffi::Error::InvalidArgument(std::string(fn) + ": inconsistent shapes");
   }
-  const int status =
-      hist_1d_vjp_f64(x.data(), weighted ? w.data() : nullptr, n, edges.data(), nbins,
-                      h.scalar(), overflow, ct.data(), P,
-                      want_x ? ct_x.data() : nullptr, want_w ? ct_w.data() : nullptr);
+  const int status = diffana_hist_fill_1d_vjp_f64(
+      x.data(), weighted ? w.data() : nullptr, ct.data(), n, P, edges.data(), nbins,
+      h.scalar(), overflow, want_x ? ct_x.data() : nullptr,
+      want_w ? ct_w.data() : nullptr);
   if (status != DIFFANA_OK) {
     return ffi::Error::InvalidArgument(
         hist_status_message(fn, status, "bins", h.scalar()));
@@ -352,67 +257,77 @@ ffi::Error hist_1d_vjp_impl(ffi::AnyBuffer x_buf, ffi::AnyBuffer w_buf,
   return ffi::Error::Success();
 }
 
-/// value, d/dx, d/dcut, d/dslope of diffana_soft_cut_f64 (all inputs of one shape).
-ffi::Error soft_cut_impl(ffi::AnyBuffer x_buf, ffi::AnyBuffer cut_buf,
-                         ffi::AnyBuffer slope_buf, ffi::Result<ffi::AnyBuffer> v_buf,
-                         ffi::Result<ffi::AnyBuffer> dx_buf,
-                         ffi::Result<ffi::AnyBuffer> dcut_buf,
-                         ffi::Result<ffi::AnyBuffer> dslope_buf, bool keep_above) {
-  constexpr const char* fn = "diffana.jax.cut";
-  InputF64 x(x_buf), cut(cut_buf), slope(slope_buf);
-  OutputF64 v(*v_buf), dx(*dx_buf), dcut(*dcut_buf), dslope(*dslope_buf);
-  if (!(x.ok() && cut.ok() && slope.ok() && v.ok() && dx.ok() && dcut.ok() &&
-        dslope.ok()))
-    return dtype_error(fn);
-  const std::int64_t n = x.size();
-  if (cut.size() != n || slope.size() != n) {
-    return ffi::Error::InvalidArgument(std::string(fn) + ": inconsistent shapes");
+/// The handler of line I of the relaxed-op table (relaxed_ops.hpp): K input buffers
+/// of one shape, K + 1 result buffers of that shape (value, d/d in_0, ...), and the
+/// op's options as int32 attributes of the same names.
+template <std::size_t I>
+ffi::Error relaxed_op_impl(ffi::RemainingArgs args, ffi::RemainingRets rets,
+                           ffi::Dictionary attrs) {
+  const auto& op = std::get<I>(relaxed_ops);
+  constexpr std::size_t K = std::decay_t<decltype(op)>::n_inputs;
+  constexpr std::size_t M = std::decay_t<decltype(op)>::n_options;
+  const std::string fn = std::string("diffana.jax.") + op.name;
+  if (args.size() != K || rets.size() != K + 1) {
+    return ffi::Error::InvalidArgument(fn + ": expected " + std::to_string(K) +
+                                       " inputs and " + std::to_string(K + 1) +
+                                       " results");
   }
-  const int status =
-      diffana_soft_cut_f64(x.data(), cut.data(), slope.data(), n, keep_above ? 1 : 0,
-                           v.data(), dx.data(), dcut.data(), dslope.data());
+  std::vector<InputF64> in;
+  std::vector<OutputF64> out;
+  in.reserve(K); // no reallocation: an InputF64 may point into its own copy
+  out.reserve(K + 1);
+  for (std::size_t k = 0; k < K; ++k) {
+    auto buf = args.get<ffi::AnyBuffer>(k);
+    if (!buf.has_value()) return buf.error();
+    in.emplace_back(*buf);
+    if (!in.back().ok()) return dtype_error(fn.c_str());
+  }
+  for (std::size_t k = 0; k < K + 1; ++k) {
+    auto buf = rets.get<ffi::AnyBuffer>(k);
+    if (!buf.has_value()) return buf.error();
+    out.emplace_back(**buf);
+    if (!out.back().ok()) return dtype_error(fn.c_str());
+  }
+  const std::int64_t n = in[0].size();
+  std::array<const double*, K> in_ptrs{};
+  std::array<double*, K + 1> out_ptrs{};
+  for (std::size_t k = 0; k < K; ++k) {
+    if (in[k].size() != n)
+      return ffi::Error::InvalidArgument(fn + ": inconsistent shapes");
+    in_ptrs[k] = in[k].data();
+  }
+  for (std::size_t k = 0; k < K + 1; ++k)
+    out_ptrs[k] = out[k].data();
+  std::array<int, M> options{};
+  for (std::size_t j = 0; j < M; ++j) {
+    auto value = attrs.get<std::int32_t>(op.options[j].name);
+    if (!value.has_value()) return value.error();
+    options[j] = *value;
+  }
+  const int status = op(in_ptrs, n, options, out_ptrs);
   if (status != DIFFANA_OK) {
-    return ffi::Error::InvalidArgument(std::string(fn) +
-                                       ": cut_val and slope must be finite");
+    std::string params;
+    for (std::size_t k = 1; k < K; ++k)
+      params += std::string(k > 1 ? (k + 1 < K ? ", " : " and ") : "") + op.inputs[k];
+    return ffi::Error::InvalidArgument(fn + ": " + op.kernel_name +
+                                       " failed: " + diffana_status_message(status) +
+                                       "; " + params + " must be finite");
   }
-  v.commit();
-  dx.commit();
-  dcut.commit();
-  dslope.commit();
+  for (auto& o : out)
+    o.commit();
   return ffi::Error::Success();
 }
 
-/// value, d/dx, d/dlo, d/dhi, d/dslope of diffana_soft_window_f64.
-ffi::Error soft_window_impl(ffi::AnyBuffer x_buf, ffi::AnyBuffer lo_buf,
-                            ffi::AnyBuffer hi_buf, ffi::AnyBuffer slope_buf,
-                            ffi::Result<ffi::AnyBuffer> v_buf,
-                            ffi::Result<ffi::AnyBuffer> dx_buf,
-                            ffi::Result<ffi::AnyBuffer> dlo_buf,
-                            ffi::Result<ffi::AnyBuffer> dhi_buf,
-                            ffi::Result<ffi::AnyBuffer> dslope_buf) {
-  constexpr const char* fn = "diffana.jax.window";
-  InputF64 x(x_buf), lo(lo_buf), hi(hi_buf), slope(slope_buf);
-  OutputF64 v(*v_buf), dx(*dx_buf), dlo(*dlo_buf), dhi(*dhi_buf), dslope(*dslope_buf);
-  if (!(x.ok() && lo.ok() && hi.ok() && slope.ok() && v.ok() && dx.ok() && dlo.ok() &&
-        dhi.ok() && dslope.ok()))
-    return dtype_error(fn);
-  const std::int64_t n = x.size();
-  if (lo.size() != n || hi.size() != n || slope.size() != n) {
-    return ffi::Error::InvalidArgument(std::string(fn) + ": inconsistent shapes");
-  }
-  const int status =
-      diffana_soft_window_f64(x.data(), lo.data(), hi.data(), slope.data(), n, v.data(),
-                              dx.data(), dlo.data(), dhi.data(), dslope.data());
-  if (status != DIFFANA_OK) {
-    return ffi::Error::InvalidArgument(std::string(fn) +
-                                       ": lo, hi and slope must be finite");
-  }
-  v.commit();
-  dx.commit();
-  dlo.commit();
-  dhi.commit();
-  dslope.commit();
-  return ffi::Error::Success();
+/// The XLA_FFI_Handler of line I (what XLA_FFI_DEFINE_HANDLER expands to, made a
+/// template so that the table gives every line its own).
+template <std::size_t I> XLA_FFI_Error* relaxed_op_handler(XLA_FFI_CallFrame* frame) {
+  static auto* handler = ffi::Ffi::Bind()
+                             .RemainingArgs()
+                             .RemainingRets()
+                             .Attrs()
+                             .To(relaxed_op_impl<I>)
+                             .release();
+  return handler->Call(frame);
 }
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(diffana_jax_hist_1d, hist_1d_impl,
@@ -455,31 +370,16 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(diffana_jax_hist_1d_vjp, hist_1d_vjp_impl,
                                   .Attr<bool>("want_x")
                                   .Attr<bool>("want_w"));
 
-XLA_FFI_DEFINE_HANDLER_SYMBOL(diffana_jax_soft_cut, soft_cut_impl,
-                              ffi::Ffi::Bind()
-                                  .Arg<ffi::AnyBuffer>()
-                                  .Arg<ffi::AnyBuffer>()
-                                  .Arg<ffi::AnyBuffer>()
-                                  .Ret<ffi::AnyBuffer>()
-                                  .Ret<ffi::AnyBuffer>()
-                                  .Ret<ffi::AnyBuffer>()
-                                  .Ret<ffi::AnyBuffer>()
-                                  .Attr<bool>("keep_above"));
-
-XLA_FFI_DEFINE_HANDLER_SYMBOL(diffana_jax_soft_window, soft_window_impl,
-                              ffi::Ffi::Bind()
-                                  .Arg<ffi::AnyBuffer>()
-                                  .Arg<ffi::AnyBuffer>()
-                                  .Arg<ffi::AnyBuffer>()
-                                  .Arg<ffi::AnyBuffer>()
-                                  .Ret<ffi::AnyBuffer>()
-                                  .Ret<ffi::AnyBuffer>()
-                                  .Ret<ffi::AnyBuffer>()
-                                  .Ret<ffi::AnyBuffer>()
-                                  .Ret<ffi::AnyBuffer>());
-
 template <class Fn> py::capsule capsule(Fn* fn) {
   return py::capsule(reinterpret_cast<void*>(fn));
+}
+
+/// diffana_jax_soft_<name> for every line of the relaxed-op table.
+template <std::size_t... I>
+void add_relaxed_op_handlers(py::dict& d, std::index_sequence<I...>) {
+  ((d[py::str(std::string("diffana_jax_soft_") + std::get<I>(relaxed_ops).name)] =
+        capsule(relaxed_op_handler<I>)),
+   ...);
 }
 
 py::dict registrations() {
@@ -487,8 +387,8 @@ py::dict registrations() {
   d["diffana_jax_hist_1d"] = capsule(diffana_jax_hist_1d);
   d["diffana_jax_hist_1d_jvp"] = capsule(diffana_jax_hist_1d_jvp);
   d["diffana_jax_hist_1d_vjp"] = capsule(diffana_jax_hist_1d_vjp);
-  d["diffana_jax_soft_cut"] = capsule(diffana_jax_soft_cut);
-  d["diffana_jax_soft_window"] = capsule(diffana_jax_soft_window);
+  add_relaxed_op_handlers(
+      d, std::make_index_sequence<std::tuple_size_v<decltype(relaxed_ops)>>{});
   return d;
 }
 
@@ -500,20 +400,7 @@ py::dict registrations() {
 /// Fills `diffana._core.jax_ffi` (module.cpp: register_jax_ffi(m.def_submodule(...))).
 void register_jax_ffi(pybind11::module_ m) {
   namespace py = pybind11;
-  m.doc() = "Kernels for diffana.jax: the histogram VJP gather and XLA FFI handlers.";
-  m.def(
-      "hist_1d_vjp", &diffana::bindings::hist_1d_vjp, py::arg("x"), py::arg("weights"),
-      py::arg("edges"), py::arg("bandwidth"), py::arg("cotangents"),
-      py::arg("overflow") = DIFFANA_OVERFLOW_DROP, py::arg("want_x") = true,
-      py::arg("want_w") = true,
-      R"doc(Reverse-mode gather of a 1D histogram (the transpose of its event tangents).
-
-x[n], weights[n] or None (= 1), edges[nbins + 1], bandwidth >= 0 (0 = hard binning),
-cotangents[nbins, P] (d loss / d bin, one column per direction). Returns
-(ct_x[n, P] or None, ct_w[n, P] or None) with
-ct_x[i, p] = w_i sum_b cotangents[b, p] dk_b/dx(x_i) and
-ct_w[i, p] = sum_b cotangents[b, p] k_b(x_i); skipped events (NaN x, non-finite
-weight) get 0.)doc");
+  m.doc() = "XLA FFI handlers of diffana.jax (CPU).";
 #if DIFFANA_JAX_FFI_HANDLERS
   m.attr("has_ffi") = true;
   m.def("registrations", &diffana::bindings::registrations,

@@ -43,10 +43,23 @@ class _HistModule(ModuleType):
         weight_tangents: ArrayLike | None = None,
         overflow: int = 0,
     ) -> tuple[_F64, _F64, _F64, _F64, int]: ...
+    def fill_1d_vjp(
+        self,
+        x: ArrayLike,
+        edges: ArrayLike,
+        cotangents: ArrayLike,
+        weights: ArrayLike | None = None,
+        bandwidth: float = 0.0,
+        overflow: int = 0,
+        want_x: bool = True,
+        want_w: bool = True,
+    ) -> tuple[_F64 | None, _F64 | None]: ...
 
 class _SoftModule(ModuleType):
+    # One function per line of the relaxed-op table (python/bindings/relaxed_ops.hpp,
+    # python/diffana/_ops.py): the inputs, then the integer options.
     def cut(
-        self, x: ArrayLike, cut: ArrayLike, slope: ArrayLike, keep_above: bool = True
+        self, x: ArrayLike, cut: ArrayLike, slope: ArrayLike, keep_above: int = 1
     ) -> tuple[_F64, _F64, _F64, _F64]: ...
     def window(
         self, x: ArrayLike, lo: ArrayLike, hi: ArrayLike, slope: ArrayLike
@@ -102,8 +115,13 @@ class _PhysicsModule(ModuleType):
         self, px: ArrayLike, py: ArrayLike, pz: ArrayLike, e: ArrayLike
     ) -> tuple[_F64, _F64]: ...
 
+class _JaxFfiModule(ModuleType):
+    has_ffi: bool
+    # Only when has_ffi: {target name: PyCapsule} of the XLA FFI handlers.
+    def registrations(self) -> dict[str, object]: ...
+
 hist: _HistModule
 soft: _SoftModule
 physics: _PhysicsModule
-#: diffana.jax's kernels (python/bindings/register_jax_ffi.cpp); see diffana.jax.
-jax_ffi: ModuleType
+#: diffana.jax's XLA FFI handlers (python/bindings/register_jax_ffi.cpp).
+jax_ffi: _JaxFfiModule

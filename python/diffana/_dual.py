@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""`DualArray` (a value and its tangents) and the argument checks shared by the
-element-wise operations (`diffana.soft`, `diffana.physics`)."""
+"""`DualArray` (a value and its tangents) and the argument handling shared by the
+element-wise operations (`diffana.soft`, `diffana.physics`, `diffana._ops`).
+
+Imports numpy and `diffana._checks` only."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from ._checks import require_finite
 
 __all__ = ["DualArray"]
 
@@ -108,14 +112,6 @@ def as_float_array(x: Any, name: str) -> FloatArray:
         )
         raise TypeError(msg)
     return arr.astype(np.float64, copy=False)
-
-
-def require_finite(x: FloatArray, name: str) -> None:
-    """ValueError naming ``name`` and the first bad value unless all are finite."""
-    if not np.all(np.isfinite(x)):
-        bad = x[~np.isfinite(x)].ravel()[0] if x.ndim else x
-        msg = f"{name} must be finite, got {float(bad)}"
-        raise ValueError(msg)
 
 
 def as_tangents(

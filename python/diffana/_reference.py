@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Pure-NumPy reference of the histogram kernels: the source of truth for semantics.
 
-``hist_fill_1d`` and ``hist_fill_2d`` take the arguments of the C kernels
-``diffana_hist_fill_1d_f64`` / ``diffana_hist_fill_2d_f64`` (include/diffana/kernels.h)
-in the same order, without the sizes (n, P, nbins), which follow from the arrays, and
-return the kernels' outputs. They loop over nothing and truncate nothing: every event
+``hist_fill_1d``, ``hist_fill_1d_vjp`` and ``hist_fill_2d`` take the arguments of the
+C kernels ``diffana_hist_fill_1d_f64`` / ``diffana_hist_fill_1d_vjp_f64`` /
+``diffana_hist_fill_2d_f64`` (include/diffana/kernels.h) in the same order, without
+the sizes (n, P, nbins), which follow from the arrays, and return the kernels' outputs. They loop over nothing and truncate nothing: every event
 is evaluated against every bin by broadcasting, so they are slow (memory
 O(n * nbins * P)) and meant for tests on small inputs. The compiled kernels (CPU and
 CUDA) and the JAX layer are tested against them.
@@ -76,6 +76,7 @@ __all__ = [
     "Hist1DResult",
     "Hist2DResult",
     "hist_fill_1d",
+    "hist_fill_1d_vjp",
     "hist_fill_2d",
     "normal_cdf",
     "relaxed_hist",
@@ -320,6 +321,66 @@ def hist_fill_1d(
         edge_density=edge_density,
         edge_moment=edge_moment,
     )
+
+
+def hist_fill_1d_vjp(
+    x: ArrayLike,
+    w: ArrayLike | None,
+    ct: ArrayLike,
+    edges: ArrayLike,
+    bandwidth: float,
+    overflow: Any = "drop",
+) -> tuple[Array, Array]:
+    """Reference of ``diffana_hist_fill_1d_vjp_f64``: the reverse-mode gather.
+
+    The transpose of `hist_fill_1d`'s tangent map with respect to the events: for a
+    cotangent ``ct[b, p]`` of the bins, ``ct_x[i, p] = w_i sum_b ct[b, p] dk_b/dx(x_i)``
+    and ``ct_w[i, p] = sum_b ct[b, p] k_b(x_i)``, with the ``k_b`` and ``dk_b/dx`` of
+    the fill (hard binning: ``dk/dx = 0``). Events the fill skips (NaN ``x``,
+    non-finite weight) get zero rows; ``x = +-inf`` has ``dk/dx = 0``.
+
+    Parameters
+    ----------
+    x : (n,) event positions.
+    w : (n,) weights, or None (all 1).
+    ct : (nbins, P) the cotangent of the bins (d loss_p / d values_b).
+    edges : (nbins + 1,) finite, strictly increasing.
+    bandwidth : 0 for hard binning, > 0 for the Gaussian kernel width.
+    overflow : "drop" / 0 or "fold" / 1.
+
+    Returns
+    -------
+    (ct_x, ct_w) : two (n, P) arrays.
+
+    Examples
+    --------
+    >>> ct_x, ct_w = hist_fill_1d_vjp([0.5, 1.5], [2.0, 3.0], [[1.0], [10.0]],
+    ...                               [0.0, 1.0, 2.0], 0.0)
+    >>> ct_x.ravel().tolist(), ct_w.ravel().tolist()
+    ([0.0, 0.0], [1.0, 10.0])
+    """
+    xs = np.asarray(x, dtype=np.float64)
+    if xs.ndim != 1:
+        msg = f"x must be 1D, got shape {xs.shape}"
+        raise ValueError(msg)
+    n = xs.size
+    e = _edges(edges, "edges")
+    h = _bandwidth(bandwidth, "bandwidth")
+    fold = _fold(overflow)
+    ws = _column(w, n, "w", 1.0)
+    cts = np.asarray(ct, dtype=np.float64)
+    if cts.ndim != 2 or cts.shape[0] != e.size - 1:
+        msg = (
+            f"ct must have shape (nbins, P) with nbins = {e.size - 1}, got {cts.shape}"
+        )
+        raise ValueError(msg)
+    ct_x = np.zeros((n, cts.shape[1]))
+    ct_w = np.zeros((n, cts.shape[1]))
+    keep = ~(np.isnan(xs) | ~np.isfinite(ws))
+    k, dk, _, _ = _axis_weights(xs[keep], e, h, fold)
+    ct_w[keep] = k @ cts
+    ct_x[keep] = (ws[keep, None] * dk) @ cts
+    return ct_x, ct_w
 
 
 def hist_fill_2d(

@@ -17,6 +17,10 @@ Missing values (option types, ``None``), records and unions raise ``TypeError`` 
 deeper nesting raises ``ValueError``: fill or drop missing values first
 (``ak.fill_none`` / ``ak.drop_none``) and pick out numeric fields.
 
+The soft cuts are the entries of the relaxed-op table (`diffana._ops`) evaluated on
+the flattened objects. Imports awkward, numpy and the numpy front end
+(`diffana._ops`, `diffana._dual`, `diffana.physics`, `diffana.hist`).
+
 Examples
 --------
 >>> import awkward as ak
@@ -47,12 +51,11 @@ except ImportError as err:  # pragma: no cover - depends on the environment
     )
     raise ImportError(msg) from err
 
+from . import _ops
 from . import physics as _physics
 from ._dual import DualArray, as_float_array
 from .hist import GradHistogram
 from .hist import histogram as _histogram
-from .soft import soft_cut as _soft_cut
-from .soft import soft_window as _soft_window
 
 __all__ = [
     "JaggedDualArray",
@@ -261,6 +264,19 @@ def _restructure(d: DualArray, counts: np.ndarray | None) -> JaggedDualArray:
 # ---- soft cuts ----------------------------------------------------------------------
 
 
+def _relaxed(
+    op: _ops.RelaxedOp,
+    inputs: Sequence[Any],
+    tangents: Sequence[Any],
+    **options: int,
+) -> JaggedDualArray:
+    """A relaxed op of the table (`diffana._ops`) on the flattened objects."""
+    given = {n: t for n, t in zip(op.inputs, tangents, strict=True) if t is not None}
+    flat, tans, counts = _align(op.inputs, inputs, given)
+    d = _ops.evaluate(op, flat, [tans.get(n) for n in op.inputs], **options)
+    return _restructure(d, counts)
+
+
 def soft_cut(
     x: Any,
     cut: Any,
@@ -281,21 +297,12 @@ def soft_cut(
     >>> str(r.value.type), str(r.tangents.type)
     ('2 * var * float64', '2 * var * 0 * float64')
     """
-    names = ("x", "cut", "slope")
-    given = {"x": x_tangents, "cut": cut_tangents, "slope": slope_tangents}
-    (xa, ca, sa), tans, counts = _align(
-        names, (x, cut, slope), {k: v for k, v in given.items() if v is not None}
+    return _relaxed(
+        _ops.SOFT_CUT,
+        (x, cut, slope),
+        (x_tangents, cut_tangents, slope_tangents),
+        keep_above=_ops.keep_above(keep),
     )
-    d = _soft_cut(
-        xa,
-        ca,
-        sa,
-        keep,
-        x_tangents=tans.get("x"),
-        cut_tangents=tans.get("cut"),
-        slope_tangents=tans.get("slope"),
-    )
-    return _restructure(d, counts)
 
 
 def soft_window(
@@ -310,27 +317,11 @@ def soft_window(
     slope_tangents: Any = None,
 ) -> JaggedDualArray:
     """`diffana.soft_window` on awkward arrays."""
-    names = ("x", "lo", "hi", "slope")
-    given = {
-        "x": x_tangents,
-        "lo": lo_tangents,
-        "hi": hi_tangents,
-        "slope": slope_tangents,
-    }
-    (xa, la, ha, sa), tans, counts = _align(
-        names, (x, lo, hi, slope), {k: v for k, v in given.items() if v is not None}
+    return _relaxed(
+        _ops.SOFT_WINDOW,
+        (x, lo, hi, slope),
+        (x_tangents, lo_tangents, hi_tangents, slope_tangents),
     )
-    d = _soft_window(
-        xa,
-        la,
-        ha,
-        sa,
-        x_tangents=tans.get("x"),
-        lo_tangents=tans.get("lo"),
-        hi_tangents=tans.get("hi"),
-        slope_tangents=tans.get("slope"),
-    )
-    return _restructure(d, counts)
 
 
 # ---- Lorentz helpers ----------------------------------------------------------------

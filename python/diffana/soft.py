@@ -10,44 +10,20 @@ tangents have shape ``value.shape + (P,)``, with ``P = 0`` when no tangents are 
 
 NaN in ``x`` (event data) propagates: that element's value and tangents are NaN, as
 in numpy. NaN or infinite cuts, window edges and slopes raise ``ValueError``.
+
+Each function is a thin wrapper over its entry of the relaxed-op table
+(`diffana._ops`), which also drives `diffana.awkward` and `diffana.jax`. Imports
+`diffana._ops` and `diffana._dual` only.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _core
-from ._dual import (
-    DualArray,
-    FloatArray,
-    as_float_array,
-    as_tangents,
-    combine,
-    common_n_params,
-    require_finite,
-)
+from ._dual import DualArray
+from ._ops import SOFT_CUT, SOFT_WINDOW, evaluate, keep_above
 
 __all__ = ["soft_cut", "soft_window"]
-
-_KEEP = ("above", "below")
-
-
-def _inputs(
-    named: dict[str, Any],
-    tangents: dict[str, ArrayLike | None],
-    finite: tuple[str, ...],
-) -> tuple[list[FloatArray], list[FloatArray | None], int]:
-    arrays = {n: as_float_array(v, n) for n, v in named.items()}
-    for n in finite:
-        require_finite(arrays[n], n)
-    tans = {
-        n: as_tangents(tangents[n], arrays[n].shape, f"{n}_tangents") for n in named
-    }
-    p = common_n_params({f"{n}_tangents": t for n, t in tans.items()})
-    return list(arrays.values()), list(tans.values()), p
 
 
 def soft_cut(
@@ -92,16 +68,12 @@ def soft_cut(
     >>> np.round(r.tangents[:, 0], 4)  # d value / d cut
     array([-0.21  , -0.5   , -0.0007])
     """
-    if keep not in _KEEP:
-        msg = f"keep must be 'above' or 'below', got {keep!r}"
-        raise ValueError(msg)
-    (xa, ca, sa), tans, p = _inputs(
-        {"x": x, "cut": cut, "slope": slope},
-        {"x": x_tangents, "cut": cut_tangents, "slope": slope_tangents},
-        ("cut", "slope"),
+    return evaluate(
+        SOFT_CUT,
+        (x, cut, slope),
+        (x_tangents, cut_tangents, slope_tangents),
+        keep_above=keep_above(keep),
     )
-    value, d_x, d_cut, d_slope = _core.soft.cut(xa, ca, sa, keep == "above")
-    return combine(np.asarray(value), [d_x, d_cut, d_slope], tans, p)
 
 
 def soft_window(
@@ -145,15 +117,8 @@ def soft_window(
     >>> w.tangents.shape
     (3, 2)
     """
-    (xa, la, ha, sa), tans, p = _inputs(
-        {"x": x, "lo": lo, "hi": hi, "slope": slope},
-        {
-            "x": x_tangents,
-            "lo": lo_tangents,
-            "hi": hi_tangents,
-            "slope": slope_tangents,
-        },
-        ("lo", "hi", "slope"),
+    return evaluate(
+        SOFT_WINDOW,
+        (x, lo, hi, slope),
+        (x_tangents, lo_tangents, hi_tangents, slope_tangents),
     )
-    value, d_x, d_lo, d_hi, d_slope = _core.soft.window(xa, la, ha, sa)
-    return combine(np.asarray(value), [d_x, d_lo, d_hi, d_slope], tans, p)

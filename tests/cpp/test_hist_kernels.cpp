@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /// \file
 /// Tests of the extern "C" histogram kernels (src/kernels/hist_fill_1d.cpp,
-/// hist_fill_2d.cpp, status.cpp): equality with GradHist1D/2D<double, N> for N = 1, 3,
-/// 8, the edge terms against finite differences in the edges and the bandwidth,
-/// runtime P, accumulation, optional outputs, NaN events and status codes.
+/// hist_fill_1d_vjp.cpp, hist_fill_2d.cpp, status.cpp): equality with
+/// GradHist1D/2D<double, N> for N = 1, 3, 8, the edge terms against finite differences
+/// in the edges and the bandwidth, runtime P, accumulation, optional outputs, NaN
+/// events and status codes; the reverse-mode gather as the transpose of the fill.
 #include "diffana/hist/histogram.hpp"
 #include "diffana/kernels.h"
 
@@ -16,6 +17,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -498,6 +500,201 @@ DIFFANA_TEST(status_messages) {
         std::string::npos);
   CHECK(std::string(diffana_status_message(12345)).find("unknown") !=
         std::string::npos);
+}
+
+// ---- the reverse-mode gather (hist_fill_1d_vjp.cpp) -------------------------------
+
+namespace {
+
+/// ct_x / ct_w of diffana_hist_fill_1d_vjp_f64 for a cotangent ct[nbins * P].
+struct Vjp {
+  std::vector<double> ct_x, ct_w;
+  Vjp(std::int64_t n, std::int64_t P)
+      : ct_x(std::size_t(n * P)), ct_w(std::size_t(n * P)) {}
+};
+
+int run_vjp(const Data& d, const std::vector<double>& ct, std::int64_t P,
+            const std::vector<double>& edges, double bw, int ov, Vjp& o,
+            bool use_w = true) {
+  return diffana_hist_fill_1d_vjp_f64(d.x.data(), use_w ? d.w.data() : nullptr,
+                                      ct.data(), d.n, P, edges.data(),
+                                      static_cast<std::int64_t>(edges.size()) - 1, bw,
+                                      ov, o.ct_x.data(), o.ct_w.data());
+}
+
+std::vector<double> random_cotangent(std::int64_t nbins, std::int64_t P,
+                                     std::uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  std::normal_distribution<double> dist(0.0, 1.0);
+  std::vector<double> ct;
+  for (std::int64_t i = 0; i < nbins * P; ++i)
+    ct.push_back(dist(gen));
+  return ct;
+}
+
+} // namespace
+
+DIFFANA_TEST(kernel_1d_vjp_is_the_transpose_of_the_fill) {
+  // J[b, i] = d values_b / d x_i (or d w_i) from the fill with identity tangents
+  // (P = n); the gather must give J^T ct, skipped events and infinities included.
+  const std::int64_t n = 60;
+  const std::int64_t P = 3;
+  const auto nb = static_cast<std::int64_t>(kVariable.size()) - 1;
+  const std::vector<double> ct = random_cotangent(nb, P, 21);
+  for (double bw : {0.0, 0.3, 2.0}) {
+    for (int ov : {DIFFANA_OVERFLOW_DROP, DIFFANA_OVERFLOW_FOLD}) {
+      for (bool weighted : {true, false}) {
+        Data d = make_data(n, 0, 22, true);
+        d.P = n;
+        d.x_tan.assign(std::size_t(n * n), 0.0);
+        d.w_tan.assign(std::size_t(n * n), 0.0);
+        for (std::int64_t i = 0; i < n; ++i) {
+          d.x_tan[std::size_t(i * n + i)] = 1.0;
+          d.w_tan[std::size_t(i * n + i)] = 1.0;
+        }
+        Out1D jx(nb, n);
+        Out1D jw(nb, n);
+        CHECK(run_1d(d, kVariable, bw, ov, jx, true, weighted, false) == DIFFANA_OK);
+        CHECK(run_1d(d, kVariable, bw, ov, jw, false, weighted, true) == DIFFANA_OK);
+        Vjp g(n, P);
+        CHECK(run_vjp(d, ct, P, kVariable, bw, ov, g, weighted) == DIFFANA_OK);
+        for (std::int64_t i = 0; i < n; ++i) {
+          for (std::int64_t p = 0; p < P; ++p) {
+            double want_x = 0.0;
+            double want_w = 0.0;
+            for (std::int64_t b = 0; b < nb; ++b) {
+              const double c = ct[std::size_t(b * P + p)];
+              want_x += jx.jac[std::size_t(b * n + i)] * c;
+              want_w += jw.jac[std::size_t(b * n + i)] * c;
+            }
+            const auto ip = std::size_t(i * P + p);
+            CHECK_CLOSE(g.ct_x[ip], want_x, 1e-13, 1e-14);
+            CHECK_CLOSE(g.ct_w[ip], want_w, 1e-13, 1e-14);
+          }
+        }
+        // make_data's specials: NaN x (0), NaN weight (1), -inf weight (7).
+        for (std::int64_t i : {0, 1, 7}) {
+          if (i != 0 && !weighted) continue;
+          for (std::int64_t p = 0; p < P; ++p) {
+            CHECK(g.ct_x[std::size_t(i * P + p)] == 0.0);
+            CHECK(g.ct_w[std::size_t(i * P + p)] == 0.0);
+          }
+        }
+      }
+    }
+  }
+}
+
+DIFFANA_TEST(kernel_1d_vjp_hard_binning_gathers_the_event_bin) {
+  // Hard binning: ct_w_i is the cotangent row of the event's bin, ct_x is 0.
+  const std::vector<double> x = {0.5, 1.5, 2.0, -1.0, 3.0};
+  const std::vector<double> e = {0.0, 1.0, 2.0};
+  const std::vector<double> ct = {1.0, 2.0, 10.0, 20.0}; // [2 bins, P = 2]
+  std::vector<double> ct_x(10, 0.0);
+  std::vector<double> ct_w(10, 0.0);
+  CHECK(diffana_hist_fill_1d_vjp_f64(x.data(), nullptr, ct.data(), 5, 2, e.data(), 2,
+                                     0.0, DIFFANA_OVERFLOW_DROP, ct_x.data(),
+                                     ct_w.data()) == DIFFANA_OK);
+  const std::vector<double> want = {1.0,  2.0, 10.0, 20.0, 10.0,
+                                    20.0, 0.0, 0.0,  0.0,  0.0};
+  CHECK(ct_w == want);
+  CHECK(ct_x == std::vector<double>(10, 0.0));
+  // fold: under/overflow land in the first/last bin
+  ct_w.assign(10, 0.0);
+  CHECK(diffana_hist_fill_1d_vjp_f64(x.data(), nullptr, ct.data(), 5, 2, e.data(), 2,
+                                     0.0, DIFFANA_OVERFLOW_FOLD, nullptr,
+                                     ct_w.data()) == DIFFANA_OK);
+  const std::vector<double> folded = {1.0,  2.0, 10.0, 20.0, 10.0,
+                                      20.0, 1.0, 2.0,  10.0, 20.0};
+  CHECK(ct_w == folded);
+}
+
+DIFFANA_TEST(kernel_1d_vjp_accumulates_and_chunks_merge) {
+  const std::int64_t P = 2;
+  const Data d = make_data(100, 0, 23, true);
+  const auto nb = static_cast<std::int64_t>(kVariable.size()) - 1;
+  const std::vector<double> ct = random_cotangent(nb, P, 24);
+  Vjp once(d.n, P);
+  CHECK(run_vjp(d, ct, P, kVariable, 0.4, DIFFANA_OVERFLOW_FOLD, once) == DIFFANA_OK);
+  Vjp twice(d.n, P);
+  CHECK(run_vjp(d, ct, P, kVariable, 0.4, DIFFANA_OVERFLOW_FOLD, twice) == DIFFANA_OK);
+  CHECK(run_vjp(d, ct, P, kVariable, 0.4, DIFFANA_OVERFLOW_FOLD, twice) == DIFFANA_OK);
+  for (std::size_t i = 0; i < once.ct_x.size(); ++i) {
+    // Each call adds its sum to what is there: equal up to rounding.
+    CHECK_CLOSE(twice.ct_x[i], 2.0 * once.ct_x[i], 1e-14, 1e-300);
+    CHECK_CLOSE(twice.ct_w[i], 2.0 * once.ct_w[i], 1e-14, 1e-300);
+  }
+  // Two chunks of events (rows are independent) give the same rows.
+  Vjp chunks(d.n, P);
+  const std::int64_t half = 37;
+  for (auto [lo, len] : {std::pair<std::int64_t, std::int64_t>{0, half},
+                         std::pair<std::int64_t, std::int64_t>{half, d.n - half}}) {
+    CHECK(diffana_hist_fill_1d_vjp_f64(
+              d.x.data() + lo, d.w.data() + lo, ct.data(), len, P, kVariable.data(), nb,
+              0.4, DIFFANA_OVERFLOW_FOLD, chunks.ct_x.data() + lo * P,
+              chunks.ct_w.data() + lo * P) == DIFFANA_OK);
+  }
+  CHECK(chunks.ct_x == once.ct_x);
+  CHECK(chunks.ct_w == once.ct_w);
+  // A NULL output is skipped; the other is unchanged.
+  Vjp only_w(d.n, P);
+  CHECK(diffana_hist_fill_1d_vjp_f64(d.x.data(), d.w.data(), ct.data(), d.n, P,
+                                     kVariable.data(), nb, 0.4, DIFFANA_OVERFLOW_FOLD,
+                                     nullptr, only_w.ct_w.data()) == DIFFANA_OK);
+  CHECK(only_w.ct_w == once.ct_w);
+}
+
+DIFFANA_TEST(kernel_1d_vjp_status_codes) {
+  const std::vector<double> x = {0.1, 0.2};
+  const std::vector<double> e = {0.0, 1.0, 2.0};
+  const std::vector<double> ct = {1.0, 1.0};
+  std::vector<double> out(2, 0.0);
+  auto call = [&](const double* xp, const double* ctp, std::int64_t n, std::int64_t P,
+                  const double* edges, std::int64_t nbins, double bw, int ov,
+                  double* ct_x) {
+    return diffana_hist_fill_1d_vjp_f64(xp, nullptr, ctp, n, P, edges, nbins, bw, ov,
+                                        ct_x, nullptr);
+  };
+  CHECK(call(x.data(), ct.data(), 2, 1, e.data(), 2, 0.5, 0, out.data()) == DIFFANA_OK);
+  out.assign(2, 0.0);
+  CHECK(call(x.data(), ct.data(), -1, 1, e.data(), 2, 0.5, 0, out.data()) ==
+        DIFFANA_ERR_ARGUMENT);
+  CHECK(call(x.data(), ct.data(), 2, -1, e.data(), 2, 0.5, 0, out.data()) ==
+        DIFFANA_ERR_ARGUMENT);
+  CHECK(call(x.data(), ct.data(), 2, 1, e.data(), 0, 0.5, 0, out.data()) ==
+        DIFFANA_ERR_EDGES);
+  CHECK(call(x.data(), ct.data(), 2, 1, nullptr, 2, 0.5, 0, out.data()) ==
+        DIFFANA_ERR_EDGES);
+  const std::vector<double> unsorted = {0.0, 2.0, 1.0};
+  const std::vector<double> nan_edge = {0.0, kNaN, 2.0};
+  for (const auto* bad : {&unsorted, &nan_edge})
+    CHECK(call(x.data(), ct.data(), 2, 1, bad->data(), 2, 0.5, 0, out.data()) ==
+          DIFFANA_ERR_EDGES);
+  for (double bw : {-1.0, kNaN, kInf})
+    CHECK(call(x.data(), ct.data(), 2, 1, e.data(), 2, bw, 0, out.data()) ==
+          DIFFANA_ERR_BANDWIDTH);
+  for (int ov : {-1, 2})
+    CHECK(call(x.data(), ct.data(), 2, 1, e.data(), 2, 0.5, ov, out.data()) ==
+          DIFFANA_ERR_OVERFLOW);
+  CHECK(call(nullptr, ct.data(), 2, 1, e.data(), 2, 0.5, 0, out.data()) ==
+        DIFFANA_ERR_ARGUMENT);
+  CHECK(call(x.data(), nullptr, 2, 1, e.data(), 2, 0.5, 0, out.data()) ==
+        DIFFANA_ERR_ARGUMENT);
+  // Nothing was written by the failed calls.
+  CHECK(out[0] == 0.0 && out[1] == 0.0);
+  // Nothing to do (n = 0, P = 0 or no outputs) is fine, even with NULL inputs.
+  CHECK(call(nullptr, nullptr, 0, 1, e.data(), 2, 0.5, 0, out.data()) == DIFFANA_OK);
+  CHECK(call(nullptr, nullptr, 2, 0, e.data(), 2, 0.5, 0, out.data()) == DIFFANA_OK);
+  CHECK(call(nullptr, nullptr, 2, 1, e.data(), 2, 0.5, 0, nullptr) == DIFFANA_OK);
+  // The order of the checks: n before edges before bandwidth before overflow.
+  CHECK(call(nullptr, nullptr, -1, 1, nullptr, 0, kNaN, 9, nullptr) ==
+        DIFFANA_ERR_ARGUMENT);
+  CHECK(call(nullptr, nullptr, 2, 1, nullptr, 0, kNaN, 9, nullptr) ==
+        DIFFANA_ERR_EDGES);
+  CHECK(call(nullptr, nullptr, 2, 1, e.data(), 2, kNaN, 9, nullptr) ==
+        DIFFANA_ERR_BANDWIDTH);
+  CHECK(call(nullptr, nullptr, 2, 1, e.data(), 2, 0.5, 9, nullptr) ==
+        DIFFANA_ERR_OVERFLOW);
 }
 
 // ---- 2D -------------------------------------------------------------------------

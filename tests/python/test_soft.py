@@ -1,13 +1,18 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """diffana.soft_cut / soft_window: values against relaxed's formula, tangents against
-central finite differences, broadcasting, and stability for huge slopes."""
+central finite differences, broadcasting, and stability for huge slopes; the
+relaxed-op table (diffana._ops) against the bindings and the front end."""
 
 from __future__ import annotations
+
+import inspect
+import re
 
 import numpy as np
 import pytest
 
 import diffana
+from diffana import _ops
 from diffana.testing import check_grad
 
 
@@ -219,3 +224,38 @@ def test_matches_jax_relaxed_formula_and_gradient():
         np.testing.assert_allclose(r.tangents[:, 1], jac_s, rtol=1e-12)
     finally:
         jax.config.update("jax_enable_x64", previous)
+
+
+# ---- the relaxed-op table (diffana._ops, python/bindings/relaxed_ops.hpp) ----------
+
+
+@pytest.mark.parametrize("op", list(_ops.RELAXED_OPS.values()), ids=lambda op: op.name)
+def test_table_entry_matches_the_bindings(op):
+    """The Python entry and the C++ table line agree: the raw function takes the
+    entry's inputs then its options, names its kernel, and has an FFI handler."""
+    from diffana import _core
+
+    raw = getattr(_core.soft, op.kernel)
+    signature = raw.__doc__.splitlines()[0]
+    assert signature.startswith(f"{op.kernel}(")
+    assert re.findall(r"(\w+): ", signature) == [*op.inputs, *op.options]
+    assert op.c_kernel in raw.__doc__
+    if _core.jax_ffi.has_ffi:
+        assert op.ffi_target in _core.jax_ffi.registrations()
+
+
+@pytest.mark.parametrize("op", list(_ops.RELAXED_OPS.values()), ids=lambda op: op.name)
+def test_table_entry_matches_the_numpy_front_end(op):
+    params = inspect.signature(getattr(diffana, op.name)).parameters
+    assert list(params)[: len(op.inputs)] == list(op.inputs)
+    assert {f"{n}_tangents" for n in op.inputs} <= set(params)
+    assert getattr(diffana.soft, op.name) is getattr(diffana, op.name)
+
+
+def test_table_evaluate_is_what_the_front_end_returns():
+    x = np.linspace(-2.0, 2.0, 5)
+    tangents = (np.ones((5, 1)), None, None)
+    got = _ops.evaluate(_ops.SOFT_CUT, (x, 0.5, 3.0), tangents, keep_above=0)
+    want = diffana.soft_cut(x, 0.5, 3.0, "below", x_tangents=np.ones((5, 1)))
+    np.testing.assert_array_equal(got.value, want.value)
+    np.testing.assert_array_equal(got.tangents, want.tangents)
