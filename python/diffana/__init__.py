@@ -49,7 +49,8 @@ _import_core()  # first: everything below needs the extension
 
 from . import _core, physics, soft, testing
 from ._dual import DualArray
-from .hist import GradHistogram, GradHistogram2D, histogram, histogram2d
+from .fill import histogram, histogram2d
+from .hist import GradHistogram, GradHistogram2D
 from .soft import soft_cut, soft_window
 
 __version__: str = _core.__version__

@@ -106,25 +106,27 @@ def edges(values: Any, name: str = "edges") -> NDArray[np.float64]:
     return np.ascontiguousarray(e)
 
 
-def bandwidth(value: Any, name: str = "bandwidth") -> float | None:
-    """``value`` as a soft-binning bandwidth: None (hard binning) or a positive
-    finite number.
+def bandwidth(
+    value: Any, name: str = "bandwidth", *, hard: bool = True
+) -> float | None:
+    """``value`` as a soft-binning bandwidth: a positive finite number, or None for
+    hard binning where the caller offers it (``hard=True``).
 
     Examples
     --------
     >>> bandwidth(2), bandwidth(None)
     (2.0, None)
     """
-    if value is None:
+    if value is None and hard:
         return None
     if isinstance(value, (str, bytes, bool)) or not isinstance(value, numbers.Real):
-        msg = f"{name} must be a positive number or None, got {value!r}"
+        alternative = " or None" if hard else ""
+        msg = f"{name} must be a positive number{alternative}, got {value!r}"
         raise TypeError(msg)
     h = float(value)
     if not (math.isfinite(h) and h > 0.0):
-        msg = (
-            f"{name} must be a positive finite number (None for hard binning), got {h}"
-        )
+        hint = " (None for hard binning)" if hard else ""
+        msg = f"{name} must be a positive finite number{hint}, got {h}"
         raise ValueError(msg)
     return h
 

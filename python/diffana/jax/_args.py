@@ -58,7 +58,7 @@ def check_bandwidth(bandwidth: Any) -> None:
     """A concrete bandwidth must be positive and finite (``relaxed.hist`` needs h > 0)."""
     arr = _concrete(bandwidth)
     if arr is not None:
-        _checks.bandwidth(float(arr.reshape(())), "bandwidth")
+        _checks.bandwidth(float(arr.reshape(())), "bandwidth", hard=False)
 
 
 def check_finite(value: Any, name: str) -> None:
