@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""The differentiable AGC ttbar selection (issue 5): diffana vs JAX vs hard numpy / RDF.
+"""The differentiable AGC ttbar selection: diffana vs JAX vs hard numpy / RDF.
 
 The pipeline is the relaxed AGC selection of examples/agc/agc.yaml (the spec in
 tests/references/agc_reference.py's docstring): per jet a soft pT step (width 2 GeV) times
@@ -782,7 +782,7 @@ def steady(row: dict[str, Any]) -> tuple[float | None, float | None]:
 
 def markdown(results: dict[str, Any]) -> str:
     lines = [
-        "# AGC benchmark (issue 5)",
+        "# AGC benchmark",
         "",
         f"`{results['command']}`",
         "",

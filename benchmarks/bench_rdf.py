@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""DiffFrame vs the same pipeline in plain RDataFrame (issue 3's speed target).
+"""DiffFrame vs the same pipeline in plain RDataFrame (target: at most 1.3x its time).
 
-The pipeline is the README's/issue's: calibrated jets (``Jet_pt * jes``), a soft jet
+The pipeline is the README's: calibrated jets (``Jet_pt * jes``), a soft jet
 selection, HT of the selected jets, a soft event weight on the soft jet count, and a
 hard-binned, weighted histogram of HT (18 bins):
 

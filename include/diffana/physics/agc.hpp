@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /// \file
-/// Building blocks of the relaxed AGC ttbar selection (issue 5): soft object counts,
+/// Building blocks of the relaxed AGC ttbar selection: soft object counts,
 /// the soft region probabilities of 4j1b / 4j2b and the soft trijet mass, each
 /// templated on the number type (double, float, Dual<double, N>) and each reducing
 /// exactly to the hard AGC selection when its relaxation scale is 0.
