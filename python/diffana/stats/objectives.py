@@ -1,0 +1,295 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Expected results on Asimov data: CLs, discovery significance, POI uncertainty.
+
+"Expected" means what pyhf computes with ``pyhf.infer.hypotest(mu,
+model.expected_data(pars), model, test_stat=...)`` where ``pars`` are the model's
+suggested initial parameters with the POI at 0 (at 1 for the discovery
+significance and the POI uncertainty).
+
+On Asimov data the unconditional fit is known exactly -- the data are the
+expectation at the generating parameters, so the likelihood is saturated there,
+the POI sitting at its lower bound 0 for the background-only data -- and needs no
+fit: only the fixed-POI fits are run (`_profile`). Their values are
+differentiable by the envelope theorem (the bounds do not depend on the yields).
+Each objective's value is one jitted function of the static `_Spec` and the flat
+vector of arrays, compiled once per workspace structure.
+
+Imports `._common`, `._spec`, `.model` and `.mle`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.scipy.special import ndtr
+
+from ._common import Array, Workspace, _is_traced
+from ._spec import _Spec
+from .mle import _fit_kernel
+from .model import (
+    Model,
+    _Constraints,
+    _constraints,
+    _expected_aux,
+    _expected_data,
+    _expected_main,
+    _flat,
+    _nll,
+)
+
+# JAX's functions are only partly typed.
+# mypy: disallow-untyped-calls=False, warn-return-any=False
+
+__all__ = [
+    "expected_cls",
+    "expected_discovery_significance",
+    "expected_poi_uncertainty",
+]
+
+
+def _safe_sqrt(q: Array) -> Array:
+    """sqrt(q) for q > 0, else 0, with gradient 0 (not inf/NaN) at q <= 0."""
+    pos = q > 0
+    return jnp.where(pos, jnp.sqrt(jnp.where(pos, q, 1.0)), 0.0)
+
+
+def _asimov_pars(spec: _Spec, poi_value: Any, dtype: Any) -> Array:
+    return jnp.asarray(spec.inits, dtype).at[spec.poi_index].set(poi_value)
+
+
+def _checked(spec: _Spec, flat: Array, value: Array, what: str) -> Array:
+    """Run-time checks for traced inputs (concrete ones were checked in _parse)."""
+    b0 = _expected_main(spec, flat, _asimov_pars(spec, 0.0, flat.dtype))
+    value = eqx.error_if(
+        value,
+        ~jnp.all(jnp.isfinite(flat)),
+        f"{what}: the workspace has NaN or infinite yields",
+    )
+    value = eqx.error_if(
+        value, jnp.any(flat < 0), f"{what}: the workspace has negative yields"
+    )
+    value = eqx.error_if(
+        value,
+        jnp.any(b0 <= 0),
+        f"{what}: a bin has no expected events with the POI at 0",
+    )
+    return eqx.error_if(
+        value, ~jnp.isfinite(value), f"{what}: the result is not finite"
+    )
+
+
+@functools.partial(jax.jit, static_argnums=(0,))
+def _asimov_data(spec: _Spec, flat: Array, poi_value: Array) -> Array:
+    return _expected_data(
+        spec, flat, _constraints(spec, flat), _asimov_pars(spec, poi_value, flat.dtype)
+    )
+
+
+def _profile(spec: _Spec, flat: Array, poi_data: float, poi_value: Array) -> Array:
+    """Fixed-POI best fit to the Asimov data of ``poi_data``, as a constant.
+
+    The objectives are values of -log L at the fit, q(y) = F(theta_hat(y), y):
+    by the fit's optimality condition (grad_theta F = 0 for the free
+    parameters; bounds, which do not depend on y, for the others) dq/dy is
+    dF/dy at fixed theta_hat, exactly, so the fit itself is not differentiated
+    (the envelope theorem). Its own jitted call is compiled once per workspace
+    structure and reused by values and gradients alike.
+    """
+    sg = jax.lax.stop_gradient
+    # Invalid (traced) yields are reported by _checked; keep them out of the fit
+    # so that it converges instead of running to max_steps on NaNs.
+    flat_c = sg(jnp.where(jnp.isfinite(flat) & (flat >= 0), flat, 1.0))
+    data = _asimov_data(spec, flat_c, jnp.asarray(poi_data, flat.dtype))
+    return sg(_fit_kernel(spec, flat_c, data, sg(poi_value)))
+
+
+@functools.partial(jax.jit, static_argnums=(0,))
+def _cls_value(spec: _Spec, flat: Array, pars_mu: Array, mu: Array) -> Array:
+    cons = _constraints(spec, flat)
+    pars_b = _asimov_pars(spec, 0.0, flat.dtype)
+    data = _expected_data(spec, flat, cons, pars_b)
+    pars_mu = pars_mu.at[spec.poi_index].set(mu)  # d/d mu at fixed nuisances
+    # The unconditional fit to these Asimov data is pars_b itself (saturated).
+    nll_mu = _nll(spec, flat, cons, pars_mu, data)
+    q = 2.0 * (nll_mu - _nll(spec, flat, cons, pars_b, data))
+    sqrt_q = _safe_sqrt(jnp.where(mu > 0, q, 0.0))
+    # pyhf: CLs = CLsb / CLb, the test statistic sqrt(q) - sqrt(q_A) being 0 here.
+    return _checked(spec, flat, ndtr(-sqrt_q) / 0.5, "expected_cls")
+
+
+def _cls(spec: _Spec, arrs: Mapping[str, Array], mu: Array) -> Array:
+    flat = _flat(spec, arrs)
+    return _cls_value(spec, flat, _profile(spec, flat, 0.0, mu), mu)
+
+
+@functools.partial(jax.jit, static_argnums=(0,))
+def _discovery_value(spec: _Spec, flat: Array, pars_0: Array) -> Array:
+    cons = _constraints(spec, flat)
+    pars_sb = _asimov_pars(spec, 1.0, flat.dtype)
+    data = _expected_data(spec, flat, cons, pars_sb)
+    nll_0 = _nll(spec, flat, cons, pars_0, data)
+    q0 = 2.0 * (nll_0 - _nll(spec, flat, cons, pars_sb, data))
+    return _checked(spec, flat, _safe_sqrt(q0), "expected_discovery_significance")
+
+
+def _discovery(spec: _Spec, arrs: Mapping[str, Array]) -> Array:
+    flat = _flat(spec, arrs)
+    zero = jnp.zeros((), flat.dtype)
+    return _discovery_value(spec, flat, _profile(spec, flat, 1.0, zero))
+
+
+def _fisher(
+    spec: _Spec, flat: Array, cons: _Constraints, pars: Array, idx: np.ndarray
+) -> Array:
+    """Hessian of -log L over parameters ``idx`` at data = expected_data(pars).
+
+    There the second-derivative terms of the Poisson means vanish (n = lambda),
+    leaving the expected Fisher information J^T diag(1/lambda) J plus the
+    constraints' curvature (1/sigma^2 for Gaussians, a/theta^2 for Poissons): the
+    same matrix with one Jacobian instead of a full Hessian.
+    """
+    lam = _expected_main(spec, flat, pars)
+    jac = jax.jacfwd(lambda t: _expected_main(spec, flat, pars.at[idx].set(t)))(
+        pars[idx]
+    )
+    hess = jac.T @ (jac / jnp.where(lam > 0, lam, 1.0)[:, None])
+    if cons.aux_index.size:
+        theta = pars[cons.aux_index]
+        aux = _expected_aux(cons, pars)
+        curv = jnp.where(jnp.asarray(cons.normal), 1.0 / cons.scale**2, aux / theta**2)
+        where = {int(i): k for k, i in enumerate(idx)}
+        rows = [
+            (k, where[int(i)]) for k, i in enumerate(cons.aux_index) if int(i) in where
+        ]
+        if rows:
+            src, dst = np.array(rows).T
+            hess = hess.at[dst, dst].add(curv[src])
+    return hess
+
+
+@functools.partial(jax.jit, static_argnums=(0,))
+def _poi_uncertainty_kernel(spec: _Spec, flat: Array) -> Array:
+    cons = _constraints(spec, flat)
+    pars_sb = _asimov_pars(spec, 1.0, flat.dtype)
+    # The best fit to the Asimov data of pars_sb is pars_sb itself, where the
+    # Hessian is the expected Fisher information; fixed parameters are left out.
+    idx = np.nonzero(~spec.static_fixed)[0]
+    at = int(np.searchsorted(idx, spec.poi_index))
+    hess = _fisher(spec, flat, cons, pars_sb, idx)
+    held = cons.fixed[idx]
+    eye = jnp.eye(idx.size, dtype=flat.dtype)
+    hess = jnp.where(held[:, None] | held[None, :], eye, hess)
+    var = jnp.linalg.solve(hess, eye[at])[at]
+    sigma = jnp.sqrt(jnp.where(var > 0, var, jnp.nan))
+    return _checked(spec, flat, sigma, "expected_poi_uncertainty")
+
+
+def _model(workspace: Workspace | Model, measurement: str | None) -> Model:
+    if isinstance(workspace, Model):
+        return workspace
+    return Model(workspace, measurement)
+
+
+def _check_background(model: Model, what: str) -> None:
+    """Concrete inputs: every bin needs expected events with the POI at 0."""
+    arrays = list(model._arrays.values())
+    if _is_traced(*arrays):
+        return
+    spec = model._spec
+    flat = model._flat()
+    b0 = np.asarray(_expected_main(spec, flat, _asimov_pars(spec, 0.0, flat.dtype)))
+    start = 0
+    for name, nbins in spec.channels:
+        for i in range(nbins):
+            if not b0[start + i] > 0:
+                msg = (
+                    f"{what}: bin {i} of channel '{name}' has no expected events "
+                    "with the POI at 0 (empty background); the likelihood is not "
+                    "defined there"
+                )
+                raise ValueError(msg)
+        start += nbins
+
+
+def expected_cls(
+    workspace: Workspace | Model,
+    mu: Any = 1.0,
+    test_stat: str = "qtilde",
+    *,
+    measurement: str | None = None,
+) -> Array:
+    r"""Expected CLs for signal strength ``mu`` on the background-only Asimov data.
+
+    Equals ``pyhf.infer.hypotest(mu, model.expected_data(pars), model,
+    test_stat=test_stat)`` with ``pars`` the suggested init with the POI at 0.
+    On these data the fit of the POI is :math:`\hat\mu = 0 \le \mu`, so q̃μ and
+    qμ coincide, as do the observed and Asimov test statistics: CLs =
+    :math:`2\Phi(-\sqrt{q_\mu})`. One fit (nuisance parameters at fixed
+    :math:`\mu`) is run.
+
+    Parameters
+    ----------
+    workspace : dict or Model
+        The pyhf workspace (sample data may be JAX arrays) or a `Model`.
+    mu : float
+        The tested signal strength, within the POI's bounds (differentiable).
+    test_stat : {"qtilde", "q"}
+    measurement : str, optional
+        Measurement name (default the first).
+
+    Returns
+    -------
+    jax.Array
+        Scalar CLs.
+    """
+    if test_stat not in ("qtilde", "q"):
+        msg = f"expected_cls: test_stat must be 'qtilde' or 'q', not {test_stat!r}"
+        raise ValueError(msg)
+    model = _model(workspace, measurement)
+    _check_background(model, "expected_cls")
+    spec = model._spec
+    mu_arr = jnp.asarray(mu, jnp.result_type(float))
+    if not _is_traced(mu_arr):
+        lo, hi = spec.bounds[spec.poi_index]
+        if not (mu_arr.shape == () and lo <= float(mu_arr) <= hi):
+            msg = f"expected_cls: mu = {mu} is not a number within the POI bounds {(lo, hi)}"
+            raise ValueError(msg)
+    return _cls(spec, model._arrays, mu_arr)
+
+
+def expected_discovery_significance(
+    workspace: Workspace | Model, *, measurement: str | None = None
+) -> Array:
+    r"""Expected discovery significance :math:`\sqrt{q_0}` on the s+b Asimov data.
+
+    Equals the significance of pyhf's ``hypotest(0.0, data, model,
+    test_stat="q0")`` p-value, ``scipy.stats.norm.isf(p0)``, with ``data =
+    model.expected_data(pars)`` and ``pars`` the suggested init with the POI at
+    1. One fit (nuisance parameters with the POI at 0) is run. At zero signal
+    the value is 0 and the gradient 0 (the square root has no derivative there).
+    """
+    model = _model(workspace, measurement)
+    _check_background(model, "expected_discovery_significance")
+    return _discovery(model._spec, model._arrays)
+
+
+def expected_poi_uncertainty(
+    workspace: Workspace | Model, *, measurement: str | None = None
+) -> Array:
+    r"""Expected uncertainty on the POI: :math:`\sqrt{(H^{-1})_{\mu\mu}}`.
+
+    :math:`H` is the Hessian of :math:`-\log L` with respect to the parameters
+    that are not fixed, at the best fit to the Asimov data with the POI at 1 --
+    which is the generating point itself, so no fit is needed and :math:`H` is
+    the expected Fisher information (Cramér-Rao bound). This is what MINUIT's
+    HESSE gives after ``pyhf.infer.mle.fit(..., return_uncertainties=True)``.
+    """
+    model = _model(workspace, measurement)
+    _check_background(model, "expected_poi_uncertainty")
+    return _poi_uncertainty_kernel(model._spec, model._flat())
