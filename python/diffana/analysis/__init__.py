@@ -1,7 +1,48 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""A configured analysis: the YAML schema, the graph of DiffFrames, the statistical
-model, the objective and the optimiser, the report and the plots."""
+"""A configured analysis, ``diffana optimize CONFIG.yaml`` end to end.
 
-from .optimize import Analysis
+One concept per module, each importing only those above it:
 
-__all__ = ["Analysis"]
+- ``config`` (with ``_schema_*``): the YAML schema, `load` and ``--set``;
+- ``objectives``: the table of objectives (`OBJECTIVES`);
+- ``graph``: one DiffFrame per sample, the nominal and variation histograms, the
+  event loops;
+- ``workspace``: the statistical model's arrays and the HistFactory workspace;
+- ``evaluation``: `Analysis`, the objective and its gradient (chain rule J^T g);
+- ``optimizer``: the optax loop, `Status`, `OptimizationResult`;
+- ``report`` and ``plots``: what an optimization writes;
+- ``driver``: `run` (``diffana optimize``) and `run_evaluate` (``diffana evaluate``);
+- ``demo``: ``diffana demo``.
+
+Importing it imports neither ROOT nor JAX.
+"""
+
+from __future__ import annotations
+
+from ._errors import ConfigError, ObjectiveError
+from .config import Config, load
+from .driver import run, run_evaluate
+from .evaluation import Analysis, Evaluation
+from .objectives import OBJECTIVES, Direction, ObjectiveSpec
+from .optimizer import OptimizationResult, Status, optimize
+
+__all__ = [
+    "OBJECTIVES",
+    "Analysis",
+    "Config",
+    "ConfigError",
+    "Direction",
+    "Evaluation",
+    "ObjectiveError",
+    "ObjectiveSpec",
+    "OptimizationResult",
+    "Status",
+    "load",
+    "optimize",
+    "run",
+    "run_evaluate",
+]
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -5,7 +5,7 @@ A toy search for a dijet resonance, end to end: the built-in event generator
 (`diffana.generate`, seeded) writes NanoAOD-like ROOT files for a signal and two
 backgrounds into ``OUT/samples``, and the shipped configuration
 ``diffana/examples/demo.yaml`` (copied to ``OUT/demo.yaml``) is run by
-`diffana.optimize`, as ``diffana optimize OUT/demo.yaml --out OUT`` would.
+`diffana.analysis.driver.run`, as ``diffana optimize OUT/demo.yaml --out OUT`` would.
 
 The analysis has three parameters: a soft cut on a tagger score (``disc_cut``),
 a soft cut on the subleading jet pT (``pt2_cut``) and the width of the six
@@ -20,6 +20,8 @@ gradient w.r.t. the parameters, with which optax (adam) climbs to the optimum.
 It prints the objective and parameters before and after, the starting gradient
 next to central finite differences, and writes ``report.json``, the pyhf
 workspaces and the plots (PNG and PDF) into ``OUT``.
+
+May import `diffana.analysis.driver` and `diffana.generators.toy` (inside `run`).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def run(
 ) -> dict[str, Any]:
     """Generate the samples, run the demo configuration; returns the report."""
     from ..generators import toy as generate
-    from . import optimize
+    from .driver import run as run_analysis
 
     folder = pathlib.Path(out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -63,8 +65,8 @@ def run(
         )
     config = folder / "demo.yaml"
     shutil.copyfile(config_path(), config)
-    overrides = [] if steps is None else [f"optimiser.steps={int(steps)}"]
-    return optimize.run(
+    overrides = [] if steps is None else [f"optimizer.steps={int(steps)}"]
+    return run_analysis(
         config,
         out=folder,
         quiet=quiet,

@@ -2,7 +2,7 @@
 """What ``diffana optimize`` and ``diffana evaluate`` share: the ``--set`` and
 ``--threads`` options and the translation of the analysis' errors into exit statuses.
 
-Imports `diffana.analysis` (its configuration and optimization modules).
+Imports `diffana.analysis` (its errors).
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from ..analysis.config import ConfigError
-from ..analysis.optimize import ObjectiveError
+from ..analysis import ConfigError, ObjectiveError
 
 __all__ = ["add_set_and_threads", "report_or_status"]
 
@@ -26,9 +25,9 @@ def add_set_and_threads(parser: argparse.ArgumentParser) -> None:
     >>> import argparse
     >>> parser = argparse.ArgumentParser()
     >>> add_set_and_threads(parser)
-    >>> args = parser.parse_args(["--set", "a=1", "--set", "optimiser.steps=2"])
+    >>> args = parser.parse_args(["--set", "a=1", "--set", "optimizer.steps=2"])
     >>> args.overrides, args.threads
-    (['a=1', 'optimiser.steps=2'], 0)
+    (['a=1', 'optimizer.steps=2'], 0)
     """
     parser.add_argument(
         "--set",
@@ -37,7 +36,7 @@ def add_set_and_threads(parser: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         dest="overrides",
         help="override a parameter's initial value or a configuration key "
-        "(optimiser.steps=10); repeatable",
+        "(optimizer.steps=10); repeatable",
     )
     parser.add_argument(
         "--threads",

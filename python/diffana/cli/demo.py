@@ -15,9 +15,8 @@ import os
 import pathlib
 import sys
 
-from ..analysis.config import ConfigError
+from ..analysis import ConfigError, ObjectiveError
 from ..analysis.demo import run as run_demo
-from ..analysis.optimize import ObjectiveError
 from ..generators.toy import DEFAULT_EVENTS
 
 __all__ = ["run", "setup"]

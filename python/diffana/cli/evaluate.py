@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """``diffana evaluate CONFIG.yaml``: evaluate the analysis a YAML file describes once
-(`diffana.analysis.optimize.run_evaluate`): histograms with their Jacobians and the
+(`diffana.analysis.run_evaluate`): histograms with their Jacobians and the
 objective with its gradient, as JSON.
 
 Exit status 0 on success, 2 for a bad configuration or bad ``--files``, 1 when the
@@ -16,7 +16,7 @@ import argparse
 import pathlib
 import sys
 
-from ..analysis.optimize import run_evaluate
+from ..analysis import run_evaluate
 from ._analysis import add_set_and_threads, report_or_status
 
 __all__ = ["run", "setup"]

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """``diffana optimize CONFIG.yaml``: evaluate and optimize the analysis a YAML file
-describes (`diffana.analysis.optimize.run`).
+describes (`diffana.analysis.run`).
 
 Exit status 0 on success, 2 for a bad configuration, 1 when the objective cannot be
 evaluated or a dependency is missing (the message on stderr).
@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from ..analysis.optimize import run as run_analysis
+from ..analysis import run as run_analysis
 from ._analysis import add_set_and_threads, report_or_status
 
 __all__ = ["run", "setup"]

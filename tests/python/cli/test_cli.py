@@ -101,8 +101,8 @@ def test_every_command_has_help(command, capsys):
     assert exc.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith(f"usage: diffana {command}")
-    # the ecosystem's spelling in flags and help texts (config keys keep theirs)
-    assert "optimis" not in out.replace("optimiser.", "")
+    # the ecosystem's spelling in flags, help texts and configuration keys
+    assert "optimis" not in out
 
 
 def test_top_level_help_lists_every_command(capsys):
@@ -311,6 +311,32 @@ def test_optimize_bad_config_exits_2_without_traceback(tmp_path, text, expected)
         assert "expected NAME=VALUE" in proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        ("disc_cut=abc", "parameters[0].value: Input should be a valid number"),
+        ("optimizer.steps=-1", "optimizer.steps: Input should be greater than"),
+        ("nokey=3", "no parameter or key 'nokey' in the config"),
+        ("optimiser.steps=3", "did you mean 'optimizer.steps'?"),
+    ],
+)
+def test_set_errors_blame_set_not_the_file(tmp_path, item, expected):
+    """A valid file with a bad ``--set`` item: exit 2, and the one-line error names
+    the item first, not the file (which is fine)."""
+    pytest.importorskip("pydantic")
+    pytest.importorskip("yaml")
+    from diffana.analysis import demo
+
+    path = tmp_path / "a.yaml"
+    path.write_text(demo.config_path().read_text())
+    proc = run_cli_status("optimize", str(path), "--quiet", "--set", item)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"diffana optimize: error: --set {item!r}: ")
+    assert expected in proc.stderr
+    assert str(path) not in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 @pytest.mark.root
 @pytest.mark.slow
 def test_optimize_runs_a_config(tmp_path):
@@ -326,7 +352,7 @@ def test_optimize_runs_a_config(tmp_path):
     (tmp_path / "a.yaml").write_text(demo.config_path().read_text())
     proc = run_cli_status(
         "optimize", "a.yaml", "--quiet", "--json", "r.json",
-        "--set", "optimiser.steps=2", "--set", "disc_cut=0.4",
+        "--set", "optimizer.steps=2", "--set", "disc_cut=0.4",
         cwd=tmp_path,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr

@@ -36,13 +36,13 @@ yaml = pytest.importorskip("yaml")
 ak = pytest.importorskip("awkward")
 pytest.importorskip("uproot")
 
+from diffana.analysis import Analysis
 from diffana.analysis import config as dc
-from diffana.analysis import optimize
 from diffana.generators import agc as generate_agc
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
+REPO = pathlib.Path(__file__).resolve().parents[3]
 EXAMPLE = REPO / "examples" / "agc" / "agc.yaml"
 PARAMS = ("pt_cut", "btag_cut", "jes")
 # The real files: (name, b-tag branch).
@@ -81,7 +81,7 @@ def _analysis(folder, raw, files=None, hard=False, name="c.yaml"):
         cfg = cfg.with_files(files)
     if hard:
         cfg = cfg.hard()
-    return optimize.Analysis(cfg, source=str(path))
+    return Analysis(cfg, source=str(path))
 
 
 # ---- hard mode == the AGC selection ------------------------------------------------
@@ -292,7 +292,7 @@ def test_readme_commands_and_threads(tmp_path):
     config = tmp_path / "agc.yaml"
     config.write_text(EXAMPLE.read_text())
     proc = _diffana(
-        "optimize", str(config), "--set", "optimiser.steps=1", "--threads", "2",
+        "optimize", str(config), "--set", "optimizer.steps=1", "--threads", "2",
         "--json", "report.json", cwd=tmp_path,
     )  # fmt: skip
     assert "hard analysis at the start" in proc.stdout

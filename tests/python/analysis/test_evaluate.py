@@ -18,11 +18,11 @@ yaml = pytest.importorskip("yaml")
 pytest.importorskip("pydantic")
 uproot = pytest.importorskip("uproot")
 
+from diffana import root as droot
+from diffana.analysis import Analysis
 from diffana.analysis import config as dc
-from diffana.analysis import optimize
 from diffana.cli import main
 from diffana.generators import toy as generate
-from diffana import root as droot
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -89,7 +89,7 @@ def test_json_structure_and_values_equal_the_driver(folder, nominal):
     obj = rep["objective"]
     assert obj["type"] == "asimov_significance"
     assert set(obj["gradient"]) == {"disc_cut", "width"}
-    a = optimize.Analysis(dc.load(folder / "a.yaml"), source="a.yaml")
+    a = Analysis(dc.load(folder / "a.yaml"), source="a.yaml")
     ev = a.evaluate()
     assert obj["value"] == pytest.approx(ev.objective, rel=1e-12)
     for n, g in ev.gradient.items():

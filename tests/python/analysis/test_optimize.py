@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""The end-to-end driver (diffana.optimize): DiffFrame event loops -> pyhf workspace
+"""The end-to-end chain (diffana.analysis): DiffFrame event loops -> pyhf workspace
 with JAX arrays -> diffana.stats objective, its gradient w.r.t. the analysis
-parameters against central finite differences of the whole chain, the optimiser,
+parameters against central finite differences of the whole chain, the optimizer,
 and errors naming the configuration key."""
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ yaml = pytest.importorskip("yaml")
 pytest.importorskip("pydantic")
 pytest.importorskip("uproot")
 
+from diffana.analysis import Analysis, ObjectiveError, Status, demo, optimize
 from diffana.analysis import config as dc
-from diffana.analysis import demo, optimize
 from diffana.generators import toy as generate
+from diffana.rdf.expressions import rename, uses
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -43,7 +44,7 @@ def make(folder, raw, name="c.yaml", overrides=()):
     path = folder / name
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     cfg = dc.load(path, overrides)
-    return optimize.Analysis(cfg, source=str(path))
+    return Analysis(cfg, source=str(path))
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +107,7 @@ def test_workspace_is_a_valid_pyhf_workspace(analyses):
     pyhf = pytest.importorskip("pyhf")
     a = analyses("discovery_significance")
     ev = a.evaluate()
-    ws = optimize._plain_workspace(a, ev.histograms)
+    ws = a.model.plain_workspace(ev.histograms)
     with warnings.catch_warnings():
         # pyhf 0.7 validates with jsonschema's deprecated RefResolver.
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -157,7 +158,7 @@ def test_channel_weight_fit_bins_and_symmetrised_variation(folder, raw):
         jac = k * nom.jacobian
         jac[:, 0] += 2.0 / 0.3 * nom.values
         np.testing.assert_allclose(hs2["nominal"].jacobian, jac, rtol=1e-10)
-    ws = optimize._plain_workspace(a, ev.histograms)
+    ws = a.model.plain_workspace(ev.histograms)
     chans = {c["name"]: c for c in ws["channels"]}
     sig = chans["sr"]["samples"][0]
     nom = ev.histograms["signal"]["sr"]["nominal"].values
@@ -171,28 +172,30 @@ def test_channel_weight_fit_bins_and_symmetrised_variation(folder, raw):
     )
 
 
-def test_optimise_improves_and_keeps_the_bounds(folder, raw):
+def test_optimize_improves_and_keeps_the_bounds(folder, raw):
     r = copy.deepcopy(raw)
-    r["optimiser"] = {"name": "adam", "learning_rate": 0.05, "steps": 6}
+    r["optimizer"] = {"name": "adam", "learning_rate": 0.05, "steps": 6}
     a = make(folder, r, "opt.yaml")
-    res = optimize.optimise(a)
+    res = optimize(a)
     assert res.status == "max_steps"
+    assert res.status is Status.MAX_STEPS
     assert len(res.history) == 7
     assert res.final.objective > res.initial.objective
     # A huge step in sgd runs into the bounds: clipped and reported.
-    r["optimiser"] = {"name": "sgd", "learning_rate": 100.0, "steps": 2}
+    r["optimizer"] = {"name": "sgd", "learning_rate": 100.0, "steps": 2}
     a = make(folder, r, "clip.yaml")
-    res = optimize.optimise(a)
+    res = optimize(a)
     bounds = {p.name: p.bounds for p in a.config.parameters}
     for h in res.history:
         for n, (lo, hi) in bounds.items():
             assert lo <= h["params"][n] <= hi
     assert res.history[1]["clipped"]
     # Convergence on the objective change.
-    r["optimiser"] = {"name": "adam", "learning_rate": 1e-6, "steps": 20,
+    r["optimizer"] = {"name": "adam", "learning_rate": 1e-6, "steps": 20,
                       "tolerance": 1e-3}  # fmt: skip
-    res = optimize.optimise(make(folder, r, "tol.yaml"))
+    res = optimize(make(folder, r, "tol.yaml"))
     assert res.status == "converged"
+    assert res.status is Status.CONVERGED
     assert len(res.history) == 2
 
 
@@ -215,9 +218,7 @@ def test_an_empty_background_bin_is_reported_not_a_nan(folder, raw):
     r["observables"][0].update(expression="mjj", bins=[5000.0, 6000.0, 7000.0])
     r["observables"][0].pop("bandwidth")
     a = make(folder, r, "empty.yaml")
-    with pytest.raises(
-        optimize.ObjectiveError, match="total background is not positive"
-    ):
+    with pytest.raises(ObjectiveError, match="total background is not positive"):
         a.evaluate()
 
 
@@ -227,7 +228,7 @@ def test_no_signal_at_all_is_reported_by_name(folder, raw):
     r["samples"][0]["weight"] = "genWeight * (disc < -1.0)"  # no signal event left
     a = make(folder, r, "nosignal.yaml")
     with pytest.raises(
-        optimize.ObjectiveError, match="signal samples have no events in any channel"
+        ObjectiveError, match="signal samples have no events in any channel"
     ):
         a.evaluate()
 
@@ -235,9 +236,9 @@ def test_no_signal_at_all_is_reported_by_name(folder, raw):
 def test_column_variations_rewrite_whole_names_only():
     ren = {"jet_pt": "jet_pt__jes_up", "pt": "pt__jes_up"}
     expr = "jet_pt[0] + pt * ns::pt + j.pt + p->pt + jet_pt_raw + diffana::soft_cut(pt)"
-    assert optimize._substitute(expr, ren) == (
+    assert rename(expr, ren) == (
         "jet_pt__jes_up[0] + pt__jes_up * ns::pt + j.pt + p->pt + jet_pt_raw + "
         "diffana::soft_cut(pt__jes_up)"
     )
-    assert optimize._uses("a + jet_pt", ["jet_pt"])
-    assert not optimize._uses("a + jet_pt2", ["jet_pt"])
+    assert uses("a + jet_pt", ["jet_pt"])
+    assert not uses("a + jet_pt2", ["jet_pt"])

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""benchmarks/agc_reference.py, the independent AGC references of issue 5: the JER
-factors (statistics, and equal to C++ ``diffana::agc::jer_factors``), the relaxed JAX
-pipeline at vanishing relaxation scales against the hard numpy selection on the real
-files, and the JAX Jacobian against central finite differences."""
+"""benchmarks/agc_reference.py, the independent references of the AGC analysis: the
+JER factors (statistics, and equal to C++ ``diffana::agc::jer_factors``), the relaxed
+JAX pipeline at vanishing relaxation scales against the hard numpy selection on the
+real files, and the JAX Jacobian against central finite differences."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
+REPO = pathlib.Path(__file__).resolve().parents[3]
 pytestmark = [pytest.mark.data]
 
 # One padded size and one batch shape per file: each new shape costs an XLA

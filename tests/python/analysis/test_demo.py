@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The README's main job (``diffana demo``): generated samples, the shipped config,
-optimised end to end, with the printed before/after and the files it writes."""
+optimized end to end, with the printed before/after and the files it writes."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def test_demo_end_to_end(tmp_path, capsys):
     assert len(h["values"]) == 6
     assert len(h["jacobian"]) == 6
     assert len(h["jacobian"][0]) == 3
-    for name in ("optimisation", "histograms_sr"):
+    for name in ("optimization", "histograms_sr"):
         for ext in ("png", "pdf"):
             assert (tmp_path / f"{name}.{ext}").stat().st_size > 10_000
     for name in ("workspace_initial.json", "workspace_final.json", "demo.yaml"):

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""The YAML analysis description (diffana.config): every kind of error names its key."""
+"""The YAML analysis description (diffana.analysis.config): every kind of error names
+its key (with a "did you mean" hint for unknown keys); ``--set`` errors name the item."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def test_the_demo_configuration_is_valid(folder, raw):
     ]
     # Paths are relative to the configuration's folder.
     assert cfg.sample_files(cfg.samples[0]) == [str(folder / "samples" / "signal.root")]
-    assert cfg.objective.maximise
+    assert cfg.objective.maximize
     dumped = cfg.model_dump(mode="json")
     assert "base_dir" not in dumped
 
@@ -65,18 +66,29 @@ def test_the_demo_configuration_is_valid(folder, raw):
     [
         (
             lambda r: r["samples"][0].update(weigth="1"),
-            "samples[0].weigth: unknown key",
+            "samples[0].weigth: unknown key; did you mean 'weight'?",
         ),
-        (lambda r: r.update(optimizer={}), "optimizer: unknown key"),
+        (
+            lambda r: r.update(optimiser=r.pop("optimizer")),
+            "optimiser: unknown key; did you mean 'optimizer'?",
+        ),
+        (
+            lambda r: r["parameters"][0].update(optimise=False),
+            "parameters[0].optimise: unknown key; did you mean 'optimize'?",
+        ),
+        (
+            lambda r: r.update(sampels=[]),
+            "sampels: unknown key; did you mean 'samples'?",
+        ),
         (lambda r: r["objective"].update(kind="x"), "objective.kind: unknown key"),
         (
             lambda r: r["systematics"][3].update(sample=["qcd"]),
-            "systematics[3].sample: unknown key",
+            "systematics[3].sample: unknown key; did you mean 'samples'?",
         ),
         (lambda r: r["samples"][1].pop("role"), "samples[1].role: missing key"),
         (
             lambda r: r["parameters"][1].pop("bounds"),
-            "parameters[1]: parameter 'pt2_cut' is optimised and needs bounds",
+            "parameters[1]: parameter 'pt2_cut' is optimized and needs bounds",
         ),
         (
             lambda r: r["parameters"][0].update(bounds=[1.0, 0.0]),
@@ -115,8 +127,8 @@ def test_the_demo_configuration_is_valid(folder, raw):
             "objective.type: Input should be",
         ),
         (
-            lambda r: r["optimiser"].update(name="newton"),
-            "optimiser.name: unknown optimiser 'newton'",
+            lambda r: r["optimizer"].update(name="newton"),
+            "optimizer.name: unknown optimizer 'newton'",
         ),
         (lambda r: r["defines"].update({"2x": "1"}), "define '2x': '2x' is not a C++"),
         (
@@ -197,15 +209,90 @@ def test_not_yaml_or_not_a_mapping(tmp_path):
 
 def test_overrides(folder, raw):
     path = write(folder, raw)
-    cfg = dc.load(path, ["disc_cut=0.5", "optimiser.steps=7", "samples.0.xsec=2"])
+    cfg = dc.load(path, ["disc_cut=0.5", "optimizer.steps=7", "samples.0.xsec=2"])
     assert cfg.param_values["disc_cut"] == 0.5
-    assert cfg.optimiser.steps == 7
+    assert cfg.optimizer.steps == 7
     assert cfg.samples[0].xsec == 2.0
     with pytest.raises(dc.ConfigError, match="expected NAME=VALUE"):
         dc.load(path, ["disc_cut"])
-    with pytest.raises(dc.ConfigError, match=r"no parameter or key 'optimizer\.steps'"):
-        dc.load(path, ["optimizer.steps=3"])
+    with pytest.raises(
+        dc.ConfigError,
+        match=r"no parameter or key 'optimiser\.steps' in the config; did you mean "
+        r"'optimizer\.steps'\?",
+    ):
+        dc.load(path, ["optimiser.steps=3"])
     with pytest.raises(dc.ConfigError) as info:
         dc.load(path, ["disc_cut=5"])
     msg = str(info.value)
     assert "parameters[0]: value 5.0 is outside its bounds" in msg
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        (
+            "disc_cut=abc",
+            "--set 'disc_cut=abc': parameters[0].value: Input should be a valid number",
+        ),
+        (
+            "optimizer.steps=-1",
+            (
+                "--set 'optimizer.steps=-1': optimizer.steps: Input should be greater "
+                "than or equal to 0"
+            ),
+        ),
+        ("nokey=3", "--set 'nokey=3': no parameter or key 'nokey' in the config"),
+        ("disc_cutt=0.4", "did you mean 'disc_cut'?"),
+        (
+            "samples.1.role=both",
+            "--set 'samples.1.role=both': samples[1].role: Input should be",
+        ),
+    ],
+)
+def test_set_errors_blame_the_set_item_not_the_file(folder, raw, item, expected):
+    """The file is valid: what fails is the ``--set`` item, and the message says so
+    first (not the file's name)."""
+    path = write(folder, raw)
+    msg = error(folder, raw, overrides=["pt2_cut=70", item])
+    assert msg.startswith("--set "), msg
+    assert expected in msg, msg
+    assert str(path) not in msg
+    assert "pt2_cut=70" not in msg  # the valid item is not blamed
+
+
+def test_set_errors_without_a_matching_item_name_all_items(folder, raw):
+    # Both parameters valid alone, together no parameter is optimized: a problem of
+    # the whole configuration, so every item is named.
+    r = copy.deepcopy(raw)
+    for p in r["parameters"][1:]:
+        p["optimize"] = False
+    msg = error(folder, r, overrides=["parameters.0.optimize=false", "lumi=2"])
+    assert msg.startswith(
+        "--set 'parameters.0.optimize=false', --set 'lumi=2': (top level): "
+    ), msg
+    assert "none is optimized" in msg
+
+
+def test_file_errors_still_blame_the_file_with_set_items(folder, raw):
+    bad = copy.deepcopy(raw)
+    bad["lumi"] = -1
+    msg = error(folder, bad, overrides=["disc_cut=0.4"])
+    assert msg.startswith(str(folder / "c.yaml")), msg
+    assert "lumi: Input should be greater than 0" in msg
+
+
+def test_objective_types_and_keys_come_from_the_table(folder, raw):
+    from diffana.analysis.objectives import OBJECTIVES
+
+    for name, spec in OBJECTIVES.items():
+        r = copy.deepcopy(raw)
+        r["objective"] = {"type": name}
+        cfg = dc.load(write(folder, r))
+        assert cfg.objective.spec is spec
+        assert cfg.objective.maximize == (spec.direction.value == "maximize")
+        assert set(cfg.objective.options) == set(spec.options)
+    r = copy.deepcopy(raw)
+    r["objective"] = {"type": "discovery_significance", "mu": 2.0}
+    assert "objective: mu is for type: cls only" in error(folder, r)
+    r["objective"] = {"type": "discovery_signifcance"}
+    assert "did you mean 'discovery_significance'?" in error(folder, r)

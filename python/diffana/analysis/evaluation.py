@@ -1,0 +1,249 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""`Analysis`: a configured analysis evaluated at a point, the objective and its
+gradient w.r.t. the parameters.
+
+One evaluation runs the event loops (`diffana.analysis.graph.Graph`, forward mode:
+histograms with Jacobians J), turns the histograms into the statistical model's
+arrays (`diffana.analysis.workspace.StatModel`), and computes the objective of the
+configuration (`diffana.analysis.objectives.OBJECTIVES`) with its gradient g w.r.t.
+every array by ``jax.value_and_grad`` (reverse mode, jitted once). The chain rule
+gives d(objective)/d(theta) = sum over arrays of J^T g (for the ``staterror`` data,
+through the variances' Jacobian).
+
+May import numpy, JAX and equinox (inside functions), and the modules of
+`diffana.analysis` below it: ``_errors``, ``config``, ``graph``, ``objectives``,
+``workspace``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._errors import ObjectiveError
+from .config import Config
+from .graph import NOMINAL, Graph, Histograms
+from .workspace import StatModel
+
+__all__ = ["Analysis", "Evaluation"]
+
+
+def _enable_x64() -> None:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)  # type: ignore[no-untyped-call]
+
+
+@dataclasses.dataclass
+class Evaluation:
+    """The analysis at one point: objective, gradient (w.r.t. every parameter) and
+    the histograms it was computed from."""
+
+    params: dict[str, float]
+    objective: float
+    gradient: dict[str, float]
+    histograms: Histograms
+
+
+class Analysis:
+    """The configured analysis: its event loops (`graph`), its statistical model
+    (`model`) and its objective.
+
+    Building it compiles every expression (errors are `ConfigError` naming the
+    configuration key); `evaluate` runs one event loop per sample.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        files: Mapping[str, Sequence[str]] | None = None,
+        source: str = "config",
+    ) -> None:
+        _enable_x64()
+        self.config = config
+        self.source = source
+        self.param_names = tuple(p.name for p in config.parameters)
+        self.opt_names = tuple(p.name for p in config.parameters if p.optimize)
+        self.graph = Graph(config, files, source)
+        self.model = StatModel(config)
+        self._value_and_grad = self._make_objective()
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The channels (one per observable)."""
+        return self.model.channels
+
+    @property
+    def edges(self) -> dict[str, np.ndarray]:
+        """Channel -> the histograms' bin edges."""
+        return self.graph.edges
+
+    @property
+    def n_loops(self) -> int:
+        """Event loops run so far (all samples together)."""
+        return self.graph.n_loops
+
+    def variations(self, sample: str) -> list[str]:
+        """The histogram variations of a sample: nominal, then <syst>_up/_down."""
+        return self.graph.variations(sample)
+
+    def histograms(self, params: Mapping[str, float]) -> Histograms:
+        """Run the event loops at ``params`` (one per sample); scaled histograms."""
+        return self.graph.histograms(params)
+
+    # ---- the objective --------------------------------------------------------------
+
+    def _make_objective(self) -> Callable[[dict[str, Any]], tuple[Any, Any]]:
+        import jax
+
+        objective = self.config.objective
+        function, options = objective.spec.function, objective.options
+        model = self.model
+
+        def f(leaves: dict[str, Any]) -> Any:
+            return function(model.inputs(leaves), **options)
+
+        # Compiled once (the shapes never change): the workspace objectives cost
+        # about 1 s per step without it, 20-50 ms with it.
+        import equinox as eqx
+
+        # equinox.filter_jit: the run-time checks of diffana.stats (eqx.error_if)
+        # then raise with their message only, not a page about jax.jit.
+        return eqx.filter_jit(jax.value_and_grad(f))
+
+    def _params_text(self) -> str:
+        return ", ".join(f"{k} = {v:.6g}" for k, v in self.graph.params.items())
+
+    def _check_yields(self, histos: Histograms) -> None:
+        """Clear errors for what the statistics cannot take: NaN or negative yields
+        (any variation), a total background that is not positive, a negative total
+        signal, and (for the objectives that fit) no signal at all."""
+        for ch in self.channels:
+            edges = self.model.fit_edges[ch]
+            zero = np.zeros(edges.size - 1)
+            totals: dict[str, np.ndarray] = {"signal": zero, "background": zero}
+            for s in self.config.samples:
+                for v, h in histos[s.name][ch].items():
+                    if not np.all(np.isfinite(h.values)):
+                        msg = f"sample {s.name!r}, channel {ch!r}, {v}: NaN yields"
+                        raise ObjectiveError(msg)
+                    if np.any(h.values < 0):
+                        bins = np.flatnonzero(h.values < 0).tolist()
+                        msg = (
+                            f"sample {s.name!r}, channel {ch!r}, {v}: negative yields "
+                            f"in bin(s) {bins} at {self._params_text()} (check the "
+                            "weights of this variation)"
+                        )
+                        raise ObjectiveError(msg)
+                nominal = histos[s.name][ch][NOMINAL].rebinned(edges).values
+                totals[s.role] = totals[s.role] + nominal
+            for role, bad, rule in (
+                ("background", totals["background"] <= 0, "not positive"),
+                ("signal", totals["signal"] < 0, "negative"),
+            ):
+                if np.any(bad):
+                    bins = np.flatnonzero(bad).tolist()
+                    where = ", ".join(
+                        f"[{edges[b]:g}, {edges[b + 1]:g})" for b in bins[:5]
+                    )
+                    msg = (
+                        f"channel {ch!r}: the total {role} is {rule} in bin(s) "
+                        f"{bins} ({where}) at {self._params_text()}: the statistical "
+                        "model needs a positive background in every bin (widen the "
+                        "bins, use soft binning or loosen the selection)"
+                    )
+                    raise ObjectiveError(msg)
+        if not self.config.objective.spec.needs_fit:
+            return  # no fit: no signal is a significance of 0
+        signal = sum(
+            float(np.sum(histos[s.name][ch][NOMINAL].values))
+            for s in self.config.samples
+            if s.role == "signal"
+            for ch in self.channels
+        )
+        if signal == 0.0:
+            msg = (
+                f"the signal samples have no events in any channel at "
+                f"{self._params_text()}: the fit cannot constrain the POI"
+            )
+            raise ObjectiveError(msg)
+
+    def objective_value(
+        self, histos: Histograms
+    ) -> tuple[float, dict[str, np.ndarray]]:
+        """The objective and its gradient w.r.t. every array (``sample/channel/
+        variation`` or ``.../variances``) at the given histograms."""
+        import jax.numpy as jnp
+
+        self._check_yields(histos)
+        leaves = self.model.leaves(histos)
+        arrays = {k: jnp.asarray(v[0]) for k, v in leaves.items()}
+        name = self.config.objective.type
+        try:
+            value, grads = self._value_and_grad(arrays)
+        except Exception as e:
+            # Under jit, diffana.stats' checks arrive wrapped in JAX's callback
+            # traceback: keep the line that names the problem.
+            text = str(e)
+            found = re.search(r"(expected_\w+|asimov_significance): [^\n]*", text)
+            reason = found.group(0) if found else text
+            msg = f"the objective {name} failed: {reason}"
+            raise ObjectiveError(msg) from e
+        value = float(value)
+        if not math.isfinite(value):
+            msg = (
+                f"the objective {name} is {value} (check for empty background bins "
+                "or a failed fit)"
+            )
+            raise ObjectiveError(msg)
+        return value, {k: np.asarray(g) for k, g in grads.items()}
+
+    # ---- evaluations ----------------------------------------------------------------
+
+    def evaluate(self, params: Mapping[str, float] | None = None) -> Evaluation:
+        """Objective and gradient d(objective)/d(parameters) at ``params``
+        (default: the configuration's initial values)."""
+        p = dict(self.config.param_values)
+        p.update(params or {})
+        return self.evaluation(p, self.histograms(p))
+
+    def evaluation(self, params: Mapping[str, float], histos: Histograms) -> Evaluation:
+        """Objective and gradient at ``params`` from their histograms (no event
+        loop)."""
+        p = dict(params)
+        value, g = self.objective_value(histos)
+        grad = np.zeros(len(self.param_names))
+        for k, (_, jac) in self.model.leaves(histos).items():
+            grad += jac.T @ g[k]  # the chain rule: J^T g
+        gradient = dict(zip(self.param_names, grad.tolist(), strict=True))
+        return Evaluation(p, value, gradient, histos)
+
+    def objective_at(self, params: Mapping[str, float]) -> float:
+        """The objective only (event loops + statistics), e.g. for finite
+        differences."""
+        p = dict(self.config.param_values)
+        p.update(params)
+        return self.objective_value(self.histograms(p))[0]
+
+    def finite_difference(
+        self,
+        params: Mapping[str, float],
+        names: Sequence[str] | None = None,
+        rel_step: float = 1e-4,
+    ) -> dict[str, float]:
+        """Central finite differences of the objective (re-running the event loops)
+        with steps of ``rel_step`` times the bound range (or the value)."""
+        out = {}
+        bounds = {p.name: p.bounds for p in self.config.parameters}
+        for name in names or self.opt_names:
+            b = bounds[name]
+            eps = rel_step * ((b[1] - b[0]) if b else max(abs(params[name]), 1.0))
+            up = self.objective_at({**params, name: params[name] + eps})
+            down = self.objective_at({**params, name: params[name] - eps})
+            out[name] = (up - down) / (2 * eps)
+        return out

@@ -1,0 +1,307 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The event-loop half of an analysis: one `diffana.rdf.DiffFrame` per sample, the
+nominal and variation histograms booked on it, the loops run.
+
+Per sample, the DiffFrame carries every parameter. The defines, the selections and
+one histogram per observable are booked for the nominal analysis and for every shape
+systematic:
+
+- a ``weight`` systematic books the same histogram with its other weight;
+- a ``column`` systematic defines a varied copy (``name__<syst>_up``) of every define
+  that uses a varied define, directly or through others, and a varied copy of the
+  selections, the observables and the sample weight that use them. Names are
+  rewritten by `diffana.rdf.expressions.rename`, the rewriter DiffFrame uses for its
+  parameters, so that ``450>mjj`` is varied exactly as ``mjj < 450`` is.
+
+All of it runs in one event loop per sample, which fills every histogram with its
+Jacobian ``[bins, P]`` w.r.t. the parameters (and the variances' Jacobian). The
+histograms come back as `diffana.GradHistogram` scaled to ``xsec * lumi / sum of
+weights`` (times ``scale``); a ``symmetrize``d systematic's down histogram is
+`GradHistogram.mirrored` from its up.
+
+May import numpy, `diffana.rdf` (ROOT on first use), `diffana.hist` (types),
+`diffana.analysis.config` and `diffana.analysis._errors`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from ..hist import GradHistogram
+from ..rdf.expressions import rename, uses
+from ._errors import ConfigError, ObjectiveError
+from .config import ColumnSystematic, Config, NormSystematic, Sample, WeightSystematic
+
+__all__ = ["NOMINAL", "Graph", "Histograms"]
+
+#: The name of the nominal histograms among a sample's variations.
+NOMINAL = "nominal"
+
+#: sample -> channel -> variation (``nominal``, ``<syst>_up``, ``<syst>_down``)
+Histograms = dict[str, dict[str, dict[str, GradHistogram]]]
+
+
+@dataclasses.dataclass
+class _SampleFrames:
+    sample: Sample
+    ddf: Any
+    sumw: Any  # an RDataFrame Sum result, or None
+    handles: dict[str, dict[str, Any]]  # channel -> variation -> GradHistResult
+    scale: float | None = None
+
+
+@contextmanager
+def _config_key(source: str, key: str) -> Iterator[None]:
+    """Re-raise a DiffFrame error (CompileError & co.) as ConfigError naming the key."""
+    try:
+        yield
+    except (ValueError, TypeError) as e:
+        msg = f"{source}: {key}: {e}"
+        raise ConfigError(msg) from None
+
+
+class Graph:
+    """The DiffFrames of a configuration with every histogram booked.
+
+    Building it compiles every expression (errors are `ConfigError` naming the
+    configuration key); `histograms` runs one event loop per sample.
+
+    Parameters
+    ----------
+    config : Config
+        The validated configuration.
+    files : mapping, optional
+        Sample name -> files, instead of the configuration's.
+    source : str
+        What error messages name (the configuration file).
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        files: Mapping[str, Sequence[str]] | None = None,
+        source: str = "config",
+    ) -> None:
+        from .. import rdf
+
+        self.config = config
+        self.source = source
+        self.edges = {o.name: np.asarray(o.edges, float) for o in config.observables}
+        ROOT = rdf._import_root()
+        self._frames: list[_SampleFrames] = []
+        for i, sample in enumerate(config.samples):
+            paths = list(files[sample.name]) if files else config.sample_files(sample)
+            self._frames.append(self._build(ROOT, i, sample, paths))
+
+    def variations(self, sample: str) -> list[str]:
+        """The histogram variations of a sample: nominal, then <syst>_up/_down."""
+        out = [NOMINAL]
+        for sy in self.config.systematics:
+            if isinstance(sy, NormSystematic) or not sy.applies_to(sample):
+                continue
+            out += [f"{sy.name}_up", f"{sy.name}_down"]
+        return out
+
+    @property
+    def n_loops(self) -> int:
+        """Event loops run so far (all samples together)."""
+        return sum(f.ddf.n_loops for f in self._frames)
+
+    @property
+    def params(self) -> dict[str, float]:
+        """The parameters of the last event loop (the configuration's before)."""
+        return dict(self._frames[0].ddf.params)
+
+    # ---- building -------------------------------------------------------------------
+
+    def _build(
+        self, ROOT: Any, index: int, sample: Sample, paths: Sequence[str]
+    ) -> _SampleFrames:
+        from ..rdf import DiffFrame, _compiled
+
+        cfg, src = self.config, self.source
+        where = f"samples[{index}]"
+        df = ROOT.RDataFrame(sample.tree, ROOT.std.vector["std::string"](paths))
+        sumw = None
+        if sample.xsec is not None:
+            with _config_key(src, f"{where}.weight (sum of weights for xsec)"):
+                col = "diffana_cfg_sumw"
+                node = _compiled(
+                    "weight", sample.weight, lambda: df.Define(col, sample.weight)
+                )
+                sumw = node.Sum(col)
+        with _config_key(src, "parameters"):
+            ddf = DiffFrame(df, cfg.param_values)
+        for name, expr in cfg.defines.items():
+            with _config_key(src, f"defines.{name}"):
+                ddf = ddf.define(name, expr)
+        with _config_key(src, f"{where}.weight"):
+            ddf = ddf.define("diffana_cfg_w", sample.weight)
+        ddf, renames, weights = self._define_variations(ddf, sample)
+        # Observables (before the selections, so that every branch sees them; they
+        # are computed only for events that pass).
+        for var, ren in renames.items():
+            for j, obs in enumerate(cfg.observables):
+                key = f"observables[{j}].expression"
+                if var != NOMINAL:
+                    key += f" (varied by {var})"
+                with _config_key(src, key):
+                    ddf = ddf.define(
+                        _obs_column(obs.name, var), rename(obs.expression, ren)
+                    )
+        handles: dict[str, dict[str, Any]] = {o.name: {} for o in cfg.observables}
+        for var, ren in renames.items():
+            self._book_branch(ddf, where, sample, var, ren, weights, handles)
+        order = self.variations(sample.name)
+        handles = {c: {v: h[v] for v in order if v in h} for c, h in handles.items()}
+        return _SampleFrames(sample, ddf, sumw, handles)
+
+    def _define_variations(
+        self, ddf: Any, sample: Sample
+    ) -> tuple[Any, dict[str, dict[str, str]], dict[str, str]]:
+        """Varied copies of the defines (column systematics) and the varied weights
+        (weight systematics): the frame, variation -> {define: varied column}, and
+        variation -> weight column."""
+        cfg, src = self.config, self.source
+        renames: dict[str, dict[str, str]] = {NOMINAL: {}}
+        weights: dict[str, str] = {}
+        for k, sy in enumerate(cfg.systematics):
+            if not sy.applies_to(sample.name):
+                continue
+            directions: tuple[str, ...] = ("up", "down")
+            if isinstance(sy, ColumnSystematic):
+                directions = sy.directions  # a symmetrized down is derived later
+            for direction in directions:
+                var = f"{sy.name}_{direction}"
+                if isinstance(sy, ColumnSystematic):
+                    alt = getattr(sy, direction)
+                    ren: dict[str, str] = {}
+                    for name, expr in cfg.defines.items():
+                        if name in alt:
+                            new, key = alt[name], f"systematics[{k}].{direction}.{name}"
+                        elif uses(expr, list(ren)):
+                            new = expr
+                            key = f"defines.{name} (varied by systematics[{k}])"
+                        else:
+                            continue
+                        vname = f"{name}__{var}"
+                        with _config_key(src, key):
+                            ddf = ddf.define(vname, rename(new, ren))
+                        ren[name] = vname
+                    renames[var] = ren
+                elif isinstance(sy, WeightSystematic):
+                    col = f"diffana_cfg_w_{var}"
+                    with _config_key(src, f"systematics[{k}].{direction}"):
+                        ddf = ddf.define(col, getattr(sy, direction))
+                    weights[var] = col
+        return ddf, renames, weights
+
+    def _book_branch(
+        self,
+        ddf: Any,
+        where: str,
+        sample: Sample,
+        var: str,
+        ren: Mapping[str, str],
+        weights: Mapping[str, str],
+        handles: dict[str, dict[str, Any]],
+    ) -> None:
+        """The selections of one set of column renames and the histograms on them
+        (the nominal branch also books the weight systematics')."""
+        cfg, src = self.config, self.source
+        node = ddf
+        for j, sel in enumerate(cfg.selections):
+            expr = rename(sel.expression, ren)
+            with _config_key(src, f"selections[{j}].{sel.kind}"):
+                if sel.kind == "filter":
+                    node = node.filter(expr)
+                else:
+                    node = node.soft_filter(expr)
+        wcol = "diffana_cfg_w"
+        if var != NOMINAL and uses(sample.weight, list(ren)):
+            wcol = f"diffana_cfg_w_{var}"  # the weight uses a varied define
+            with _config_key(src, f"{where}.weight (varied by {var})"):
+                node = node.define(wcol, rename(sample.weight, ren))
+        books = [(var, wcol)]
+        if var == NOMINAL:
+            books += list(weights.items())
+        for j, obs in enumerate(cfg.observables):
+            onode = node
+            if obs.weight is not None:  # the channel's own weight factor
+                key = f"observables[{j}].weight"
+                if var != NOMINAL:
+                    key += f" (varied by {var})"
+                with _config_key(src, key):
+                    onode = node.soft_filter(rename(obs.weight, ren))
+            for v, w in books:
+                with _config_key(src, f"observables[{j}]"):
+                    handles[obs.name][v] = onode.histo(
+                        _obs_column(obs.name, var),
+                        self.edges[obs.name],
+                        weight=w,
+                        bandwidth=obs.bandwidth,
+                        overflow=obs.overflow,
+                    )
+
+    def _symmetrized(self, sample: str) -> list[str]:
+        """The symmetrized column systematics of a sample (down = 2 nominal - up)."""
+        return [
+            sy.name
+            for sy in self.config.systematics
+            if isinstance(sy, ColumnSystematic)
+            and sy.symmetrize
+            and sy.applies_to(sample)
+        ]
+
+    # ---- running --------------------------------------------------------------------
+
+    def _scale(self, fr: _SampleFrames) -> float:
+        """A sample's factor: ``scale``, times ``xsec * lumi / sum of weights``."""
+        if fr.scale is None:
+            k = fr.sample.scale
+            if fr.sumw is not None:
+                sumw = float(fr.sumw.GetValue())  # filled by the first loop
+                if not (sumw > 0 and math.isfinite(sumw)):
+                    msg = (
+                        f"{self.source}: sample {fr.sample.name!r}: the sum of "
+                        f"weights is {sumw}; cannot normalize to xsec"
+                    )
+                    raise ObjectiveError(msg)
+                assert fr.sample.xsec is not None
+                k *= fr.sample.xsec * self.config.lumi / sumw
+            fr.scale = k
+        return fr.scale
+
+    def histograms(self, params: Mapping[str, float]) -> Histograms:
+        """Run the event loops at ``params`` (one per sample); scaled histograms."""
+        out: Histograms = {}
+        for fr in self._frames:
+            fr.ddf.set_params(dict(params))
+            raw = {
+                c: {v: h.result() for v, h in hs.items()}
+                for c, hs in fr.handles.items()
+            }
+            k = self._scale(fr)
+            name = fr.sample.name
+            out[name] = {
+                c: {v: h.scaled(k) for v, h in hs.items()} for c, hs in raw.items()
+            }
+            symmetrized = self._symmetrized(name)
+            if not symmetrized:
+                continue
+            order = self.variations(name)  # the down histograms in their place
+            for c, hs in out[name].items():
+                for syst in symmetrized:
+                    hs[f"{syst}_down"] = hs[f"{syst}_up"].mirrored(hs[NOMINAL])
+                out[name][c] = {v: hs[v] for v in order}
+        return out
+
+
+def _obs_column(channel: str, variation: str) -> str:
+    return f"diffana_cfg_obs_{channel}_{variation}"

@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The JSON an analysis writes: the report of ``diffana optimize`` (``report.json``)
+and the evaluation of ``diffana evaluate``.
+
+May import `diffana.analysis`'s ``evaluation``, ``graph`` (types), ``optimizer``
+(types) and the standard library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .evaluation import Analysis, Evaluation
+from .graph import Histograms
+from .optimizer import OptimizationResult
+
+__all__ = ["evaluation_report", "histograms_json", "report"]
+
+
+def histograms_json(histos: Histograms) -> dict[str, Any]:
+    """sample -> channel -> variation -> `diffana.GradHistogram.to_json`."""
+    return {
+        s: {c: {v: h.to_json() for v, h in vs.items()} for c, vs in cs.items()}
+        for s, cs in histos.items()
+    }
+
+
+def _objective(analysis: Analysis) -> dict[str, Any]:
+    objective = analysis.config.objective
+    return {"type": objective.type, "direction": objective.direction.value}
+
+
+def report(
+    analysis: Analysis,
+    result: OptimizationResult,
+    config_file: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The report of an optimization (a dict, ``report.json``): the configuration,
+    the objective and its direction, how it ended, the start and end points, every
+    step, the histograms and the workspaces before and after; ``extra`` added."""
+    model = analysis.model
+
+    def point(ev: Evaluation) -> dict[str, Any]:
+        return {"params": ev.params, "objective": ev.objective, "gradient": ev.gradient}
+
+    out = {
+        "config_file": config_file,
+        "config": analysis.config.model_dump(mode="json"),
+        "objective": _objective(analysis),
+        "status": result.status.value,
+        "message": result.message,
+        "steps": len(result.history) - 1,
+        "seconds": result.seconds,
+        "event_loops": analysis.n_loops,
+        "initial": point(result.initial),
+        "final": point(result.final),
+        "history": result.history,
+        "histograms": {
+            "param_names": list(analysis.param_names),
+            "initial": histograms_json(result.initial.histograms),
+            "final": histograms_json(result.final.histograms),
+        },
+        "workspaces": {
+            "initial": model.plain_workspace(result.initial.histograms),
+            "final": model.plain_workspace(result.final.histograms),
+        },
+    }
+    out.update(extra or {})
+    return out
+
+
+def evaluation_report(
+    analysis: Analysis, ev: Evaluation | None, histos: Histograms
+) -> dict[str, Any]:
+    """The JSON of ``diffana evaluate``: ``param_names``, ``histograms`` (region ->
+    sample -> variation -> edges, values, variances, jacobian) and ``objective``
+    (type, direction, value, gradient; value None when it could not be evaluated)."""
+    cfg = analysis.config
+    hist: dict[str, Any] = {
+        ch: {
+            s: {
+                v: {
+                    "edges": h.edges.tolist(),
+                    "values": h.values.tolist(),
+                    "variances": h.variances.tolist(),
+                    "jacobian": h.jacobian.tolist(),
+                }
+                for v, h in histos[s][ch].items()
+            }
+            for s in histos
+        }
+        for ch in analysis.channels
+    }
+    return {
+        "param_names": list(analysis.param_names),
+        "params": analysis.graph.params if ev is None else ev.params,
+        "bandwidths": {o.name: o.bandwidth for o in cfg.observables},
+        "histograms": hist,
+        "objective": {
+            **_objective(analysis),
+            "value": None if ev is None else ev.objective,
+            "gradient": None if ev is None else ev.gradient,
+        },
+    }

@@ -1,0 +1,192 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The statistical model of an analysis: its input arrays and the HistFactory (pyhf
+JSON) workspace built from them.
+
+The histograms of `diffana.analysis.graph` become arrays in the model's bins (an
+observable's ``fit_bins`` merge its bins: `GradHistogram.rebinned`), each with its
+Jacobian ``[fit bins, P]``, named ``sample/channel/variation`` (and
+``sample/channel/variances`` with ``mc_stat: true``). The workspace takes numpy or
+JAX arrays as sample data: per channel (observable), the signal samples carry the POI
+``mu`` (normfactor); ``normsys`` and ``histosys`` (from the variation histograms)
+as configured; ``staterror`` from the variances.
+
+May import numpy, JAX (inside functions), `diffana.analysis.config` and
+`diffana.analysis.graph` (its names and types, no event loop).
+
+Examples
+--------
+>>> import numpy as np
+>>> from diffana.analysis.config import load_dict
+>>> cfg = load_dict({
+...     "samples": [{"name": "s", "files": "s.root", "role": "signal"},
+...                 {"name": "b", "files": "b.root", "role": "background"}],
+...     "parameters": [{"name": "cut", "value": 1.0, "bounds": [0.0, 2.0]}],
+...     "observables": [{"name": "sr", "expression": "x", "bins": [0.0, 1.0, 2.0]}],
+...     "objective": {"type": "discovery_significance"}, "mc_stat": False})
+>>> model = StatModel(cfg)
+>>> ws = model.workspace({"s/sr/nominal": np.array([1.0, 2.0]),
+...                       "b/sr/nominal": np.array([5.0, 4.0])})
+>>> [m["type"] for s in ws["channels"][0]["samples"] for m in s["modifiers"]]
+['normfactor']
+>>> ws["observations"]
+[{'name': 'sr', 'data': [5.0, 4.0]}]
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .config import Config, NormSystematic
+from .graph import NOMINAL, Histograms
+
+__all__ = ["StatModel"]
+
+
+class StatModel:
+    """The statistical model of a configuration: arrays from histograms, and the
+    pyhf workspace from arrays."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.channels = tuple(o.name for o in config.observables)
+        #: The model's bins: the histograms' bins merged into fit_bins.
+        self.fit_edges = {
+            o.name: np.asarray(o.fit_edges, float) for o in config.observables
+        }
+
+    def leaves(self, histos: Histograms) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Array name -> (array, its Jacobian [fit bins, P]): the statistical
+        model's inputs, in the fit bins."""
+        out = {}
+        for s, chans in histos.items():
+            for ch, variations in chans.items():
+                edges = self.fit_edges[ch]
+                for v, h in variations.items():
+                    m = h.rebinned(edges)
+                    out[f"{s}/{ch}/{v}"] = (m.values, m.jacobian)
+                if self.config.mc_stat:
+                    nom = variations[NOMINAL].rebinned(edges)
+                    out[f"{s}/{ch}/variances"] = (nom.variances, nom.variances_jacobian)
+        return out
+
+    def workspace(
+        self,
+        leaves: Mapping[str, Any],
+        observations: Mapping[str, Sequence[float]] | None = None,
+    ) -> dict[str, Any]:
+        """A pyhf JSON workspace from arrays keyed ``sample/channel/variation`` and
+        ``sample/channel/variances`` (numpy or JAX). ``observations`` (channel ->
+        data; default: the sum of the backgrounds, which needs numpy leaves) only
+        label the workspace: the objectives use Asimov data."""
+        cfg = self.config
+        if observations is None:
+            observations = self.background_sums(leaves)
+        channels = []
+        for ch in self.channels:
+            samples = []
+            for s in cfg.samples:
+                nominal = leaves[f"{s.name}/{ch}/{NOMINAL}"]
+                mods: list[dict[str, Any]] = []
+                if s.role == "signal":
+                    mods.append({"name": "mu", "type": "normfactor", "data": None})
+                for sy in cfg.systematics:
+                    if not sy.applies_to(s.name):
+                        continue
+                    if isinstance(sy, NormSystematic):
+                        data: dict[str, Any] = {"hi": sy.hi, "lo": sy.lo}
+                        mods.append({"name": sy.name, "type": "normsys", "data": data})
+                    else:
+                        data = {
+                            "hi_data": leaves[f"{s.name}/{ch}/{sy.name}_up"],
+                            "lo_data": leaves[f"{s.name}/{ch}/{sy.name}_down"],
+                        }
+                        mods.append({"name": sy.name, "type": "histosys", "data": data})
+                if cfg.mc_stat:
+                    err = _sqrt_positive(leaves[f"{s.name}/{ch}/variances"])
+                    mods.append(
+                        {"name": f"staterror_{ch}", "type": "staterror", "data": err}
+                    )
+                samples.append({"name": s.name, "data": nominal, "modifiers": mods})
+            channels.append({"name": ch, "samples": samples})
+        return {
+            "channels": channels,
+            "observations": [
+                {"name": ch, "data": [float(x) for x in observations[ch]]}
+                for ch in self.channels
+            ],
+            "measurements": [
+                {"name": "measurement", "config": {"poi": "mu", "parameters": []}}
+            ],
+            "version": "1.0.0",
+        }
+
+    def background_sums(self, leaves: Mapping[str, Any]) -> dict[str, list[float]]:
+        """Channel -> the summed nominal backgrounds (numpy leaves)."""
+        out = {}
+        for ch in self.channels:
+            total = np.zeros(self.fit_edges[ch].size - 1)
+            for s in self.config.samples:
+                if s.role == "background":
+                    total = total + np.asarray(leaves[f"{s.name}/{ch}/{NOMINAL}"])
+            out[ch] = total.tolist()
+        return out
+
+    def inputs(self, leaves: Mapping[str, Any]) -> _Inputs:
+        """What an objective (`diffana.analysis.objectives.ModelInputs`) is computed
+        from, for arrays keyed as `leaves` names them (JAX, under the objective's
+        jit)."""
+        return _Inputs(self, leaves)
+
+    def plain_workspace(self, histos: Histograms) -> dict[str, Any]:
+        """The workspace of histograms as plain JSON (lists): what
+        ``workspace_*.json`` hold and pyhf reads."""
+        leaves = {k: v[0] for k, v in self.leaves(histos).items()}
+        ws = self.workspace(leaves)
+        out: dict[str, Any] = json.loads(
+            json.dumps(ws, default=lambda a: np.asarray(a).tolist())
+        )
+        return out
+
+
+class _Inputs:
+    """`diffana.analysis.objectives.ModelInputs` of a `StatModel` at some arrays."""
+
+    def __init__(self, model: StatModel, leaves: Mapping[str, Any]) -> None:
+        self._model = model
+        self._leaves = leaves
+
+    def total(self, role: str) -> Any:
+        import jax.numpy as jnp
+
+        roles = {s.name: s.role for s in self._model.config.samples}
+        parts = []
+        for ch in self._model.channels:
+            arrays = [
+                self._leaves[f"{n}/{ch}/{NOMINAL}"]
+                for n, r in roles.items()
+                if r == role
+            ]
+            parts.append(sum(arrays[1:], arrays[0]))
+        return jnp.concatenate(parts)
+
+    def workspace(self) -> dict[str, Any]:
+        # The objectives are expected results, computed on Asimov data: observations
+        # only complete the workspace, so fixed zeros do (and keep it jit-able).
+        model = self._model
+        zeros = {ch: [0.0] * (model.fit_edges[ch].size - 1) for ch in model.channels}
+        return model.workspace(self._leaves, zeros)
+
+
+def _sqrt_positive(var: Any) -> Any:
+    """sqrt of the variances, 0 where they are not positive (differentiable in JAX:
+    the square root never sees a non-positive number)."""
+    if isinstance(var, np.ndarray):
+        return np.sqrt(np.maximum(var, 0.0))
+    import jax.numpy as jnp
+
+    pos = var > 0
+    return jnp.where(pos, jnp.sqrt(jnp.where(pos, var, 1.0)), 0.0)
