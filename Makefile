@@ -45,9 +45,11 @@ cpp-test: install
 	ctest --test-dir $(BUILD) --output-on-failure
 
 # Doctests of the installed package first, so that the suite's summary closes the log.
+# Both run on every core (pytest-xdist; each worker has its own ROOT and JAX session).
+PYTEST_JOBS ?= auto
 py-test: install
-	$(PY) -m pytest --doctest-modules --pyargs diffana -p no:cacheprovider -q
-	$(PY) -m pytest tests/python
+	$(PY) -m pytest -n $(PYTEST_JOBS) --doctest-modules --pyargs diffana -p no:cacheprovider -q
+	$(PY) -m pytest -n $(PYTEST_JOBS) --dist worksteal tests/python
 
 test: lint cpp-test py-test
 

@@ -76,7 +76,8 @@ def test_source_tree_uses_the_installed_extension(repo_root):
 
 
 @pytest.mark.parametrize(
-    ("attribute", "needs"), [("rdf.DiffFrame", "ROOT"), ("analysis.Analysis", "pydantic")]
+    ("attribute", "needs"),
+    [("rdf.DiffFrame", "ROOT"), ("analysis.Analysis", "pydantic")],
 )
 def test_more_submodules_load_on_attribute_access(attribute, needs):
     pytest.importorskip(needs)
