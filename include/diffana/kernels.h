@@ -151,6 +151,80 @@ int diffana_soft_window_f64(const double* x, const double* lo, const double* hi,
                             const double* slope, int64_t n, double* value, double* d_x,
                             double* d_lo, double* d_hi, double* d_slope);
 
+/* ---- element-wise Lorentz helpers (src/kernels/physics_<op>.cpp) ----
+ *
+ * The helpers of diffana/physics/lorentz.hpp on arrays, with their partial
+ * derivatives. Every one has the same shape (one template instantiated per file,
+ * diffana::batch::elementwise in diffana/physics/batch.hpp):
+ *   int diffana_physics_<op>_f64(in_0, ..., in_{K-1}, n, value, partials);
+ * with K const double* inputs of length n (the binding broadcasts scalars first),
+ * int64_t n, and two outputs for O results per element (O = 1, or 4 for the basis
+ * changes): value[n*O] with value[i*O + j] = result j at element i, and
+ * partials[n*O*K] with partials[(i*O + j)*K + k] = d value[i*O + j] / d in_k[i]
+ * (so [n, K] row-major for O = 1, [n, 4, 4] for O = 4). Like the soft ops they WRITE
+ * (=, not +=) their outputs; partials may be NULL to skip it (the value alone is then
+ * computed without tangents).
+ *
+ * Semantics and derivatives: diffana/physics/lorentz.hpp (python/diffana/_reference.py
+ * is the NumPy reference). At a non-differentiable point the partials are 0: a
+ * vanishing invariant mass (collinear massless pair) or mass, a vanishing pT of the
+ * sum or pt, Delta R = 0, a null vector (pt = m = 0) in E. A NaN input gives NaN at
+ * its element only; no input value is an error.
+ *
+ *   op               inputs (in_0, ..., in_{K-1})              K  results (O)
+ *   invariant_mass   pt1, eta1, phi1, m1, pt2, eta2, phi2, m2   8  M (1)
+ *   invariant_mass3  pt1, ..., m1, pt2, ..., m2, pt3, ..., m3  12  M (1)
+ *   pt_of_sum        pt1, phi1, pt2, phi2                       4  pT of the sum (1)
+ *   pt_of_sum3       pt1, phi1, pt2, phi2, pt3, phi3            6  pT of the sum (1)
+ *   delta_phi        phi1, phi2                                 2  phi1 - phi2 in
+ *                                                                  [-pi, pi) (1)
+ *   delta_r          eta1, phi1, eta2, phi2                     4  Delta R (1)
+ *   to_cartesian     pt, eta, phi, m                            4  px, py, pz, E (4)
+ *   from_cartesian   px, py, pz, e                              4  pt, eta, phi, m (4)
+ * from_cartesian along the beam (px = py = 0): eta = +-inf (0 for pz = 0), phi by
+ * atan2's convention, zero partials; m = 0 where E^2 - p^2 <= 16 eps E^2.
+ *
+ * Returns DIFFANA_ERR_ARGUMENT for n < 0, or a NULL input or value pointer with n > 0
+ * (nothing is written); DIFFANA_OK otherwise. */
+
+int diffana_physics_invariant_mass_f64(const double* pt1, const double* eta1,
+                                       const double* phi1, const double* m1,
+                                       const double* pt2, const double* eta2,
+                                       const double* phi2, const double* m2, int64_t n,
+                                       double* value, double* partials);
+
+int diffana_physics_invariant_mass3_f64(const double* pt1, const double* eta1,
+                                        const double* phi1, const double* m1,
+                                        const double* pt2, const double* eta2,
+                                        const double* phi2, const double* m2,
+                                        const double* pt3, const double* eta3,
+                                        const double* phi3, const double* m3, int64_t n,
+                                        double* value, double* partials);
+
+int diffana_physics_pt_of_sum_f64(const double* pt1, const double* phi1,
+                                  const double* pt2, const double* phi2, int64_t n,
+                                  double* value, double* partials);
+
+int diffana_physics_pt_of_sum3_f64(const double* pt1, const double* phi1,
+                                   const double* pt2, const double* phi2,
+                                   const double* pt3, const double* phi3, int64_t n,
+                                   double* value, double* partials);
+
+int diffana_physics_delta_phi_f64(const double* phi1, const double* phi2, int64_t n,
+                                  double* value, double* partials);
+
+int diffana_physics_delta_r_f64(const double* eta1, const double* phi1,
+                                const double* eta2, const double* phi2, int64_t n,
+                                double* value, double* partials);
+
+int diffana_physics_to_cartesian_f64(const double* pt, const double* eta,
+                                     const double* phi, const double* m, int64_t n,
+                                     double* value, double* partials);
+
+int diffana_physics_from_cartesian_f64(const double* px, const double* py,
+                                       const double* pz, const double* e, int64_t n,
+                                       double* value, double* partials);
+
 #ifdef __cplusplus
 }
 #endif
