@@ -264,7 +264,7 @@ def fwd_value_and_grad(theta: np.ndarray, events: dict[str, np.ndarray], stats_v
     return loss, np.einsum("kbp,kb->p", jac, g)
 
 
-def optimise(
+def optimize(
     impl: str,
     events: dict[str, np.ndarray],
     steps: int = STEPS,
@@ -359,7 +359,7 @@ def measure(impl: str, n: int, steps: int) -> dict:
         reset["rss_mb"] = _proc_status_mb("VmRSS")
         reset["ok"] = _reset_peak_rss()
 
-    result = optimise(impl, events, steps, after_first_step)
+    result = optimize(impl, events, steps, after_first_step)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     hwm_mb = _proc_status_mb("VmHWM")
     inputs_mb = sum(v.nbytes for v in events.values()) / 2**20

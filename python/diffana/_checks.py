@@ -4,7 +4,7 @@
 Bin edges, bandwidths, the overflow policy, finite numbers and C++ identifiers are
 checked here and nowhere else, so that the numpy, awkward, JAX and RDataFrame front
 ends and the configuration reject the same input with the same words. Imports numpy
-only (the reference implementation in ``_reference.py`` keeps its own checks on
+only (the reference implementation in ``_reference/`` keeps its own checks on
 purpose: it is the independent oracle).
 """
 

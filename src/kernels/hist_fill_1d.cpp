@@ -2,7 +2,7 @@
 /// \file
 /// diffana_hist_fill_1d_f64: a 1D histogram with Jacobians from arrays, any number of
 /// parameters P at run time (arguments: include/diffana/kernels.h, ARCHITECTURE.md;
-/// semantics: python/diffana/_reference.py). The per-event maths is
+/// semantics: python/diffana/_reference/hist.py). The per-event maths is
 /// diffana::detail::fill_event_1d (diffana/hist/soft_binning.hpp), shared with
 /// GradHist1D and the CUDA kernel. On x86-64 with GCC or Clang the soft fill without
 /// edge terms also exists compiled for AVX2 and is picked at run time (bitwise the

@@ -2,10 +2,11 @@
 /// \file
 /// diffana_hist_fill_1d_vjp_f64: the reverse-mode (VJP) gather of a 1D histogram, the
 /// transpose of diffana_hist_fill_1d_f64's tangent map with respect to the events
-/// (arguments: include/diffana/kernels.h; semantics: python/diffana/_reference.py).
-/// The per-event maths is diffana::for_each_bin (diffana/hist/soft_binning.hpp), the
-/// same bin weights k_b and dk_b/dx as the fill, so that the gather is the exact
-/// transpose of the fill; this file only validates the arguments and loops.
+/// (arguments: include/diffana/kernels.h; semantics:
+/// python/diffana/_reference/hist.py). The per-event maths is diffana::for_each_bin
+/// (diffana/hist/soft_binning.hpp), the same bin weights k_b and dk_b/dx as the fill,
+/// so that the gather is the exact transpose of the fill; this file only validates the
+/// arguments and loops.
 #include "diffana/hist/soft_binning.hpp"
 #include "diffana/kernels.h"
 

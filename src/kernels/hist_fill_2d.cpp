@@ -2,7 +2,7 @@
 /// \file
 /// diffana_hist_fill_2d_f64: a 2D histogram (row-major bins ix * ny + iy) with
 /// Jacobians, any number of parameters P at run time (arguments:
-/// include/diffana/kernels.h; semantics: python/diffana/_reference.py). The
+/// include/diffana/kernels.h; semantics: python/diffana/_reference/hist.py). The
 /// per-event maths is diffana::detail::fill_event_2d (diffana/hist/soft_binning.hpp),
 /// shared with GradHist2D.
 #include "diffana/hist/soft_binning.hpp"

@@ -43,7 +43,7 @@ def results(bench):
     try:
         events = bench.make_events(EVENTS)
         return {
-            impl: bench.optimise(impl, events, STEPS) for impl in bench.IMPLEMENTATIONS
+            impl: bench.optimize(impl, events, STEPS) for impl in bench.IMPLEMENTATIONS
         }
     finally:
         jax.config.update("jax_enable_x64", previous)

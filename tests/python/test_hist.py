@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """diffana.histogram / histogram2d: the compiled kernels against the numpy reference
-(python/diffana/_reference.py, the source of truth), Jacobians against central finite
+(python/diffana/_reference/hist.py, the source of truth), Jacobians against central finite
 differences, and the GradHistogram object (merge, pickling, to_hist)."""
 
 from __future__ import annotations

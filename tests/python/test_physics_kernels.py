@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The Lorentz kernels diffana_physics_<op>_f64 through ``_core.physics``: values and
-partials against the NumPy reference (python/diffana/_reference.py) on random inputs
+partials against the NumPy reference (python/diffana/_reference/physics.py) on random inputs
 and edge cases (zero masses, collinear objects, phi wrap-around, null vectors, the
 beam axis), both against central finite differences, and the binding's shapes,
 broadcasting and errors."""
