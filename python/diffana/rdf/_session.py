@@ -36,6 +36,18 @@ class CompileError(ValueError):
     """An expression that ROOT's interpreter could not compile (message included)."""
 
 
+def cling_optimization_level() -> int:
+    """The optimisation level of the code DiffFrame jit-compiles: 3, or
+    ``$DIFFANA_CLING_OPT`` (0 to 3). Lower levels compile about twice as fast and run
+    slower, with the same results (no fast-math at any level): the test suite, which
+    compiles far more than it runs, uses 0."""
+    text = os.environ.get("DIFFANA_CLING_OPT", "3")
+    if text.strip() not in ("0", "1", "2", "3"):
+        msg = f"DIFFANA_CLING_OPT must be 0, 1, 2 or 3, got {text!r}"
+        raise ValueError(msg)
+    return int(text)
+
+
 def _import_root() -> Any:
     """PyROOT with diffana's headers declared and cling at -O3 (once per process)."""
     global _root
@@ -43,12 +55,13 @@ def _import_root() -> Any:
         return _root
     from .. import root as _droot
 
+    level = cling_optimization_level()
     ROOT = _droot._import_root()
     _droot.register()
     # Before anything of ours is jitted: cling's default -O1 is about 2x slower, and
     # -O3 vectorises the Dual tangent loops (callgrind: 23 % fewer instructions than
     # -O2 for the README pipeline at P = 8, 13 % fewer for the plain one).
-    ROOT.gInterpreter.ProcessLine(".O 3")
+    ROOT.gInterpreter.ProcessLine(f".O {level}")
     if not ROOT.gInterpreter.Declare('#include "diffana/rdf/frame.hpp"'):
         msg = "ROOT's interpreter could not compile diffana/rdf/frame.hpp"
         raise RuntimeError(msg)

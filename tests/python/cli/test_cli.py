@@ -260,13 +260,16 @@ def test_demo_subcommand_hands_its_arguments_to_the_demo():
     assert "--steps" in out
 
 
-def run_cli_status(*args: str, cwd: pathlib.Path | None = None):
+def run_cli_status(
+    *args: str, cwd: pathlib.Path | None = None, env: dict[str, str] | None = None
+):
     return subprocess.run(
         [sys.executable, "-m", "diffana", *args],
         capture_output=True,
         text=True,
         check=False,
         cwd=cwd,
+        env=env,
     )
 
 
@@ -350,10 +353,13 @@ def test_optimize_runs_a_config(tmp_path):
 
     generate.generate(tmp_path / "samples", seed=6, events=3000)
     (tmp_path / "a.yaml").write_text(demo.config_path().read_text())
+    # As users run it: the JIT-compiled code at its default -O3 (conftest.py lowers
+    # the level for the rest of the suite, which compiles more than it runs).
+    env = {k: v for k, v in os.environ.items() if k != "DIFFANA_CLING_OPT"}
     proc = run_cli_status(
         "optimize", "a.yaml", "--quiet", "--json", "r.json",
         "--set", "optimizer.steps=2", "--set", "disc_cut=0.4",
-        cwd=tmp_path,
+        cwd=tmp_path, env=env,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""

@@ -402,3 +402,18 @@ def test_parameters_are_inlined_into_expressions(ROOT):
     np.testing.assert_allclose(h.values, [np.sum(2.0 * u + 9.0)])
     np.testing.assert_allclose(h.jacobian[0], [np.sum(u + 4.5), 10 * 3.0])
     assert d.histo("jes", [0.0, 5.0]).result().values.sum() == 10
+
+
+def test_cling_optimization_level(monkeypatch):
+    """DiffFrame's JIT code runs at -O3 unless $DIFFANA_CLING_OPT says otherwise
+    (the suite sets 0); anything but 0-3 is refused with the variable named."""
+    from diffana.rdf._session import cling_optimization_level
+
+    monkeypatch.delenv("DIFFANA_CLING_OPT", raising=False)
+    assert cling_optimization_level() == 3
+    monkeypatch.setenv("DIFFANA_CLING_OPT", "1")
+    assert cling_optimization_level() == 1
+    for bad in ("7", "-O2", ""):
+        monkeypatch.setenv("DIFFANA_CLING_OPT", bad)
+        with pytest.raises(ValueError, match="DIFFANA_CLING_OPT must be 0, 1, 2 or 3"):
+            cling_optimization_level()
