@@ -189,7 +189,7 @@ def _literal_sub(expr: str, literals: dict[str, float]) -> str:
 
 
 def pipeline_spec(config: pathlib.Path | None, btag_branch: str) -> dict[str, Any]:
-    """The relaxed pipeline from the YAML configuration (diffana.config.load; the
+    """The relaxed pipeline from the YAML configuration (diffana.analysis.config.load; the
     raw YAML if this diffana's config schema does not know some key), or the same
     pipeline written here when there is no configuration."""
     if config is not None and config.is_file():
@@ -204,7 +204,7 @@ def pipeline_spec(config: pathlib.Path | None, btag_branch: str) -> dict[str, An
                 "observables": [o.model_dump() for o in cfg.observables],
                 "samples": [s.model_dump() for s in cfg.samples],
             }
-            source = f"{config} (diffana.config.load)"
+            source = f"{config} (diffana.analysis.config.load)"
         except (ImportError, ValueError) as err:  # an older schema: the YAML as is
             import yaml
 

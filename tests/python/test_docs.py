@@ -21,6 +21,13 @@ README = REPO_ROOT / "README.md"
 DOCS = sorted((REPO_ROOT / "docs").glob("*.md"))
 PAGES = [README, *DOCS]
 
+# The source tree's documentation: absent where only the tests are copied (the Docker
+# image runs them against the installed package).
+pytestmark = pytest.mark.skipif(
+    not (REPO_ROOT / "python" / "diffana").is_dir() or not README.is_file(),
+    reason="needs the repository's source tree (README.md, docs/, python/)",
+)
+
 # Folders a name in inline code may be relative to: the repository root and the
 # folders the README's layout tables describe.
 BASES = [

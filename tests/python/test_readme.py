@@ -22,6 +22,13 @@ README = REPO_ROOT / "README.md"
 # The name the README tells the reader to save the C++ example under.
 CPP_FILE = "grad_hist.C"
 
+# The source tree's documentation: absent where only the tests are copied (the Docker
+# image runs them against the installed package).
+pytestmark = pytest.mark.skipif(
+    not (REPO_ROOT / "python" / "diffana").is_dir() or not README.is_file(),
+    reason="needs the repository's source tree (README.md, docs/, python/)",
+)
+
 
 def code_blocks(section: str, lang: str) -> list[str]:
     """The fenced blocks of language ``lang`` ("" for plain ones) in the README
