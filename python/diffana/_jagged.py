@@ -31,14 +31,8 @@ __all__ = [
     "align",
     "flatten",
     "flatten_tangents",
-    "is_awkward",
     "restructure",
 ]
-
-
-def is_awkward(a: Any) -> bool:
-    """True for an awkward Array, checked without importing awkward."""
-    return type(a).__module__.partition(".")[0] == "awkward"
 
 
 @dataclass(frozen=True, eq=False)
