@@ -24,6 +24,7 @@ __all__ = [
     "bandwidth",
     "edges",
     "finite_scalar",
+    "float_array",
     "identifier",
     "require_finite",
 ]
@@ -61,6 +62,33 @@ class Overflow(enum.IntEnum):
         return self.name.lower()
 
 
+def float_array(values: Any, name: str, *, scalar: bool = True) -> NDArray[np.float64]:
+    """``values`` as a float64 array; TypeError naming ``name`` for strings, ragged
+    lists and non-real dtypes (``scalar``: whether the message offers a number).
+
+    Examples
+    --------
+    >>> float_array([1, 2], "x").dtype
+    dtype('float64')
+    """
+    what = "a number or an array of" if scalar else "an array of"
+    if isinstance(values, (str, bytes)):
+        msg = f"{name} must be {what} numbers, got a string {values!r}"
+        raise TypeError(msg)
+    try:
+        arr = np.asarray(values)
+    except Exception as err:  # e.g. ragged lists
+        msg = f"{name} must be {what} numbers: {err}"
+        raise TypeError(msg) from err
+    if arr.dtype.kind not in "fiub":
+        msg = (
+            f"{name} must be {what} real numbers, got dtype {arr.dtype} "
+            f"({type(values).__name__})"
+        )
+        raise TypeError(msg)
+    return arr.astype(np.float64, copy=False)
+
+
 def edges(values: Any, name: str = "edges") -> NDArray[np.float64]:
     """``values`` as contiguous float64 bin edges: 1D, at least 2, finite and
     strictly increasing; ValueError naming ``name`` and the first offending entry.
@@ -74,18 +102,7 @@ def edges(values: Any, name: str = "edges") -> NDArray[np.float64]:
     ...
     ValueError: edges must be strictly increasing, got edges[1] = 1.0 >= edges[2] = 0.5
     """
-    if isinstance(values, (str, bytes)):
-        msg = f"{name} must be an array of numbers, got a string {values!r}"
-        raise TypeError(msg)
-    try:
-        e = np.asarray(values)
-    except Exception as err:  # e.g. ragged lists
-        msg = f"{name} must be an array of numbers: {err}"
-        raise TypeError(msg) from err
-    if e.dtype.kind not in "fiub":
-        msg = f"{name} must be an array of real numbers, got dtype {e.dtype}"
-        raise TypeError(msg)
-    e = e.astype(np.float64, copy=False)
+    e = float_array(values, name, scalar=False)
     if e.ndim != 1:
         msg = f"{name} must be 1-dimensional, got shape {e.shape}"
         raise ValueError(msg)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._checks import require_finite
+from ._checks import float_array, require_finite
 
 __all__ = ["DualArray"]
 
@@ -95,32 +95,13 @@ class DualArray:
 # ---- argument checks shared by the element-wise operations ------------------------
 
 
-def as_float_array(x: Any, name: str) -> FloatArray:
-    """``x`` as a float64 array; TypeError naming ``name`` for non-numbers."""
-    if isinstance(x, (str, bytes)):
-        msg = f"{name} must be a number or an array of numbers, got a string {x!r}"
-        raise TypeError(msg)
-    try:
-        arr = np.asarray(x)
-    except Exception as err:  # e.g. ragged lists
-        msg = f"{name} must be a number or an array of numbers: {err}"
-        raise TypeError(msg) from err
-    if arr.dtype.kind not in "fiub":
-        msg = (
-            f"{name} must be a number or an array of real numbers, got dtype "
-            f"{arr.dtype} ({type(x).__name__})"
-        )
-        raise TypeError(msg)
-    return arr.astype(np.float64, copy=False)
-
-
 def as_tangents(
     t: ArrayLike | None, shape: tuple[int, ...], name: str
 ) -> FloatArray | None:
     """Checks that the tangents of an input of this shape have shape ``shape + (P,)``."""
     if t is None:
         return None
-    arr = as_float_array(t, name)
+    arr = float_array(t, name)
     if arr.ndim != len(shape) + 1 or arr.shape[:-1] != shape:
         msg = (
             f"{name} must have shape {(*shape, 'P')} (the input's shape + (P,)), "
@@ -178,7 +159,7 @@ def element_wise(
     a common P), calls ``raw(*arrays)`` -> ``(value, partials[..., K])`` and returns
     ``value, partials, tangent list aligned with names, P``.
     """
-    arrays = [as_float_array(x, n) for x, n in zip(inputs, names, strict=True)]
+    arrays = [float_array(x, n) for x, n in zip(inputs, names, strict=True)]
     for a, n in zip(arrays, names, strict=True):
         if n in finite:
             require_finite(a, n)

@@ -24,7 +24,8 @@ except ImportError as err:  # pragma: no cover - depends on the environment
     )
     raise ImportError(msg) from err
 
-from ._dual import DualArray, as_float_array
+from ._checks import float_array
+from ._dual import DualArray
 
 __all__ = [
     "JaggedDualArray",
@@ -105,7 +106,7 @@ def _check_type(t: Any, name: str) -> None:
 
 
 def _to_numpy(x: Any, name: str) -> np.ndarray:
-    return as_float_array(ak.to_numpy(x, allow_missing=False), name)
+    return float_array(ak.to_numpy(x, allow_missing=False), name)
 
 
 def flatten(x: Any, name: str) -> _Flat:
@@ -121,7 +122,7 @@ def flatten(x: Any, name: str) -> _Flat:
             "per-event arrays and one level of jaggedness (events * var * number)"
         )
         raise ValueError(msg)
-    arr = as_float_array(x, name)
+    arr = float_array(x, name)
     if arr.ndim == 0:
         return _Flat("scalar", arr)
     if arr.ndim == 1:
@@ -155,7 +156,7 @@ def flatten_tangents(t: Any, ref: _Flat, name: str) -> np.ndarray:
             msg = f"{name} must have a regular innermost dimension of length P: {err}"
             raise ValueError(msg) from err
         return flat
-    arr = _to_numpy(t, name) if isinstance(t, ak.Array) else as_float_array(t, name)
+    arr = _to_numpy(t, name) if isinstance(t, ak.Array) else float_array(t, name)
     want = (*ref.data.shape, "P")
     if arr.ndim != ref.data.ndim + 1 or arr.shape[:-1] != ref.data.shape:
         msg = f"{name} must have shape {want}, got {arr.shape}"

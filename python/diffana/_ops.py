@@ -29,8 +29,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _core
-from ._checks import require_finite
-from ._dual import DualArray, FloatArray, as_float_array, as_tangents, combine
+from ._checks import float_array, require_finite
+from ._dual import DualArray, FloatArray, as_tangents, combine
 from ._dual import common_n_params as _common_n_params
 
 __all__ = [
@@ -157,7 +157,7 @@ def evaluate(
     (0.5, [-0.5])
     """
     names = op.inputs
-    arrays = [as_float_array(v, n) for v, n in zip(inputs, names, strict=True)]
+    arrays = [float_array(v, n) for v, n in zip(inputs, names, strict=True)]
     for a, n in zip(arrays, names, strict=True):
         if n in op.parameters:
             require_finite(a, n)

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _checks, _core
-from ._dual import FloatArray, as_float_array, as_tangents, common_n_params
+from ._dual import FloatArray, as_tangents, common_n_params
 from .hist import GradHistogram, GradHistogram2D
 
 __all__ = ["histogram", "histogram2d"]
@@ -56,7 +56,7 @@ def _weights(
 ) -> FloatArray | None:
     if weights is None:
         return None
-    w = as_float_array(weights, "weights")
+    w = _checks.float_array(weights, "weights")
     if w.shape != x.shape:
         msg = (
             f"weights must have the shape of {x_name}, got weights.shape = {w.shape} "
@@ -168,7 +168,7 @@ def histogram(
         x, weights, x_tangents, weight_tangents = _flatten_jagged(
             x, weights, x_tangents, weight_tangents
         )
-    xa = as_float_array(x, "x")
+    xa = _checks.float_array(x, "x")
     e = _edges(edges, range, xa, "edges")
     w = _weights(weights, xa, "x")
     h = _checks.bandwidth(bandwidth)
@@ -238,8 +238,8 @@ def histogram2d(
     array([[1., 0.],
            [1., 1.]])
     """
-    xa = as_float_array(x, "x")
-    ya = as_float_array(y, "y")
+    xa = _checks.float_array(x, "x")
+    ya = _checks.float_array(y, "y")
     if ya.shape != xa.shape:
         msg = f"x and y must have the same shape, got {xa.shape} and {ya.shape}"
         raise ValueError(msg)
