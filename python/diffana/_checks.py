@@ -178,17 +178,18 @@ def require_finite(x: NDArray[Any], name: str) -> None:
 def identifier(value: Any, what: str = "name") -> str:
     """``value`` if it is a C++ identifier diffana may use: letters, digits and
     underscores, not starting with a digit, not in diffana's reserved ``diffana_``
-    prefix.
+    prefix. ``what`` starts the message (empty where the caller names the key).
 
     Examples
     --------
     >>> identifier("pt_cut")
     'pt_cut'
     """
+    named = f"{what} {value!r}" if what else repr(value)
     if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
-        msg = f"{what} {value!r} is not a C++ identifier"
+        msg = f"{named} is not a C++ identifier"
         raise ValueError(msg)
     if value.startswith("diffana_"):
-        msg = f"{what} {value!r}: names starting with diffana_ are reserved"
+        msg = f"{named}: names starting with diffana_ are reserved"
         raise ValueError(msg)
     return value

@@ -8,7 +8,7 @@ An unknown key, at any level, gets the closest known key of its model as a hint
 (difflib); keys renamed to the ecosystem's spelling (`RENAMED_KEYS`) always point at
 their new name.
 
-May import pydantic and the standard library; nothing of diffana.
+May import pydantic, the standard library and `diffana._checks` (numpy only).
 
 Examples
 --------
@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import re
 import types
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .. import _checks
 
 __all__ = [
     "RENAMED_KEYS",
@@ -45,7 +46,6 @@ __all__ = [
     "problems",
 ]
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 #: Keys spelt the British way before the configuration took the ecosystem's
 #: spelling (optax's ``optimizer``): old key -> new key.
@@ -68,13 +68,7 @@ def identifier(v: str) -> str:
     >>> identifier("disc_cut")
     'disc_cut'
     """
-    if not _IDENT.match(v):
-        msg = f"{v!r} is not a C++ identifier"
-        raise ValueError(msg)
-    if v.startswith("diffana_"):
-        msg = f"{v!r}: names starting with diffana_ are reserved"
-        raise ValueError(msg)
-    return v
+    return _checks.identifier(v, what="")
 
 
 def expression(v: str) -> str:
