@@ -175,10 +175,11 @@ def require_finite(x: NDArray[Any], name: str) -> None:
         raise ValueError(msg)
 
 
-def identifier(value: Any, what: str = "name") -> str:
+def identifier(value: Any, what: str = "name", *, reserved: bool = True) -> str:
     """``value`` if it is a C++ identifier diffana may use: letters, digits and
     underscores, not starting with a digit, not in diffana's reserved ``diffana_``
-    prefix. ``what`` starts the message (empty where the caller names the key).
+    prefix. ``what`` starts the message (empty where the caller names the key);
+    ``reserved=False`` allows the prefix (diffana's own columns carry it).
 
     Examples
     --------
@@ -189,7 +190,7 @@ def identifier(value: Any, what: str = "name") -> str:
     if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
         msg = f"{named} is not a C++ identifier"
         raise ValueError(msg)
-    if value.startswith("diffana_"):
+    if reserved and value.startswith("diffana_"):
         msg = f"{named}: names starting with diffana_ are reserved"
         raise ValueError(msg)
     return value

@@ -20,10 +20,9 @@ Examples
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-__all__ = ["ARITHMETIC", "column_type", "dual_kind", "is_identifier", "scalar_type"]
+__all__ = ["ARITHMETIC", "column_type", "dual_kind", "scalar_type"]
 
 ARITHMETIC = frozenset(
     {
@@ -41,18 +40,6 @@ ARITHMETIC = frozenset(
     }
 )  # fmt: skip
 """The plain number types a histogram fills from (the kernels' templates take them)."""
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def is_identifier(name: Any) -> bool:
-    """Whether ``name`` is a C++ identifier, so that it can stand in generated code.
-
-    Unlike `diffana._checks.identifier` the reserved ``diffana_`` prefix is allowed:
-    the frame's own hidden columns (the soft-filter weight) and the analysis layer's
-    columns carry it, and they are defined and written like any other column.
-    """
-    return isinstance(name, str) and _IDENTIFIER.fullmatch(name) is not None
 
 
 def column_type(node: Any, name: Any, what: str) -> str:

@@ -120,10 +120,8 @@ class DiffFrame:
         return expressions.rename(expression, self._core.param_calls)
 
     def _check_new_column(self, name: str) -> None:
-        # Not _checks.identifier: the analysis layer defines diffana_ columns.
-        if not _types.is_identifier(name):
-            msg = f"column name {name!r} is not a C++ identifier"
-            raise ValueError(msg)
+        # The analysis layer defines diffana_ columns: the prefix is allowed here.
+        _checks.identifier(name, "column name", reserved=False)
         if self._node.HasColumn(name):
             what = "a parameter" if name in self._core.names else "already a column"
             msg = f"cannot define {name!r}: it is {what}"

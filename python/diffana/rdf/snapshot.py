@@ -15,7 +15,8 @@ whose tangents are the file's, mapped onto the new parameters by name.
 The functions work on RDataFrame nodes and the family's `_Core`, not on `DiffFrame`,
 so that `diffana.rdf.frame` can use them without an import circle.
 
-May import: the standard library, ``diffana.rdf._session`` and ``diffana.rdf._types``.
+May import: the standard library, ``diffana._checks``, ``diffana.rdf._session`` and
+``diffana.rdf._types``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .. import _checks
 from . import _types
 from ._session import _compiled, _Core, _import_root
 
@@ -61,11 +63,8 @@ def write(
     kinds: dict[str, str | None] = {}
     for c in cols:
         ctype = _types.column_type(node, c, "snapshot")
-        # Not _checks.identifier: the frame's soft-filter weight (diffana_...) may be
-        # written like any other column.
-        if not _types.is_identifier(c):
-            msg = f"snapshot: column name {c!r} is not a C++ identifier"
-            raise ValueError(msg)
+        # The frame's soft-filter weight (diffana_...) is written like any column.
+        _checks.identifier(c, "snapshot: column name", reserved=False)
         kind = _types.dual_kind(ctype, core.n)
         if kind is None and "diffana::Dual" in ctype:
             msg = (
