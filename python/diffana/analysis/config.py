@@ -66,6 +66,11 @@ Rules (each checked, errors name the key, e.g. ``samples[1].files``):
   ``asimov_significance`` (optional relative ``background_uncertainty``),
   ``discovery_significance``, ``cls`` (``mu``, ``test_stat`` qtilde or q) or
   ``poi_uncertainty``; a type takes only its own extra keys.
+- ``max_skipped_fraction`` (default 0.001): events whose weight is not finite or
+  whose observable is NaN are skipped and counted per sample, channel and
+  variation (``report.json``, console); when more than this fraction of a
+  sample's events is skipped in any variation the run stops with an error that
+  names them. 0 refuses any such event; 1 only reports.
 - ``optimizer``: an optax optimizer ``name`` (adam, sgd, ...) with
   ``learning_rate`` (``schedule: cosine`` decays it to a tenth over ``steps``),
   ``steps`` and ``tolerance`` (stop when the objective changes by less). Steps are
@@ -140,6 +145,9 @@ class Config(Model):
     observables: list[Observable] = Field(min_length=1)
     systematics: list[Systematic] = Field(default_factory=list)
     mc_stat: bool = True
+    #: The largest fraction of a sample's events (per variation) that may be
+    #: skipped for a NaN position or a non-finite weight before a run stops.
+    max_skipped_fraction: float = Field(default=0.001, ge=0, le=1)
     objective: Objective
     optimizer: Optimizer = Optimizer()
     #: The folder that relative paths are resolved against (not a YAML key).
