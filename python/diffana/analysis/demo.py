@@ -74,4 +74,5 @@ def run(
         check_gradient=check_gradient,
         plots=plots,
         threads=threads,
+        force=True,  # a new demo replaces the last one (moved into previous/)
     )

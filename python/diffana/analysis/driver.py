@@ -10,13 +10,15 @@ May import every other module of `diffana.analysis` except ``demo``; ROOT (throu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import pathlib
 import re
+import signal
 import sys
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,14 +28,105 @@ from .config import Config, check_inputs, load
 from .evaluation import Analysis, Evaluation
 from .graph import NOMINAL
 from .optimizer import OptimizationResult, optimize
-from .plots import plot
+from .outputs import (
+    CHECKPOINT,
+    OutputError,
+    RunFolder,
+    check_file_target,
+    write_atomic,
+)
+from .plots import check_labels, plot
 from .report import evaluation_report, report
 
-__all__ = ["file_overrides", "hard_comparison", "run", "run_evaluate"]
+__all__ = [
+    "RunInterrupted",
+    "file_overrides",
+    "hard_comparison",
+    "run",
+    "run_evaluate",
+]
 
 
 def _fmt_params(params: Mapping[str, float], names: Sequence[str]) -> str:
     return "  ".join(f"{n} = {params[n]:.4g}" for n in names)
+
+
+class RunInterrupted(Exception):
+    """A run stopped by SIGINT or SIGTERM; the message says what was kept and how
+    to continue (``signum``: the signal)."""
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt (as SIGINT does), so that both unwind the
+    run the same way (the main thread only: elsewhere signals cannot be handled)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _non_finite_key(data: Any, path: str = "") -> str | None:
+    if isinstance(data, float) and not np.isfinite(data):
+        return path or "."
+    items = (
+        data.items()
+        if isinstance(data, dict)
+        else enumerate(data)
+        if isinstance(data, list)
+        else ()
+    )
+    for k, v in items:
+        found = _non_finite_key(v, f"{path}.{k}" if path else str(k))
+        if found is not None:
+            return found
+    return None
+
+
+def _dumps(rep: Mapping[str, Any]) -> str:
+    """The report as strict JSON; a NaN or infinity in it is an `ObjectiveError`
+    naming where (JSON has no such numbers, and a report must not hide one)."""
+    try:
+        return json.dumps(rep, indent=1, allow_nan=False)
+    except ValueError:
+        msg = f"the report holds a non-finite number at {_non_finite_key(dict(rep))}"
+        raise ObjectiveError(msg) from None
+
+
+def _fingerprint(config: Config) -> dict[str, Any]:
+    """The configuration as its checkpoint records it (JSON types, sorted keys)."""
+    data: dict[str, Any] = json.loads(
+        json.dumps(config.model_dump(mode="json"), sort_keys=True)
+    )
+    return data
+
+
+def _checked_resume(folder: RunFolder, config: Config) -> dict[str, Any]:
+    state = folder.load_checkpoint()
+    then, now = state.get("config"), _fingerprint(config)
+    if then != now:
+        keys = sorted(
+            k for k in set(then or {}) | set(now) if (then or {}).get(k) != now.get(k)
+        )
+        msg = (
+            f"--resume: the checkpoint in {folder.path} was made with another "
+            f"configuration (differs in: {', '.join(keys)}); run it with the same "
+            "configuration and --set items, or start again with --force"
+        )
+        raise OutputError(msg)
+    return state
 
 
 def run(
@@ -46,11 +139,20 @@ def run(
     plots: bool = True,
     stdout: Any = None,
     threads: int | None = None,
+    force: bool = False,
+    resume: bool = False,
 ) -> dict[str, Any]:
-    """Load, build, optimize, report (``report.json`` and plots in ``out``);
-    returns the report. Prints the before/after summary unless ``quiet``.
-    ``threads``: run the event loops with ROOT's implicit multithreading (N
-    threads; None or 0: off)."""
+    """Load, build, optimize, report (``report.json``, the workspaces and plots in
+    ``out``, see `diffana.analysis.outputs`); returns the report. Prints the
+    before/after summary unless ``quiet``. ``threads``: run the event loops with
+    ROOT's implicit multithreading (N threads; None or 0: off).
+
+    ``out`` is checked and locked before the first event loop; a previous run's
+    outputs there are refused unless ``force`` (moved into ``previous/``) or, for
+    an interrupted run, ``resume`` (continue from its checkpoint, written after
+    every step). SIGINT and SIGTERM raise `RunInterrupted` after the last complete
+    step's checkpoint; every file is written atomically and the marker of a
+    complete run last."""
     stream = stdout if stdout is not None else sys.stdout
 
     def say(text: str) -> None:
@@ -59,6 +161,50 @@ def run(
 
     t0 = time.perf_counter()
     config = load(config_file, overrides)
+    if json_file is not None:
+        check_file_target(json_file, "--json")
+    if resume and out is None:
+        msg = "--resume needs --out: the folder of the interrupted run"
+        raise OutputError(msg)
+    if plots and out is not None:
+        check_labels(config)
+    folder = RunFolder(out, force=force, resume=resume) if out is not None else None
+    with contextlib.ExitStack() as stack:
+        if folder is not None:
+            stack.enter_context(folder)
+        stack.enter_context(_sigterm_as_interrupt())
+        try:
+            return _run(config, config_file, folder, json_file, check_gradient,
+                        plots, threads, say, t0, stream, quiet)  # fmt: skip
+        except KeyboardInterrupt as e:
+            term = str(e) == "SIGTERM"
+            kept = (
+                f"; the checkpoint in {folder.path} holds the last complete step: "
+                "the same command with --resume continues it"
+                if folder is not None and folder.file(CHECKPOINT).exists()
+                else "; nothing was kept"
+            )
+            name = "SIGTERM" if term else "SIGINT"
+            signum = signal.SIGTERM if term else signal.SIGINT
+            raise RunInterrupted(f"interrupted ({name}){kept}", signum) from None
+
+
+def _run(
+    config: Config,
+    config_file: str | os.PathLike[str],
+    folder: RunFolder | None,
+    json_file: str | os.PathLike[str] | None,
+    check_gradient: bool,
+    plots: bool,
+    threads: int | None,
+    say: Callable[[str], None],
+    t0: float,
+    stream: Any,
+    quiet: bool,
+) -> dict[str, Any]:
+    resume = None
+    if folder is not None and folder.resume:
+        resume = _checked_resume(folder, config)
     if threads:
         from .. import rdf
 
@@ -73,6 +219,8 @@ def run(
     say(
         f"start:  {_fmt_params(initial.params, names)}   objective = {initial.objective:.6g}"
     )
+    if resume is not None:
+        say(f"resuming after step {resume['step']} (checkpoint in {folder.path})")  # type: ignore[union-attr]
     if check_gradient:
         fd = analysis.finite_difference(initial.params)
         extra["gradient_check"] = {
@@ -84,13 +232,33 @@ def run(
                 f"        d/d{n} = {initial.gradient[n]: .6e}   (finite differences: {fd[n]: .6e})"
             )
     tty = getattr(stream, "isatty", lambda: False)()
-    result = optimize(analysis, progress=not quiet and tty, initial=initial)
+    fingerprint = _fingerprint(config)
+
+    def checkpoint(state: dict[str, Any]) -> None:
+        if folder is not None:
+            folder.save_checkpoint({"format": 1, "config": fingerprint, **state})
+
+    result = optimize(
+        analysis,
+        progress=not quiet and tty,
+        initial=initial,
+        checkpoint=checkpoint,
+        resume=resume,
+    )
+    for warning in result.warnings:
+        say(f"warning: {warning}")
     say(
         f"end:    {_fmt_params(result.final.params, names)}   objective = {result.final.objective:.6g}"
     )
     say(
         f"        {result.message} ({result.seconds:.1f} s, {analysis.n_loops} event loops)"
     )
+    if result.best_step != result.history[-1]["step"]:
+        best = result.best
+        say(
+            f"best:   {_fmt_params(best['params'], names)}   objective = "
+            f"{best['objective']:.6g} (step {best['step']})"
+        )
     extra["timing"] = {
         "build_s": t_build,
         "first_evaluation_s": t_first,
@@ -104,20 +272,19 @@ def run(
             error = f"   ({h['error']})" if "error" in h else ""
             say(f"hard analysis at the {label:<7}objective = {value}{error}")
     rep = report(analysis, result, os.fspath(config_file), extra)
-    if out is not None:
-        folder = pathlib.Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "report.json").write_text(json.dumps(rep, indent=1))
+    text = _dumps(rep)
+    if folder is not None:
+        written = [folder.write_text("report.json", text)]
         for which in ("initial", "final"):
-            (folder / f"workspace_{which}.json").write_text(
-                json.dumps(rep["workspaces"][which], indent=1)
+            written.append(
+                folder.write_json(f"workspace_{which}.json", rep["workspaces"][which])
             )
-        written = [folder / "report.json"]
         if plots:
             written += plot(analysis, result, folder)
+        folder.complete([p.name for p in written])
         say("wrote " + ", ".join(str(p) for p in written))
     if json_file is not None:
-        pathlib.Path(json_file).write_text(json.dumps(rep, indent=1))
+        write_atomic(json_file, text)
     return rep
 
 
@@ -194,6 +361,8 @@ def run_evaluate(
 
     source = str(config_file)
     config = load(config_file, overrides, check_files=not files)
+    if json_file is not None:
+        check_file_target(json_file, "--json")
     if files:
         config = config.with_files(file_overrides(config, files))
         check_inputs(config, source=source)
@@ -235,6 +404,6 @@ def run_evaluate(
         for n in analysis.opt_names:
             say(f"  d/d{n} = {ev.gradient[n]: .6e}")
     if json_file is not None:
-        pathlib.Path(json_file).write_text(json.dumps(rep, indent=1))
+        write_atomic(json_file, _dumps(rep))
         say(f"wrote {json_file}")
     return rep

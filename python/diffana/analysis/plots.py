@@ -4,8 +4,13 @@ parameters vs step (``optimization.*``), and per channel the stacked samples bef
 and after with the band of the systematics and the MC statistics
 (``histograms_<channel>.*``).
 
-May import matplotlib and mplhep (inside `plot`), numpy, and `diffana.analysis`'s
-``config``, ``evaluation``, ``graph`` and ``optimizer`` (types and names only).
+`check_labels` renders the configuration's labels before the first event loop, so
+that a label matplotlib cannot draw is a configuration error, not a traceback
+after the optimization.
+
+May import matplotlib and mplhep (inside functions), numpy, and `diffana.analysis`'s
+``_errors``, ``config``, ``evaluation``, ``graph``, ``optimizer`` (types and names
+only) and ``outputs`` (atomic writes).
 """
 
 from __future__ import annotations
@@ -14,19 +19,45 @@ import pathlib
 
 import numpy as np
 
-from .config import NormSystematic
+from ._errors import ConfigError
+from .config import Config, NormSystematic
 from .evaluation import Analysis
 from .graph import NOMINAL
 from .optimizer import OptimizationResult
+from .outputs import RunFolder
 
-__all__ = ["plot"]
+__all__ = ["check_labels", "plot"]
+
+
+def check_labels(config: Config) -> None:
+    """Raise `ConfigError` naming the key of the first observable label that
+    matplotlib cannot render (e.g. unbalanced mathtext ``$``)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    for i, obs in enumerate(config.observables):
+        label = obs.label or obs.expression
+        fig = Figure()
+        fig.text(0, 0, label)
+        try:
+            FigureCanvasAgg(fig).draw()
+        except (ValueError, RuntimeError) as e:
+            first = (
+                str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            )
+            msg = (
+                f"observables[{i}].label: matplotlib cannot render {label!r} "
+                f"({first}); escape a literal $ as \\$"
+            )
+            raise ConfigError(msg) from None
 
 
 def plot(
-    analysis: Analysis, result: OptimizationResult, out: pathlib.Path
+    analysis: Analysis, result: OptimizationResult, out: RunFolder
 ) -> list[pathlib.Path]:
     """Objective and parameters vs step; stacked histograms before/after with the
-    systematic band, per channel. PNG and PDF; returns the files."""
+    systematic band, per channel. PNG and PDF, each written atomically; returns
+    the files."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -50,8 +81,7 @@ def plot(
     fig.align_ylabels(axes)
     fig.tight_layout()
     for ext in ("png", "pdf"):
-        files.append(out / f"optimization.{ext}")
-        fig.savefig(files[-1])
+        files.append(out.save_figure(fig, f"optimization.{ext}"))
     plt.close(fig)
 
     bkg = [s.name for s in cfg.samples if s.role == "background"]
@@ -106,7 +136,6 @@ def plot(
             ax.set_ylabel("events / bin")
         fig.tight_layout()
         for ext in ("png", "pdf"):
-            files.append(out / f"histograms_{ch}.{ext}")
-            fig.savefig(files[-1])
+            files.append(out.save_figure(fig, f"histograms_{ch}.{ext}"))
         plt.close(fig)
     return files

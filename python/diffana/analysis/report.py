@@ -8,6 +8,7 @@ May import `diffana.analysis`'s ``evaluation``, ``graph`` (types), ``optimizer``
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,9 +39,18 @@ def report(
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The report of an optimization (a dict, ``report.json``): the configuration,
-    the objective and its direction, how it ended, the start and end points, every
-    step, the histograms and the workspaces before and after; ``extra`` added."""
+    the objective and its direction, how it ended (``status``, ``message``,
+    ``warnings``), the start, end and best points, the final gradient's norm (also
+    in the optimizer's coordinates scaled to the bounds), every step, the
+    histograms and the workspaces before and after; ``extra`` added."""
     model = analysis.model
+    bounds = {p.name: p.bounds for p in analysis.config.parameters}
+    grad = [result.final.gradient[n] for n in analysis.opt_names]
+    scaled = [
+        g * (bounds[n][1] - bounds[n][0])  # type: ignore[index]
+        for g, n in zip(grad, analysis.opt_names, strict=True)
+    ]
+    best = result.best
 
     def point(ev: Evaluation) -> dict[str, Any]:
         return {"params": ev.params, "objective": ev.objective, "gradient": ev.gradient}
@@ -51,11 +61,21 @@ def report(
         "objective": _objective(analysis),
         "status": result.status.value,
         "message": result.message,
+        "warnings": list(result.warnings),
         "steps": len(result.history) - 1,
         "seconds": result.seconds,
         "event_loops": analysis.n_loops,
         "initial": point(result.initial),
         "final": point(result.final),
+        "best": {
+            "step": best["step"],
+            "params": best["params"],
+            "objective": best["objective"],
+        },
+        "gradient_norm": {
+            "final": math.hypot(*grad),
+            "final_scaled": math.hypot(*scaled),
+        },
         "history": result.history,
         "histograms": {
             "param_names": list(analysis.param_names),

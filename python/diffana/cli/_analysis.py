@@ -13,8 +13,22 @@ from collections.abc import Callable
 from typing import Any
 
 from ..analysis import ConfigError, ObjectiveError
+from ..analysis.driver import RunInterrupted
 
 __all__ = ["add_set_and_threads", "report_or_status"]
+
+
+def _threads(text: str) -> int:
+    """``--threads``: a whole number >= 0 (argparse turns the error into a usage
+    message naming the option)."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        msg = f"expected a whole number >= 0 (0: no multithreading), got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return n
 
 
 def add_set_and_threads(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +54,7 @@ def add_set_and_threads(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--threads",
-        type=int,
+        type=_threads,
         default=0,
         metavar="N",
         help="event loops with ROOT's implicit multithreading on N threads",
@@ -51,8 +65,10 @@ def report_or_status(
     prog: str, call: Callable[[], dict[str, Any]]
 ) -> dict[str, Any] | int:
     """call()'s report, or the exit status after printing the error: 2 for a bad
-    configuration, 1 when the objective cannot be evaluated or a dependency is
-    missing (one line ``<prog>: error: <message>`` on stderr, no traceback).
+    configuration or output location, 1 when the objective cannot be evaluated or a
+    dependency is missing (one line ``<prog>: error: <message>`` on stderr, no
+    traceback), 128 + the signal's number (130, 143) when SIGINT or SIGTERM
+    interrupted the run.
 
     Examples
     --------
@@ -73,3 +89,6 @@ def report_or_status(
     except (ObjectiveError, ImportError) as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 1
+    except RunInterrupted as e:
+        print(f"{prog}: {e}", file=sys.stderr)
+        return 128 + e.signum

@@ -73,12 +73,18 @@ def setup(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Write the samples and print ``<sample>: <path>`` for each; a bad sample or
     size raises `UsageError`."""
+    if args.out.exists() and not args.out.is_dir():
+        msg = f"--out {args.out}: a file, not a folder"
+        raise UsageError(msg)
     try:
         paths = generators.generate(
             args.kind, args.out, args.seed, args.events, args.samples
         )
     except ValueError as err:
         raise UsageError(str(err)) from None
+    except OSError as err:
+        msg = f"--out {args.out}: cannot write {err.filename or ''}: {err.strerror}"
+        raise UsageError(msg) from None
     for name, path in paths.items():
         print(f"{name}: {path}")
     return 0

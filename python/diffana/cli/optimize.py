@@ -2,8 +2,10 @@
 """``diffana optimize CONFIG.yaml``: evaluate and optimize the analysis a YAML file
 describes (`diffana.analysis.run`).
 
-Exit status 0 on success, 2 for a bad configuration, 1 when the objective cannot be
-evaluated or a dependency is missing (the message on stderr).
+Exit status 0 on success, 2 for a bad configuration or output folder, 1 when the
+objective cannot be evaluated, the optimization failed (the report is still
+written) or a dependency is missing (the message on stderr), 130/143 when SIGINT
+or SIGTERM interrupted it (``--resume`` continues).
 
 Imports `diffana.analysis` (through `diffana.cli._analysis`).
 """
@@ -51,6 +53,18 @@ def setup(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="also write the JSON report to FILE",
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="move a previous run's outputs in --out into --out/previous/ "
+        "(without it they are refused)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the interrupted run in --out from its checkpoint (written "
+        "after every step), to the same result as an uninterrupted run",
+    )
     add_set_and_threads(parser)
     parser.add_argument(
         "--check-gradient",
@@ -72,8 +86,10 @@ def run(args: argparse.Namespace) -> int:
             overrides=args.overrides,
             check_gradient=args.check_gradient,
             threads=args.threads,
+            force=args.force,
+            resume=args.resume,
         ),
     )
     if isinstance(rep, int):
         return rep
-    return 0 if rep["status"] != "failed" else 1
+    return 0 if rep["status"] in ("converged", "max_steps") else 1

@@ -6,9 +6,38 @@ Imports nothing of diffana, so that every generator may import it.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import contextlib
+import os
+import pathlib
+from collections.abc import Collection, Iterator
 
-__all__ = ["check_request"]
+__all__ = ["check_request", "written_atomically"]
+
+
+@contextlib.contextmanager
+def written_atomically(path: pathlib.Path) -> Iterator[pathlib.Path]:
+    """A temporary path beside ``path`` to write to; renamed to ``path`` when the
+    block ends normally, removed otherwise, so that an interrupted generator never
+    leaves a half-written sample.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     target = pathlib.Path(d) / "s.root"
+    ...     with written_atomically(target) as tmp:
+    ...         _ = tmp.write_text("x")
+    ...     sorted(p.name for p in pathlib.Path(d).iterdir())
+    ['s.root']
+    """
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def check_request(

@@ -52,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import check_request
+from ._common import check_request, written_atomically
 
 __all__ = ["DEFAULT_EVENTS", "SAMPLES", "generate", "make_chunk"]
 
@@ -503,7 +503,10 @@ def _write(
 ) -> None:
     import uproot
 
-    with uproot.recreate(path, compression=uproot.ZSTD(1)) as f:
+    with (
+        written_atomically(path) as tmp,
+        uproot.recreate(tmp, compression=uproot.ZSTD(1)) as f,
+    ):
         tree = None
         for first, size in _chunks(events):
             data = _records(make_chunk(name, size, rng, first))

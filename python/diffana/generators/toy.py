@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import check_request
+from ._common import check_request, written_atomically
 
 __all__ = ["DEFAULT_EVENTS", "SAMPLES", "check_request", "generate", "make_sample"]
 
@@ -186,7 +186,7 @@ def _write(path: pathlib.Path, branches: Mapping[str, Any]) -> None:
     )
     flat = {k: v for k, v in branches.items() if not k.startswith(("Jet_", "nJet"))}
     data = {"Jet": jets, **flat}
-    with uproot.recreate(path) as f:
+    with written_atomically(path) as tmp, uproot.recreate(tmp) as f:
         tree = f.mktree(
             "Events",
             {
