@@ -112,9 +112,9 @@ def edges(values: Any, name: str = "edges") -> NDArray[np.float64]:
     if not np.all(np.isfinite(e)):
         msg = f"{name} must be finite, got {e.tolist()}"
         raise ValueError(msg)
-    diffs = np.diff(e)
-    if not np.all(diffs > 0):
-        i = int(np.argmax(diffs <= 0))
+    increasing = e[1:] > e[:-1]  # not np.diff: e[i + 1] - e[i] may overflow
+    if not np.all(increasing):
+        i = int(np.argmax(~increasing))
         msg = (
             f"{name} must be strictly increasing, got {name}[{i}] = {e[i]} >= "
             f"{name}[{i + 1}] = {e[i + 1]}"
@@ -127,7 +127,9 @@ def bandwidth(
     value: Any, name: str = "bandwidth", *, hard: bool = True
 ) -> float | None:
     """``value`` as a soft-binning bandwidth: a positive finite number, or None for
-    hard binning where the caller offers it (``hard=True``).
+    hard binning where the caller offers it (``hard=True``). Every such number is
+    accepted, subnormal ones included: the kernels are exact for any finite h > 0
+    (a vanishing h tends to hard binning).
 
     Examples
     --------
@@ -140,7 +142,10 @@ def bandwidth(
         alternative = " or None" if hard else ""
         msg = f"{name} must be a positive number{alternative}, got {value!r}"
         raise TypeError(msg)
-    h = float(value)
+    try:
+        h = float(value)
+    except OverflowError:  # an int beyond the float range
+        h = math.inf
     if not (math.isfinite(h) and h > 0.0):
         hint = " (None for hard binning)" if hard else ""
         msg = f"{name} must be a positive finite number{hint}, got {h}"
@@ -175,22 +180,87 @@ def require_finite(x: NDArray[Any], name: str) -> None:
         raise ValueError(msg)
 
 
+#: C++17 keywords, the alternative tokens and C++20's new keywords (cling may run
+#: C++20): never identifiers.
+_CPP_KEYWORDS = frozenset((
+    "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool",
+    "break", "case", "catch", "char", "char8_t", "char16_t", "char32_t", "class",
+    "co_await", "co_return", "co_yield", "compl", "concept", "const", "consteval",
+    "constexpr", "constinit", "const_cast", "continue", "decltype", "default", "delete",
+    "do", "double", "dynamic_cast", "else", "enum", "explicit", "export", "extern",
+    "false", "float", "for", "friend", "goto", "if", "inline", "int", "long", "mutable",
+    "namespace", "new", "noexcept", "not", "not_eq", "nullptr", "operator", "or",
+    "or_eq", "private", "protected", "public", "register", "reinterpret_cast",
+    "requires", "return", "short", "signed", "sizeof", "static", "static_assert",
+    "static_cast", "struct", "switch", "template", "this", "thread_local", "throw",
+    "true", "try", "typedef", "typeid", "typename", "union", "unsigned", "using",
+    "virtual", "void", "volatile", "wchar_t", "while", "xor", "xor_eq",
+))  # fmt: skip
+
+_VECOPS = (
+    "All", "Any", "Argmax", "Argmin", "Argsort", "Combinations", "Concatenate",
+    "Construct", "DeltaPhi", "DeltaR", "DeltaR2", "Dot", "Drop", "Enumerate", "Filter",
+    "InvariantMass", "InvariantMasses", "Intersect", "Map", "Max", "Mean", "Min",
+    "Nonzero", "Product", "Range", "Reverse", "Sort", "StableArgsort", "StableSort",
+    "StdDev", "Sum", "Take", "Var", "Where",
+)  # fmt: skip
+
+#: Names that DiffFrame expressions see in their scope (RDataFrame jits them with
+#: ROOT's namespaces and ``using namespace ROOT::VecOps``): a parameter or column of
+#: that name would shadow them and turn a use into a confusing compiler error.
+#: Name -> what it is, for the message.
+_CPP_NAMES = {
+    "std": "the C++ standard library's namespace",
+    "ROOT": "ROOT's namespace",
+    "TMath": "ROOT's math namespace",
+    "VecOps": "ROOT's RVec namespace",
+    "diffana": "diffana's C++ namespace",
+    "RVec": "ROOT's vector type",
+    "RVecB": "an RVec type",
+    "RVecC": "an RVec type",
+    "RVecD": "an RVec type",
+    "RVecF": "an RVec type",
+    "RVecI": "an RVec type",
+    "RVecL": "an RVec type",
+    "rdfentry_": "RDataFrame's entry-number column",
+    "rdfslot_": "RDataFrame's slot column",
+    "rdfsampleinfo_": "RDataFrame's sample-information column",
+    "tdfentry_": "RDataFrame's old entry-number column",
+    "tdfslot_": "RDataFrame's old slot column",
+    **dict.fromkeys(_VECOPS, "a ROOT::VecOps function"),
+}
+
+
 def identifier(value: Any, what: str = "name", *, reserved: bool = True) -> str:
     """``value`` if it is a C++ identifier diffana may use: letters, digits and
-    underscores, not starting with a digit, not in diffana's reserved ``diffana_``
-    prefix. ``what`` starts the message (empty where the caller names the key);
-    ``reserved=False`` allows the prefix (diffana's own columns carry it).
+    underscores, not starting with a digit, not a C++ keyword, and (``reserved``)
+    neither in diffana's reserved ``diffana_`` prefix nor a name that DiffFrame
+    expressions already see (``std``, ``ROOT``, ``TMath``, ``diffana``, ``RVec``,
+    RDataFrame's ``rdfentry_`` and ``rdfslot_``, the ``ROOT::VecOps`` functions such
+    as ``Sum``). ``what`` starts the message (empty where the caller names the key);
+    ``reserved=False`` allows the prefix and those names (diffana's own columns and
+    the input's branches may carry them).
 
     Examples
     --------
     >>> identifier("pt_cut")
     'pt_cut'
+    >>> identifier("Sum")
+    Traceback (most recent call last):
+    ...
+    ValueError: name 'Sum' is reserved: expressions see it as a ROOT::VecOps function
     """
     named = f"{what} {value!r}" if what else repr(value)
     if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
         msg = f"{named} is not a C++ identifier"
         raise ValueError(msg)
+    if value in _CPP_KEYWORDS:
+        msg = f"{named} is a C++ keyword, not an identifier"
+        raise ValueError(msg)
     if reserved and value.startswith("diffana_"):
         msg = f"{named}: names starting with diffana_ are reserved"
+        raise ValueError(msg)
+    if reserved and value in _CPP_NAMES:
+        msg = f"{named} is reserved: expressions see it as {_CPP_NAMES[value]}"
         raise ValueError(msg)
     return value

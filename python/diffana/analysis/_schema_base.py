@@ -8,6 +8,13 @@ An unknown key, at any level, gets the closest known key of its model as a hint
 (difflib); keys renamed to the ecosystem's spelling (`RENAMED_KEYS`) always point at
 their new name.
 
+Numbers and switches are strict (`FiniteFloat`, `StrictInt`, `StrictBool`): a
+boolean or a string is never a number (YAML's ``true`` is not 1 bin) nor a number
+a switch, an int is fine where a float belongs, and
+every float is finite. The one string read as a number is a float in exponent form
+without a dot (``1e-3``, ``5E+2``): YAML 1.1, which PyYAML follows, reads it as a
+string, and it is how floats are usually written.
+
 May import pydantic, the standard library and `diffana._checks` (numpy only).
 
 Examples
@@ -26,24 +33,39 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
+import re
 import types
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AllowInfNan,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
 
 from .. import _checks
 
 __all__ = [
     "RENAMED_KEYS",
+    "FiniteFloat",
     "Model",
     "Name",
     "Problem",
+    "StrictBool",
+    "StrictInt",
     "did_you_mean",
     "expression",
     "identifier",
     "key_path",
     "problems",
+    "shown",
 ]
 
 
@@ -52,6 +74,32 @@ __all__ = [
 RENAMED_KEYS = {"optimiser": "optimizer", "optimise": "optimize"}
 
 Name = Annotated[str, Field(min_length=1)]
+
+# A float in exponent form that YAML 1.1 reads as a string (no dot, or no digit
+# after it): 1e-3, 5E+2, 2.e3. Those with a dot and a digit (1.0e-3) are floats.
+_EXPONENT_FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
+def _finite_float(v: Any) -> Any:
+    # Before the bounds (gt=0): NaN is then "not finite", not "not greater than 0".
+    if isinstance(v, str) and _EXPONENT_FLOAT.fullmatch(v.strip()):
+        v = float(v)
+    if isinstance(v, float) and not math.isfinite(v):
+        raise PydanticCustomError("finite_number", "Input should be a finite number")
+    return v
+
+
+#: A finite float of the configuration: an int is fine, a bool or a string (but
+#: one in exponent form, ``1e-3``) is not, nor NaN or an infinity.
+FiniteFloat = Annotated[
+    float, BeforeValidator(_finite_float), Strict(), AllowInfNan(False)
+]
+
+#: An int of the configuration: not a bool, a float or a string.
+StrictInt = Annotated[int, Strict()]
+
+#: A switch of the configuration: ``true`` or ``false``, not 1, 0 or "yes".
+StrictBool = Annotated[bool, Strict()]
 
 
 class Model(BaseModel):
@@ -106,14 +154,21 @@ def key_path(keys: Sequence[str | int]) -> str:
     --------
     >>> key_path(["samples", 0, "files"])
     'samples[0].files'
+    >>> key_path(["defines", "a b"])
+    "defines.'a b'"
     """
     out = ""
     for part in keys:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else part
+            text = part if _PLAIN_KEY.fullmatch(part) else shown(part)
+            out += f".{text}" if out else text
     return out
+
+
+#: A key written as it is in messages; others are quoted (spaces, newlines, dots).
+_PLAIN_KEY = re.compile(r"[\w-]{1,60}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,12 +188,14 @@ def problems(
     ``nested``: a validation inside a validator (the line of a problem of the whole
     model is then its message alone).
     """
-    errors = err.errors()
-    if len(errors) > 1:  # a union's other branch: "should be a valid dictionary"
-        errors = [e for e in errors if e["type"] not in ("model_type", "dict_type")]
+    walked = [(e, *_walk(root, tuple(e["loc"]))) for e in err.errors()]
     out: dict[str, Problem] = {}
-    for e in errors:
-        keys, container = _walk(root, tuple(e["loc"]))
+    for e, keys, container in walked:
+        if e["type"] in ("model_type", "dict_type") and any(
+            other is not e and tuple(k[: len(keys)]) == tuple(keys)
+            for other, k, _ in walked
+        ):
+            continue  # a union's other branch: "should be a valid dictionary"
         msg = str(e["msg"])
         if e["type"] == "extra_forbidden":
             msg = "unknown key"
@@ -146,11 +203,53 @@ def problems(
                 msg += did_you_mean(keys[-1], _known_keys(container))
         elif e["type"] == "missing":
             msg = "missing key"
+        elif e["type"] in _SCALAR_ERRORS:
+            msg += f", got {shown(e.get('input'))}"
         msg = msg.removeprefix("Value error, ")
         loc = key_path(keys)
         text = msg if nested and not loc else f"{loc or '(top level)'}: {msg}"
         out.setdefault(text, Problem(tuple(keys), text))
     return list(out.values())
+
+
+#: The errors of a scalar of the wrong type or value, whose message gains the input.
+_SCALAR_ERRORS = {"float_type", "int_type", "bool_type", "finite_number", "string_type"}
+
+
+def _digits(n: int) -> int:
+    """The number of decimal digits of ``n`` >= 1, without str() (which refuses
+    more than 4300 digits)."""
+    d = max(1, int(n.bit_length() * math.log10(2)))
+    while 10**d <= n:
+        d += 1
+    return d
+
+
+def shown(v: Any) -> str:
+    """A short description of a value for a message, in YAML's words.
+
+    Examples
+    --------
+    >>> shown(True), shown("3"), shown(float("nan")), shown(10**5000)
+    ('true', "'3'", 'nan', 'an integer of 5001 digits')
+    """
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return "null"
+    if isinstance(v, int):
+        if v.bit_length() > 200:  # str() of a huge int is slow, then refused
+            return f"an integer of {_digits(abs(v))} digits"
+        return str(v)
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, str):
+        return repr(v) if len(v) <= 40 else repr(v[:37]) + "..."
+    if isinstance(v, dict):
+        return "a mapping"
+    if isinstance(v, (list, tuple)):
+        return "a list"
+    return f"a {type(v).__name__}"
 
 
 # ---- walking the schema along an error's location ---------------------------------

@@ -8,14 +8,22 @@ May import pydantic and `diffana.analysis._schema_base`.
 from __future__ import annotations
 
 import itertools
-import math
 import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from ._schema_base import Model, Name, expression, identifier, problems
+from ._schema_base import (
+    FiniteFloat,
+    Model,
+    Name,
+    StrictBool,
+    StrictInt,
+    expression,
+    identifier,
+    problems,
+)
 
 __all__ = ["Bins", "Observable", "Parameter", "Sample", "Selection"]
 
@@ -29,8 +37,8 @@ class Sample(Model):
     files: list[str] = Field(min_length=1)
     tree: str = "Events"
     weight: str = "1.0"
-    xsec: float | None = Field(default=None, gt=0)
-    scale: float = Field(default=1.0, gt=0)
+    xsec: FiniteFloat | None = Field(default=None, gt=0)
+    scale: FiniteFloat = Field(default=1.0, gt=0)
     role: Literal["signal", "background"]
 
     @field_validator("files", mode="before")
@@ -53,12 +61,12 @@ class Parameter(Model):
     """An analysis parameter: a DiffFrame parameter, optimized or not."""
 
     name: Name
-    value: float
-    bounds: tuple[float, float] | None = None
-    optimize: bool = True
+    value: FiniteFloat
+    bounds: tuple[FiniteFloat, FiniteFloat] | None = None
+    optimize: StrictBool = True
     #: A relaxation scale (e.g. a soft-cut width or a softmax temperature), set to 0
     #: by ``diffana evaluate --hard``.
-    relaxation: bool = False
+    relaxation: StrictBool = False
 
     @field_validator("name")
     @classmethod
@@ -67,9 +75,6 @@ class Parameter(Model):
 
     @model_validator(mode="after")
     def _bounds(self) -> Parameter:
-        if not math.isfinite(self.value):
-            msg = f"value must be finite, got {self.value}"
-            raise ValueError(msg)
         if self.bounds is None:
             if self.optimize:
                 msg = (
@@ -79,7 +84,7 @@ class Parameter(Model):
                 raise ValueError(msg)
             return self
         lo, hi = self.bounds
-        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        if not lo < hi:
             msg = f"bounds must be finite with lo < hi, got [{lo}, {hi}]"
             raise ValueError(msg)
         if not lo <= self.value <= hi:
@@ -117,15 +122,12 @@ class Selection(Model):
 class Bins(Model):
     """Regular bins: ``n`` bins from ``low`` to ``high``."""
 
-    low: float
-    high: float
-    n: int = Field(ge=1)
+    low: FiniteFloat
+    high: FiniteFloat
+    n: StrictInt = Field(ge=1)
 
     @model_validator(mode="after")
     def _order(self) -> Bins:
-        if not (math.isfinite(self.low) and math.isfinite(self.high)):
-            msg = "low and high must be finite"
-            raise ValueError(msg)
         if not self.low < self.high:
             msg = f"low ({self.low}) must be below high ({self.high})"
             raise ValueError(msg)
@@ -145,15 +147,15 @@ class Observable(Model):
 
     name: Name
     expression: str
-    bins: list[float] | Bins
+    bins: list[FiniteFloat] | Bins
     #: An expression that multiplies the event weight in this channel only (e.g. a
     #: soft region membership probability); None: 1.
     weight: str | None = None
     #: Coarser bin edges for the statistical model: a subset of the edges, the bins
     #: between them merged (as the AGC fits its 25-bin histograms in 11 bins from
     #: 110 GeV); None: the bins themselves.
-    fit_bins: list[float] | None = None
-    bandwidth: float | None = Field(default=None, gt=0)
+    fit_bins: list[FiniteFloat] | None = None
+    bandwidth: FiniteFloat | None = Field(default=None, gt=0)
     overflow: Literal["drop", "fold"] = "drop"
     label: str | None = None  # x-axis label of the plots
 
@@ -165,7 +167,8 @@ class Observable(Model):
         if not _CHANNEL.match(v):
             msg = f"{v!r} is not a channel name (letters, digits and underscores)"
             raise ValueError(msg)
-        return v
+        # One that is an identifier must not be a reserved one (std, Sum, int).
+        return v if v[0].isdigit() else identifier(v)
 
     @field_validator("expression", "weight")
     @classmethod
@@ -190,9 +193,6 @@ class Observable(Model):
             return v
         if len(v) < 2:
             msg = f"bins needs at least 2 edges, got {len(v)}"
-            raise ValueError(msg)
-        if not all(math.isfinite(x) for x in v):
-            msg = f"bin edges must be finite, got {v}"
             raise ValueError(msg)
         if any(b <= a for a, b in itertools.pairwise(v)):
             msg = f"bin edges must be strictly increasing, got {v}"

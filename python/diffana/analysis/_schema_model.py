@@ -13,7 +13,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from ._schema_base import Model, Name, did_you_mean, expression, identifier
+from ._schema_base import (
+    FiniteFloat,
+    Model,
+    Name,
+    StrictBool,
+    StrictInt,
+    did_you_mean,
+    expression,
+    identifier,
+)
 from .objectives import OBJECTIVES, Direction, ObjectiveSpec
 
 __all__ = [
@@ -50,8 +59,8 @@ class NormSystematic(_Systematic):
     """A normalization uncertainty: factors ``lo`` and ``hi`` (pyhf normsys)."""
 
     type: Literal["normsys"]
-    lo: float = Field(gt=0)
-    hi: float = Field(gt=0)
+    lo: FiniteFloat = Field(gt=0)
+    hi: FiniteFloat = Field(gt=0)
 
 
 class WeightSystematic(_Systematic):
@@ -77,7 +86,7 @@ class ColumnSystematic(_Systematic):
     type: Literal["column"]
     up: dict[str, str] = Field(min_length=1)
     down: dict[str, str] | None = None
-    symmetrize: bool = False
+    symmetrize: StrictBool = False
 
     @model_validator(mode="after")
     def _same_columns(self) -> ColumnSystematic:
@@ -124,8 +133,8 @@ class Objective(Model):
     """
 
     type: str
-    background_uncertainty: float | None = Field(default=None, ge=0)
-    mu: float = Field(default=1.0, gt=0)
+    background_uncertainty: FiniteFloat | None = Field(default=None, ge=0)
+    mu: FiniteFloat = Field(default=1.0, gt=0)
     test_stat: Literal["qtilde", "q"] = "qtilde"
 
     @field_validator("type")
@@ -174,9 +183,9 @@ class Optimizer(Model):
     """An optax optimizer and when to stop."""
 
     name: str = "adam"
-    learning_rate: float = Field(default=0.05, gt=0)
-    steps: int = Field(default=50, ge=0)
-    tolerance: float = Field(default=0.0, ge=0)
+    learning_rate: FiniteFloat = Field(default=0.05, gt=0)
+    steps: StrictInt = Field(default=50, ge=0)
+    tolerance: FiniteFloat = Field(default=0.0, ge=0)
     schedule: Literal["constant", "cosine"] = "constant"
 
     @field_validator("name")

@@ -35,10 +35,26 @@ objective and the optimizer::
 
 Rules (each checked, errors name the key, e.g. ``samples[1].files``):
 
+- The file is YAML in UTF-8 (a byte-order mark is fine) or UTF-16 with a byte-order
+  mark. A key given twice in one mapping is an error naming both lines (PyYAML
+  would keep the last silently); nesting deeper than 64 levels is refused. Anchors,
+  aliases and merge keys (``<<: *base``) work.
 - Unknown keys are errors, with the closest known key as a hint
   (``optimiser: unknown key; did you mean 'optimizer'?``). Paths (``files``, globs
   allowed) are relative to the configuration file's folder; every file must exist
   and hold ``tree``.
+- Every number is finite (``.inf`` and ``.nan`` are errors) and of its type: an
+  integer where one belongs (``bins.n``, ``steps``), an integer or a float where a
+  float belongs; a boolean or a quoted string is never a number (``n: true`` is not
+  1 bin). The one exception: a float in exponent form without a dot (``1e-3``),
+  which YAML 1.1 reads as a string, is read as a float where a float belongs (in
+  ``defines`` it stays the expression ``1e-3``).
+- Names (of parameters, defines, samples, systematics and channels) are C++
+  identifiers that are not C++ keywords (``int``, ``and``), do not start with
+  ``diffana_`` and are not names the expressions already see: ``std``, ``ROOT``,
+  ``TMath``, ``diffana``, ``RVec``, RDataFrame's ``rdfentry_`` and ``rdfslot_``,
+  the ``ROOT::VecOps`` functions (``Sum``, ``Max``, ...); see
+  `diffana._checks.identifier`. A channel name may start with a digit (``4j1b``).
 - ``samples``: unique names, ``role`` signal or background, at least one of each.
   A sample's histograms are multiplied by ``scale`` (default 1) and, with ``xsec``
   (pb), by ``xsec * lumi / sum of weight`` over all events of its files.
@@ -77,13 +93,18 @@ Rules (each checked, errors name the key, e.g. ``samples[1].files``):
   taken in coordinates scaled to the bounds, (value - lo) / (hi - lo), so one
   learning rate suits parameters of any unit.
 
-`load` validates the file, then the file with the ``--set`` overrides: an error of
-the first kind names the file, one of the second kind the ``--set`` item(s).
+`load` validates the file, then the file with the ``--set`` overrides (each value
+read as YAML by the same rules): an error of the first kind names the file, one of
+the second kind the ``--set`` item(s). Every error is a `ConfigError`, one line per
+problem, never a traceback: also for a missing, empty, binary or non-UTF-8 file, a
+folder, or a value that is not YAML.
 Expressions are checked by compiling them when the analysis is built
 (`diffana.analysis.graph.Graph`): a compiler error is re-raised as `ConfigError`
 naming the key.
 
-May import pydantic, yaml, the schema modules ``_schema_*`` and
+Reading the YAML text (encodings, duplicate keys, depth) is ``_yaml``'s.
+
+May import pydantic, the schema modules ``_schema_*``, ``_yaml`` and
 ``diffana.analysis._errors``; uproot (or ROOT) inside `check_inputs` only.
 """
 
@@ -96,11 +117,19 @@ import pathlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ._errors import ConfigError
-from ._schema_base import Model, did_you_mean, expression, identifier, problems
+from ._schema_base import (
+    FiniteFloat,
+    Model,
+    StrictBool,
+    did_you_mean,
+    expression,
+    identifier,
+    problems,
+    shown,
+)
 from ._schema_inputs import Bins, Observable, Parameter, Sample, Selection
 from ._schema_model import (
     ColumnSystematic,
@@ -110,6 +139,7 @@ from ._schema_model import (
     Systematic,
     WeightSystematic,
 )
+from ._yaml import decode, parse
 
 __all__ = [
     "Bins",
@@ -137,17 +167,17 @@ KeyPath = tuple[str | int, ...]
 class Config(Model):
     """A validated analysis description (see the module docstring)."""
 
-    lumi: float = Field(default=1.0, gt=0)
+    lumi: FiniteFloat = Field(default=1.0, gt=0)
     samples: list[Sample] = Field(min_length=2)
     parameters: list[Parameter] = Field(min_length=1)
     defines: dict[str, str] = Field(default_factory=dict)
     selections: list[Selection] = Field(default_factory=list)
     observables: list[Observable] = Field(min_length=1)
     systematics: list[Systematic] = Field(default_factory=list)
-    mc_stat: bool = True
+    mc_stat: StrictBool = True
     #: The largest fraction of a sample's events (per variation) that may be
     #: skipped for a NaN position or a non-finite weight before a run stops.
-    max_skipped_fraction: float = Field(default=0.001, ge=0, le=1)
+    max_skipped_fraction: FiniteFloat = Field(default=0.001, ge=0, le=1)
     objective: Objective
     optimizer: Optimizer = Optimizer()
     #: The folder that relative paths are resolved against (not a YAML key).
@@ -252,20 +282,34 @@ class Config(Model):
 _KEYS = [k for k, f in Config.model_fields.items() if not f.exclude]
 
 
+def _position(part: str) -> int | None:
+    """``part`` of a dotted key as a list index, if it is one."""
+    ok = part.isascii() and part.isdigit() and len(part) < 10
+    return int(part) if ok else None
+
+
 def _index(part: str) -> str | int:
-    return int(part) if part.isdigit() else part
+    i = _position(part)
+    return part if i is None else i
+
+
+def _set_item(item: str) -> str:
+    """How messages name a ``--set`` item (a long one shortened)."""
+    return f"--set {item if len(item) <= 60 else item[:50] + '...' + item[-7:]!r}"
 
 
 def _set_one(out: dict[str, Any], item: str) -> KeyPath:
     """Apply one ``NAME=VALUE`` item to ``out``; returns the key path it set."""
     if "=" not in item:
-        msg = f"--set {item!r}: expected NAME=VALUE"
+        msg = f"{_set_item(item)}: expected NAME=VALUE"
         raise ConfigError(msg)
     key, text = item.split("=", 1)
     key = key.strip()
-    value = yaml.safe_load(text)
-    params = out.get("parameters") or []
-    names = [str(p.get("name")) for p in params if isinstance(p, dict)]
+    prefix = tuple(_index(p) for p in key.split("."))
+    value = parse(text, _set_item(item), prefix)[1]
+    params = out.get("parameters")
+    params = params if isinstance(params, list) else []
+    names = [p["name"] for p in params if isinstance(p, dict) and _has_name(p)]
     for i, p in enumerate(params):
         if isinstance(p, dict) and p.get("name") == key:
             p["value"] = value
@@ -273,29 +317,34 @@ def _set_one(out: dict[str, Any], item: str) -> KeyPath:
     parts = key.split(".")
 
     def missing(known: Sequence[str]) -> ConfigError:
-        msg = f"--set {item!r}: no parameter or key {key!r} in the config"
+        msg = f"{_set_item(item)}: no parameter or key {key!r} in the config"
         return ConfigError(msg + did_you_mean(key, known))
 
     if len(parts) == 1 and key not in out and key not in _KEYS:
         raise missing([*names, *_KEYS])
     node: Any = out
     for depth, part in enumerate(parts[:-1]):
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
+        pos = _position(part)
+        if isinstance(node, list) and pos is not None and pos < len(node):
+            node = node[pos]
         elif isinstance(node, dict) and part in node:
             node = node[part]
         else:
             keys = list(node) if isinstance(node, dict) else []
             before, after = parts[:depth], parts[depth + 1 :]
             raise missing([".".join([*before, str(k), *after]) for k in keys])
-    last = parts[-1]
-    if isinstance(node, list) and last.isdigit() and int(last) < len(node):
-        node[int(last)] = value
-    elif isinstance(node, dict):
+    last = _position(parts[-1])
+    if isinstance(node, list) and last is not None and last < len(node):
         node[last] = value
+    elif isinstance(node, dict):
+        node[parts[-1]] = value
     else:
         raise missing([])
     return tuple(_index(p) for p in parts)
+
+
+def _has_name(p: dict[Any, Any]) -> bool:
+    return isinstance(p.get("name"), str)
 
 
 def _apply(
@@ -347,7 +396,10 @@ def load_dict(
     Checks the schema only (no files are opened); see `check_inputs`.
     """
     if not isinstance(raw, Mapping):
-        msg = f"{source}: the configuration must be a mapping (key: value), got {raw!r}"
+        msg = (
+            f"{source}: the configuration must be a mapping (key: value), got "
+            f"{shown(raw)}"
+        )
         raise ConfigError(msg)
     if "base_dir" in raw:
         msg = f"{source}: base_dir: unknown key"
@@ -376,7 +428,7 @@ def _load_overridden(
 
 
 def _items(paths: Sequence[tuple[str, KeyPath]], keys: KeyPath) -> str:
-    return ", ".join(f"--set {item!r}" for item in _blame(paths, keys))
+    return ", ".join(_set_item(item) for item in _blame(paths, keys))
 
 
 def check_inputs(config: Config, source: str = "config") -> dict[str, list[str]]:
@@ -439,19 +491,22 @@ def load(
     ``overrides``, and check its input files.
 
     Errors are `ConfigError`: those of the file name the file and the key, those of
-    the overrides the ``--set`` item(s) and the key.
+    the overrides the ``--set`` item(s) and the key. The file is UTF-8 (or UTF-16
+    with a byte-order mark); see the module docstring for the YAML rules.
     """
     p = pathlib.Path(path)
+    if p.is_dir():
+        msg = f"cannot read the configuration {p}: it is a folder, not a file"
+        raise ConfigError(msg)
     try:
-        text = p.read_text()
+        data = p.read_bytes()
     except OSError as e:
         msg = f"cannot read the configuration {p}: {e.strerror or e}"
         raise ConfigError(msg) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        msg = f"{p}: not valid YAML: {e}"
-        raise ConfigError(msg) from None
+    found, raw = parse(decode(data, str(p)), str(p))
+    if not found:
+        msg = f"{p}: the file is empty; a configuration is a mapping (key: value)"
+        raise ConfigError(msg)
     base_dir = p.resolve().parent
     config = load_dict(raw, base_dir, source=str(p))
     if overrides:
