@@ -40,7 +40,7 @@ def check_labels(config: Config) -> None:
         fig = Figure()
         fig.text(0, 0, label)
         try:
-            FigureCanvasAgg(fig).draw()
+            FigureCanvasAgg(fig).draw()  # type: ignore[no-untyped-call]
         except (ValueError, RuntimeError) as e:
             first = (
                 str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
