@@ -131,7 +131,8 @@ def combine(
     """The chain rule: ``sum_i partials[i][..., None] * tangents[i]`` (None = constant).
 
     Partials multiply only where the tangent is non-zero, so that an infinite partial
-    (sqrt at 0) with a constant input gives 0, not NaN.
+    (sqrt at 0) with a constant input gives 0, not NaN. A product beyond the float
+    range is the true derivative's overflow: inf, without numpy's warning.
     """
     out = np.zeros((*value.shape, n_params), dtype=np.float64)
     for d, t in zip(partials, tangents, strict=True):
@@ -139,7 +140,7 @@ def combine(
             continue
         d_b = np.broadcast_to(d, value.shape)[..., None]
         t_b = np.broadcast_to(t, out.shape)
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):
             contrib = d_b * t_b
         out += np.where(t_b == 0.0, 0.0, contrib)
     return DualArray(value, out)

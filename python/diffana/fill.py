@@ -10,6 +10,7 @@ then). Imports numpy, `_core`, `_checks`, `_dual` and `hist`.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from typing import Any
@@ -24,30 +25,68 @@ from .hist import GradHistogram, GradHistogram2D
 __all__ = ["histogram", "histogram2d"]
 
 
-def _edges(
-    edges: ArrayLike | int, range_: tuple[float, float] | None, x: FloatArray, name: str
-) -> FloatArray:
+def _range(range_: Any, name: str) -> tuple[float, float]:
+    """``range_`` as a finite ``(lo, hi)`` with ``lo < hi``."""
+    try:
+        lo, hi = range_
+        lo, hi = float(lo), float(hi)
+    except (TypeError, ValueError, OverflowError):
+        msg = (
+            f"range for {name} must be a pair (lo, hi) of finite numbers with lo < hi, "
+            f"got {range_!r}"
+        )
+        raise ValueError(msg) from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        msg = f"range for {name} must be finite with lo < hi, got {range_!r}"
+        raise ValueError(msg)
+    return lo, hi
+
+
+def _data_range(x: FloatArray) -> tuple[float, float]:
+    """numpy.histogram's range of the finite data: min and max, widened by 0.5 either
+    side when they are equal (by more where 0.5 is below the spacing of doubles
+    there, so that the bins stay distinct)."""
+    finite = x[np.isfinite(x)]
+    if not finite.size:
+        return 0.0, 1.0
+    lo, hi = float(finite.min()), float(finite.max())
+    if lo == hi:
+        big = np.finfo(np.float64).max
+        pad = max(0.5, abs(lo) * 2.0**-40)
+        lo, hi = max(lo - pad, -big), min(hi + pad, big)
+    return lo, hi
+
+
+def _linspace(lo: float, hi: float, nbins: int, name: str) -> FloatArray:
+    """numpy.linspace's nbins + 1 edges, also where hi - lo overflows; ValueError
+    naming ``name`` when they are not finite and strictly increasing."""
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            e = np.linspace(lo, hi, nbins + 1)
+            if not np.all(np.isfinite(e)):  # (hi - lo) overflowed: halves do not,
+                e = 2.0 * np.linspace(lo / 2.0, hi / 2.0, nbins + 1)  # x 2 is exact
+    except (ValueError, MemoryError) as err:
+        msg = f"{name}: cannot make {nbins} bins: {err}"
+        raise ValueError(msg) from None
+    if not (np.all(np.isfinite(e)) and np.all(e[1:] > e[:-1])):
+        msg = (
+            f"{name}: {nbins} bins on [{lo!r}, {hi!r}] cannot be represented (their "
+            "edges would not be strictly increasing doubles); give fewer bins or the "
+            "edges themselves"
+        )
+        raise ValueError(msg)
+    return e
+
+
+def _edges(edges: ArrayLike | int, range_: Any, x: FloatArray, name: str) -> FloatArray:
     """Bin edges from an array, or from a bin count and a range (numpy.histogram)."""
     if isinstance(edges, numbers.Integral) and not isinstance(edges, bool):
         nbins = int(edges)
         if nbins < 1:
             msg = f"{name} as a number of bins must be >= 1, got {nbins}"
             raise ValueError(msg)
-        if range_ is None:
-            finite = x[np.isfinite(x)]
-            lo, hi = (
-                (float(finite.min()), float(finite.max()))
-                if finite.size
-                else (0.0, 1.0)
-            )
-            if lo == hi:
-                lo, hi = lo - 0.5, hi + 0.5
-        else:
-            lo, hi = (float(v) for v in range_)
-            if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-                msg = f"range for {name} must be finite with lo < hi, got {range_!r}"
-                raise ValueError(msg)
-        return np.linspace(lo, hi, nbins + 1)
+        lo, hi = _data_range(x) if range_ is None else _range(range_, name)
+        return _linspace(lo, hi, nbins, name)
     return _checks.edges(edges, name)
 
 
@@ -66,8 +105,9 @@ def _weights(
     return w
 
 
-def _flat_tangents(t: FloatArray | None, p: int) -> FloatArray | None:
-    return None if t is None else t.reshape(-1, p)
+def _flat_tangents(t: FloatArray | None, n: int, p: int) -> FloatArray | None:
+    """Tangents of n events as an (n, P) array (also for n = 0 or P = 0)."""
+    return None if t is None else t.reshape(n, p)
 
 
 def _is_awkward(a: Any) -> bool:
@@ -132,7 +172,8 @@ def histogram(
         Event weights, of the shape of ``x`` (default 1).
     bandwidth : float, optional
         Width of the Gaussian kernel (> 0) for soft binning, as ``relaxed.hist``;
-        None (default) bins hard.
+        None (default) bins hard. Any finite positive width works: a vanishing one
+        tends to hard binning (an event on an edge split half/half).
     x_tangents, weight_tangents : array_like, optional
         Derivatives of ``x`` / the weights along P parameters, shape
         ``x.shape + (P,)``. Both must agree on P; P = 0 when neither is given.
@@ -181,8 +222,8 @@ def histogram(
         e,
         None if w is None else w.ravel(),
         0.0 if h is None else h,
-        _flat_tangents(xt, p),
-        _flat_tangents(wt, p),
+        _flat_tangents(xt, xa.size, p),
+        _flat_tangents(wt, xa.size, p),
         int(code),
         False,
     )
@@ -243,7 +284,10 @@ def histogram2d(
     if ya.shape != xa.shape:
         msg = f"x and y must have the same shape, got {xa.shape} and {ya.shape}"
         raise ValueError(msg)
-    ranges = (None, None) if range is None else tuple(range)
+    try:
+        ranges = (None, None) if range is None else tuple(range)
+    except TypeError:
+        ranges = ()
     if len(ranges) != 2:
         msg = f"range must be a pair of (lo, hi) ranges, got {range!r}"
         raise ValueError(msg)
@@ -272,9 +316,9 @@ def histogram2d(
         None if w is None else w.ravel(),
         0.0 if hx is None else hx,
         0.0 if hy is None else hy,
-        _flat_tangents(xt, p),
-        _flat_tangents(yt, p),
-        _flat_tangents(wt, p),
+        _flat_tangents(xt, xa.size, p),
+        _flat_tangents(yt, xa.size, p),
+        _flat_tangents(wt, xa.size, p),
         int(code),
     )
     return GradHistogram2D(

@@ -288,12 +288,13 @@ class GradHistogram(_GradHistogramBase):
     @property
     def centers(self) -> FloatArray:
         """Bin centres."""
-        return 0.5 * (self.edges[1:] + self.edges[:-1])
+        return 0.5 * self.edges[1:] + 0.5 * self.edges[:-1]  # no overflow
 
     @property
     def widths(self) -> FloatArray:
-        """Bin widths."""
-        return np.diff(self.edges)
+        """Bin widths (inf where the difference of two edges exceeds the doubles)."""
+        with np.errstate(over="ignore"):
+            return np.diff(self.edges)
 
     def rebinned(self, edges: ArrayLike) -> GradHistogram:
         """The histogram in coarser bins: ``edges`` is a subset of this histogram's
@@ -308,7 +309,7 @@ class GradHistogram(_GradHistogramBase):
         array([2.])
         """
         new = _checks.edges(edges)
-        tol = 1e-9 * float(self.edges[-1] - self.edges[0])
+        tol = 2e-9 * float(0.5 * self.edges[-1] - 0.5 * self.edges[0])  # no overflow
         index = np.clip(np.searchsorted(self.edges, new - tol), 0, self.edges.size - 1)
         missing = new[np.abs(self.edges[index] - new) > tol]
         if missing.size:

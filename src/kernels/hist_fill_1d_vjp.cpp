@@ -41,7 +41,7 @@ extern "C" int diffana_hist_fill_1d_vjp_f64(const double* x, const double* w,
         for (int64_t p = 0; p < P; ++p)
           gw[p] += k * row[p];
       }
-      const double a = wi * dk;
+      const double a = diffana::detail::saturate(wi * dk); // as the fill's w dk/dx
       if (gx != nullptr && a != 0.0) {
         for (int64_t p = 0; p < P; ++p)
           gx[p] += a * row[p];

@@ -986,6 +986,70 @@ DIFFANA_TEST(hist2d_totals_and_product_kernel) {
   }
 }
 
+// ---- bandwidths from subnormal to huge -------------------------------------------
+
+DIFFANA_TEST(hist_any_bandwidth_conserves_weight_and_stays_finite) {
+  // x -+ 7.5 h rounds back to x for h < ulp(x) / 15: the span must still reach 7.5 h
+  // either side (an event on an interior edge keeps both halves), and a subnormal h,
+  // whose reciprocal overflows, must not turn 0 * inf into NaN bins or derivatives.
+  const std::vector<double> edges = {0.0, 1000.0, 2000.0};
+  const double big = std::numeric_limits<double>::max();
+  for (double bw : {5e-324, 1e-320, 5e-309, 2.2250738585072014e-308, 1e-300, 1e-100,
+                    1e-15, 1e-13, 1.0, 1e300, 1.7e308}) {
+    for (double x : {1000.0, 1000.0 * (1 + 0x1p-52), 500.0, 0.0, 2000.0, -1e308, 1e308,
+                     -big, big, 1e-310}) {
+      GradHist1D<double, 2> h(edges, bw, Overflow::fold);
+      // w <= 1/2: 2 c dc stays finite where dc is clipped to the largest double.
+      h.fill(Dual<double, 2>::variable(x, 0), Dual<double, 2>(0.5));
+      CHECK_CLOSE(sum(h.values()), 0.5, 0, diffana::soft_truncation_error);
+      for (std::int64_t b = 0; b < 2; ++b) {
+        CHECK(std::isfinite(h.values()[static_cast<std::size_t>(b)]));
+        CHECK(std::isfinite(h.sumw2()[static_cast<std::size_t>(b)]));
+        CHECK(std::isfinite(h.jacobian(b, 0)));
+        CHECK(std::isfinite(h.sumw2_jacobian(b, 0)));
+        CHECK(h.jacobian(b, 1) == 0.0); // a parameter that moves nothing
+        CHECK(h.sumw2_jacobian(b, 1) == 0.0);
+      }
+    }
+    if (bw <= 1e-13) {
+      // The limit h -> 0: hard binning, an event on an edge split half/half.
+      GradHist1D<double, 1> h(edges, bw);
+      h.fill(1000.0);
+      CHECK_CLOSE(h.values()[0], 0.5, 0, diffana::soft_truncation_error);
+      CHECK_CLOSE(h.values()[1], 0.5, 0, diffana::soft_truncation_error);
+      GradHist2D<double, 1> h2(edges, edges, bw, bw);
+      h2.fill(Dual<double, 1>::variable(1000.0, 0), 1000.0);
+      for (std::int64_t b = 0; b < 4; ++b) {
+        CHECK_CLOSE(h2.values()[static_cast<std::size_t>(b)], 0.25, 0,
+                    diffana::soft_truncation_error);
+        CHECK(std::isfinite(h2.jacobian(b, 0)));
+      }
+    }
+  }
+  // float: the smallest subnormal float bandwidth.
+  GradHist1D<float, 1> hf({0.0f, 1000.0f, 2000.0f}, 1e-45f);
+  hf.fill(Dual<float, 1>::variable(1000.0f, 0));
+  hf.fill(Dual<float, 1>::variable(10.0f, 0));
+  CHECK_CLOSE(hf.values()[0], 1.5f, 0, 1e-6);
+  CHECK_CLOSE(hf.values()[1], 0.5f, 0, 1e-6);
+  CHECK(std::isfinite(hf.jacobian(0, 0)) && std::isfinite(hf.jacobian(1, 0)));
+}
+
+DIFFANA_TEST(soft_span_reaches_7_5_bandwidths_in_z) {
+  const std::vector<double> edges = {0.0, 1000.0, 2000.0, 3000.0};
+  for (double bw : {5e-324, 1e-300, 1e-15, 1e-14, 0.5}) {
+    const auto axis = diffana::make_bin_axis(edges.data(), 3, bw, Overflow::drop);
+    for (double x : {1000.0, 2000.0, 1500.0, 999.9999999999999, 2000.0000000000002}) {
+      const diffana::BinSpan span = axis.soft_span(x);
+      const auto sc = diffana::soft_scale(bw);
+      CHECK(span.first == 0 ||
+            sc.z(edges[static_cast<std::size_t>(span.first)], x) <= -7.5);
+      CHECK(span.last == 2 ||
+            sc.z(edges[static_cast<std::size_t>(span.last + 1)], x) >= 7.5);
+    }
+  }
+}
+
 int main() {
   return diffana::test::run_all();
 }

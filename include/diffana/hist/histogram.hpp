@@ -17,8 +17,11 @@
 /// Events with a NaN position or a non-finite weight are skipped and counted
 /// (n_skipped()); they never produce NaN bins. x = +-inf is an ordinary under/overflow:
 /// dropped with Overflow::drop, in the first/last bin with Overflow::fold, with zero
-/// derivative with respect to x. Tangents are not checked: a NaN tangent gives NaN
-/// Jacobian entries.
+/// derivative with respect to x. Every finite bandwidth h > 0 is exact, subnormal ones
+/// included (as h -> 0 soft binning tends to hard binning, an event on an edge split
+/// half/half); where w dk/dx exceeds the largest finite T (h below ~1e-308, or a huge
+/// weight) it is clipped to it, so that a parameter that does not move x gets 0.
+/// Tangents are not checked: a NaN tangent gives NaN Jacobian entries.
 ///
 /// Histograms built from the same binning merge by addition (merge / +=), so chunks,
 /// threads and files combine; merging is exact up to floating-point summation order.

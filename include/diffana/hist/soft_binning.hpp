@@ -20,6 +20,7 @@
 
 #include "diffana/config.hpp"
 
+#include <cfloat>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -1084,9 +1085,69 @@ template <class T> struct BinWeight {
   T dk_dx;
 };
 
+namespace detail {
+
+/// The largest finite T (numeric_limits is not usable in CUDA device code).
+template <class T> DIFFANA_HOST_DEVICE constexpr T largest() {
+  if constexpr (std::is_same_v<T, float>) {
+    return FLT_MAX;
+  } else if constexpr (std::is_same_v<T, double>) {
+    return DBL_MAX;
+  } else {
+    return LDBL_MAX;
+  }
+}
+
+/// v clipped to [-largest, largest]: a derivative phi(z) / h, or w phi(z) / h, that
+/// overflows (a subnormal h with the event within a few h of an edge, where the limit
+/// h -> 0 is a delta function; or a huge weight) stays finite, so that a zero tangent
+/// times it is 0, not NaN. (Sums of several such terms may still overflow.)
+template <class T> DIFFANA_HOST_DEVICE T saturate(T v) {
+  return v > largest<T>() ? largest<T>() : (v < -largest<T>() ? -largest<T>() : v);
+}
+
+/// Whether w dk/dx may exceed the largest finite T for an event of weight w with
+/// bandwidth h (|dk/dx| <= phi(0) / h < 0.4 / h): only for a tiny h or a huge |w|.
+/// One test per event, so that the per-bin clipping runs only then.
+template <class T> DIFFANA_HOST_DEVICE bool wdk_may_overflow(T w, T h) {
+  using std::fabs;
+  return !(fabs(w) * T(0.4) <= h * largest<T>()); // h * largest = inf for h > 1
+}
+
+} // namespace detail
+
+/// How soft binning computes z = (e - x) / h: as ((e - x) * scale) * inv_h. For every
+/// h with a finite 1 / h, scale = 1 and inv_h = 1 / h. For a subnormal h whose
+/// reciprocal overflows, inv_h would be inf and an edge at the event (e - x = 0) would
+/// give 0 * inf = NaN; the difference is then scaled by 2^60 first (exactly, or to
+/// +-inf where z is beyond any double anyway) and inv_h = 1 / (h 2^60).
+template <class T> struct SoftScale {
+  T inv_h;
+  T scale;
+
+  /// The standardised position (e - x) / h of edge e seen from the event at x.
+  DIFFANA_HOST_DEVICE T z(T e, T x) const { return ((e - x) * scale) * inv_h; }
+
+  /// d / h, from d * inv_h (times scale, clipped to the largest finite T, when h is
+  /// subnormal).
+  DIFFANA_HOST_DEVICE T over_h(T d) const {
+    return scale == T(1) ? d * inv_h : detail::saturate((d * inv_h) * scale);
+  }
+};
+
+/// The SoftScale of bandwidth h (finite, > 0).
+template <class T> DIFFANA_HOST_DEVICE SoftScale<T> soft_scale(T h) {
+  using std::isinf;
+  const T inv = T(1) / h;
+  if (!isinf(inv)) return {inv, T(1)};
+  const T s = T(1152921504606846976.0); // 2^60: h s is a normal number
+  return {T(1) / (h * s), s};
+}
+
 /// k = Phi(z_hi) - Phi(z_lo) for z_lo <= z_hi, computed from the tails so that it is
 /// accurate (relative) in both tails; clamped at 0 against last-ulp erfc wiggles.
-/// dk/dx = (phi(z_lo) - phi(z_hi)) / h, since dz/dx = -1/h.
+/// dk/dx = (phi(z_lo) - phi(z_hi)) / h, since dz/dx = -1/h (clipped to the largest
+/// finite T where that overflows, for a subnormal h).
 template <class T>
 DIFFANA_HOST_DEVICE BinWeight<T> soft_bin_weight(const SoftEdge<T>& lo,
                                                  const SoftEdge<T>& hi, T h) {
@@ -1099,7 +1160,7 @@ DIFFANA_HOST_DEVICE BinWeight<T> soft_bin_weight(const SoftEdge<T>& lo,
     k = (T(1) - lo.tail) - hi.tail; // the bin contains x
   }
   if (k < T(0)) k = T(0);
-  return {k, (lo.pdf - hi.pdf) / h};
+  return {k, detail::saturate((lo.pdf - hi.pdf) / h)};
 }
 
 /// A non-owning view of one histogram axis: edges, bandwidth (0 = hard) and overflow
@@ -1160,9 +1221,11 @@ template <class T> struct BinAxis {
 
   /// Soft binning (bandwidth > 0, finite x): the bins within DIFFANA_SOFT_TRUNCATION
   /// bandwidths of x, i.e. from the bin holding x - 7.5 h to the bin holding
-  /// x + 7.5 h, clamped to the axis. With Overflow::drop an event whose whole
-  /// truncated kernel lies outside the edges gives an empty span.
-  DIFFANA_HOST_DEVICE BinSpan soft_span(T x) const {
+  /// x + 7.5 h, clamped to the axis, so that the span's first edge has z <= -7.5 and
+  /// its last edge z >= 7.5 (as the kernel computes z, see SoftScale) unless they are
+  /// the axis' outer edges. With Overflow::drop an event whose whole truncated kernel
+  /// lies outside the edges gives an empty span.
+  DIFFANA_HOST_DEVICE BinSpan soft_span(T x, const SoftScale<T>& sc) const {
     const T reach = T(DIFFANA_SOFT_TRUNCATION) * bandwidth;
     std::int64_t first = index(x - reach);
     std::int64_t last = index(x + reach);
@@ -1171,7 +1234,20 @@ template <class T> struct BinAxis {
     if (first > nbins - 1) first = nbins - 1;
     if (last < 0) last = 0;
     if (last > nbins - 1) last = nbins - 1;
+    // x -+ reach rounds to a neighbouring double (to x itself when h < ulp(x) / 15):
+    // an edge there is not 7.5 h away, and the mass beyond it would be lost (half of
+    // the event for an event on an edge). Widen by the kernel's own z; at most a step.
+    const T t = T(DIFFANA_SOFT_TRUNCATION);
+    while (first > 0 && sc.z(edges[first], x) > -t)
+      --first;
+    while (last < nbins - 1 && sc.z(edges[last + 1], x) < t)
+      ++last;
     return {first, last};
+  }
+
+  /// soft_span with the SoftScale of this axis' bandwidth.
+  DIFFANA_HOST_DEVICE BinSpan soft_span(T x) const {
+    return soft_span(x, soft_scale(bandwidth));
   }
 
   /// The SoftEdge of edge j for an event at x (fold: edges 0 and nbins are -inf/+inf).
@@ -1221,7 +1297,7 @@ inline constexpr int soft_block = 16;
 #endif
 
 /// The count edges j0 .. j0 + count - 1 of an event at x (finite x, axis.bandwidth
-/// h > 0, inv_h = 1 / h), each as z = (e_j - x) / h (computed as (e_j - x) inv_h), the
+/// h > 0, sc its SoftScale), each as z = (e_j - x) / h (computed by sc.z), the
 /// signed tail q (Phi(z) = up + q: q = Phi(z) with up = 0 for z <= 0, q = -Phi(-z) with
 /// up = 1 for z > 0) and phi(z) (NeedPdf = false: 0 where phi would cost an extra
 /// exp, i.e. outside the fast path); the folded outer edges are -inf / +inf. In double
@@ -1230,9 +1306,9 @@ inline constexpr int soft_block = 16;
 /// with erfc after it.
 template <bool NeedPdf, class T>
 DIFFANA_HOST_DEVICE void
-soft_edge_block(const BinAxis<T>& axis, T x, T inv_h, std::int64_t j0, int count,
-                T* DIFFANA_RESTRICT z, T* DIFFANA_RESTRICT q, T* DIFFANA_RESTRICT up,
-                T* DIFFANA_RESTRICT pdf) {
+soft_edge_block(const BinAxis<T>& axis, T x, const SoftScale<T>& sc, std::int64_t j0,
+                int count, T* DIFFANA_RESTRICT z, T* DIFFANA_RESTRICT q,
+                T* DIFFANA_RESTRICT up, T* DIFFANA_RESTRICT pdf) {
   using std::fabs;
   const T* DIFFANA_RESTRICT e = axis.edges + j0;
   bool any_far = true; // other T: erfc for every edge
@@ -1241,7 +1317,7 @@ soft_edge_block(const BinAxis<T>& axis, T x, T inv_h, std::int64_t j0, int count
     // integer min/max reductions; the far flag is or-ed as the bits of 0.0 / 1.0.
     std::int64_t far_bits = 0;
     for (int i = 0; i < count; ++i) {
-      const double zi = (e[i] - x) * inv_h;
+      const double zi = sc.z(e[i], x);
       const double t = fabs(zi);
       far_bits |= double_bits(t <= fast_tail_limit ? 0.0 : 1.0);
       double tail;
@@ -1255,7 +1331,7 @@ soft_edge_block(const BinAxis<T>& axis, T x, T inv_h, std::int64_t j0, int count
     any_far = far_bits != 0;
   } else {
     for (int i = 0; i < count; ++i)
-      z[i] = (e[i] - x) * inv_h;
+      z[i] = sc.z(e[i], x);
   }
   if (any_far) {
     for (int i = 0; i < count; ++i) {
@@ -1313,9 +1389,9 @@ DIFFANA_HOST_DEVICE void for_each_soft_block(const BinAxis<T>& axis, T x,
     }
     return;
   }
-  const BinSpan span = axis.soft_span(x);
+  const SoftScale<T> sc = soft_scale(axis.bandwidth);
+  const BinSpan span = axis.soft_span(x, sc);
   if (span.empty()) return;
-  const T inv_h = T(1) / axis.bandwidth;
   // Edge buffers with one spare slot: an odd number of edges is padded with a
   // neighbouring edge (computed, then ignored) so that the vectorised edge loop has
   // no scalar remainder.
@@ -1339,7 +1415,7 @@ DIFFANA_HOST_DEVICE void for_each_soft_block(const BinAxis<T>& axis, T x,
         o = 1;
       }
     }
-    detail::soft_edge_block<NeedPdf>(axis, x, inv_h, j0, n_edges, z, q, up, pdf);
+    detail::soft_edge_block<NeedPdf>(axis, x, sc, j0, n_edges, z, q, up, pdf);
     // Edge b0 was the last edge of the previous block (if any): visit it once.
     for (int i = b0 == span.first ? 0 : 1; i <= count; ++i) {
       if (axis.finite_edge(b0 + i)) {
@@ -1350,7 +1426,11 @@ DIFFANA_HOST_DEVICE void for_each_soft_block(const BinAxis<T>& axis, T x,
     for (int i = 0; i < count; ++i) {
       const T kb = (up[o + i + 1] - up[o + i]) + (q[o + i + 1] - q[o + i]);
       k[i] = kb < T(0) ? T(0) : kb; // last-ulp wiggles in the tails
-      dk[i] = (pdf[o + i] - pdf[o + i + 1]) * inv_h;
+      dk[i] = (pdf[o + i] - pdf[o + i + 1]) * sc.inv_h;
+    }
+    if (sc.scale != T(1)) { // subnormal h: the rest of sc.over_h, out of the hot loop
+      for (int i = 0; i < count; ++i)
+        dk[i] = detail::saturate(dk[i] * sc.scale);
     }
     on_block(b0, count, &k[0], &dk[0]);
   }
@@ -1576,12 +1656,13 @@ add_soft_block_tangents(std::int64_t P, int count, const T* c, const T* k, const
 /// soft_block): c_i = w k_i to values, c_i^2 to sumw2, and the tangents
 /// dc_i = k_i dw + w dk_i dx to the Jacobian rows, 2 c_i dc_i to the sumw2 rows. The
 /// tests on which outputs and tangents exist are made once per block, so the loops
-/// over bins and tangents are branch-free.
+/// over bins and tangents are branch-free. clip (see wdk_may_overflow) clips w dk_i
+/// to the largest finite T, so that a zero dx adds 0 rather than inf * 0 = NaN.
 template <class T, class Add>
 DIFFANA_HOST_DEVICE void add_soft_block(const HistBuffers<T>& out, std::int64_t b0,
                                         int count, const T* k, const T* dk, T w,
                                         const T* w_tan, const T* x_tan, std::int64_t P,
-                                        const Add& add) {
+                                        bool clip, const Add& add) {
   T c[soft_block];
   for (int i = 0; i < count; ++i)
     c[i] = w * k[i];
@@ -1600,6 +1681,10 @@ DIFFANA_HOST_DEVICE void add_soft_block(const HistBuffers<T>& out, std::int64_t 
   if (x_tan != nullptr) {
     for (int i = 0; i < count; ++i)
       wdk[i] = w * dk[i];
+    if (clip) {
+      for (int i = 0; i < count; ++i)
+        wdk[i] = saturate(wdk[i]);
+    }
   }
   if (w_tan != nullptr && x_tan != nullptr) {
     add_soft_block_tangents<true, true>(P, count, c, k, wdk, w_tan, x_tan, jac, sj,
@@ -1624,9 +1709,10 @@ fill_event_1d_soft_bins(const BinAxis<T>& axis, T x, const T* x_tan, T w,
                         const T* w_tan, std::int64_t P, const HistBuffers<T>& out,
                         const Add& add) {
   if (skip_event(x, w)) return false;
+  const bool clip = wdk_may_overflow(w, axis.bandwidth);
   for_each_soft_block<NeedPdf>(
       axis, x, [&](std::int64_t b0, int count, const T* k, const T* dk) {
-        add_soft_block(out, b0, count, k, dk, w, w_tan, x_tan, P, add);
+        add_soft_block(out, b0, count, k, dk, w, w_tan, x_tan, P, clip, add);
       });
   return true;
 }
@@ -1643,12 +1729,13 @@ DIFFANA_HOST_DEVICE bool fill_event_1d_soft(const BinAxis<T>& axis, T x, const T
   if (out.edge_density == nullptr && out.edge_moment == nullptr)
     return fill_event_1d_soft_bins<NeedPdf>(axis, x, x_tan, w, w_tan, P, out, add);
   if (skip_event(x, w)) return false;
-  const T h = axis.bandwidth;
+  const SoftScale<T> sc = soft_scale(axis.bandwidth);
+  const bool clip = wdk_may_overflow(w, axis.bandwidth);
   auto on_block = [&](std::int64_t b0, int count, const T* k, const T* dk) {
-    add_soft_block(out, b0, count, k, dk, w, w_tan, x_tan, P, add);
+    add_soft_block(out, b0, count, k, dk, w, w_tan, x_tan, P, clip, add);
   };
   auto on_edge = [&](std::int64_t j, const SoftEdge<T>& e) {
-    const T s = w * e.pdf / h;
+    const T s = saturate(w * sc.over_h(e.pdf));
     if (out.edge_density != nullptr) add(out.edge_density + j, s);
     // phi(z) z -> 0 where phi underflows (also for z = +-inf): no 0 * inf = NaN.
     if (out.edge_moment != nullptr && e.pdf != T(0)) add(out.edge_moment + j, s * e.z);
@@ -1701,6 +1788,10 @@ DIFFANA_HOST_DEVICE bool fill_event_2d(const BinAxis<T>& ax, const BinAxis<T>& a
   }
   const T* xt = ax.bandwidth > T(0) ? x_tan : nullptr;
   const T* yt = ay.bandwidth > T(0) ? y_tan : nullptr;
+  // w dk/dx clipped where it may overflow (see wdk_may_overflow); times ky <= 1 it
+  // stays finite.
+  const bool clip_x = xt != nullptr && wdk_may_overflow(w, ax.bandwidth);
+  const bool clip_y = yt != nullptr && wdk_may_overflow(w, ay.bandwidth);
   T ky[fill_2d_chunk];
   T dky[fill_2d_chunk];
   std::int64_t iy0 = 0;
@@ -1710,10 +1801,11 @@ DIFFANA_HOST_DEVICE bool fill_event_2d(const BinAxis<T>& ax, const BinAxis<T>& a
         ax, x,
         [&](std::int64_t ix, T kx, T dkx) {
           const T wkx = w * kx;
-          const T wdkx = w * dkx;
+          const T wdkx = clip_x ? saturate(w * dkx) : w * dkx;
           for (int j = 0; j < count; ++j) {
+            const T a_y = wkx * dky[j];
             add_to_bin(out, ix * ny + iy0 + j, P, wkx * ky[j], kx * ky[j], w_tan,
-                       wdkx * ky[j], xt, wkx * dky[j], yt, add);
+                       wdkx * ky[j], xt, clip_y ? saturate(a_y) : a_y, yt, add);
           }
         },
         xt != nullptr);

@@ -55,6 +55,14 @@ Differences from ``relaxed.hist`` (reproduced exactly by :func:`relaxed_hist`)
   relaxed.hist with respect to the edges and the bandwidth are NaN (``phi(z) * z`` at
   the padded infinite edges is ``0 * inf``); diffana's edge terms skip the infinite
   edges and stay finite (checked against finite differences).
+* For a subnormal ``h`` the x-derivative ``phi(z) / h`` of an event within a few ``h``
+  of an edge exceeds the largest double (the limit of a vanishing ``h`` is a delta
+  function at the edges). It is clipped to it, and so is ``w dk/dx`` (here and in
+  the kernels), rather than becoming ``inf``, whose product with a zero tangent is
+  NaN: a parameter that does not move the event gets exactly 0 from it.
+  The values and the weights' derivatives are exact for every finite ``h > 0`` (the
+  limit of a vanishing ``h`` is hard binning, with an event on an edge split
+  half/half).
 * The compiled kernels evaluate each event only within ``DIFFANA_SOFT_TRUNCATION = 7.5``
   bandwidths; the weight left out is at most ``2 Phi(-7.5) = 6.4e-14`` of the event's
   weight and its x-derivative at most ``2 phi(7.5) / h = 4.9e-13 / h`` times the
@@ -134,6 +142,26 @@ def _normal_pdf(z: Array) -> Array:
         return np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
 
 
+def _saturate(a: Array) -> Array:
+    """``a`` clipped to the largest finite double, as the kernels clip ``dk/dx`` and
+    ``w dk/dx``: so that a zero tangent times it is 0, not ``0 * inf = NaN``."""
+    big = np.finfo(np.float64).max
+    return np.asarray(np.clip(a, -big, big), dtype=np.float64)
+
+
+def _over_bandwidth(a: Array, h: float) -> Array:
+    """``a / h``, saturated (``phi(z) / h`` overflows for a subnormal ``h`` with the
+    event within a few ``h`` of an edge)."""
+    with np.errstate(over="ignore"):
+        return _saturate(a / h)
+
+
+def _times(a: Array, b: Array) -> Array:
+    """``a * b`` (broadcast), saturated."""
+    with np.errstate(over="ignore"):
+        return _saturate(a * b)
+
+
 # ---- argument checks (the kernels' status codes, as ValueError) ----------------------
 
 
@@ -147,7 +175,7 @@ def _edges(edges: ArrayLike, name: str) -> Array:
         j = int(np.argmax(bad))
         msg = f"{name} must be finite, got {name}[{j}] = {e[j]}"
         raise ValueError(msg)
-    step = np.diff(e) <= 0
+    step = e[1:] <= e[:-1]  # not np.diff, which may overflow
     if step.any():
         j = int(np.argmax(step)) + 1
         msg = (
@@ -236,14 +264,15 @@ def _axis_weights(
     if fold:
         e[0], e[-1] = -np.inf, np.inf
     fin = ~inf
-    z[fin] = (e[None, :] - x[fin, None]) / h
+    with np.errstate(over="ignore"):  # huge e - x or tiny h: z = +-inf, as it should
+        z[fin] = (e[None, :] - x[fin, None]) / h
     pdf[fin] = _normal_pdf(z[fin])
     lo, hi = z[fin, :-1], z[fin, 1:]
     # Differences of lower tails left of x, of upper tails right of x: no cancellation.
     k[fin] = np.where(
         lo > 0, normal_cdf(-lo) - normal_cdf(-hi), normal_cdf(hi) - normal_cdf(lo)
     )
-    dk[fin] = (pdf[fin, :-1] - pdf[fin, 1:]) / h
+    dk[fin] = _over_bandwidth(pdf[fin, :-1] - pdf[fin, 1:], h)
     if fold:  # x = +-inf: the limit, everything in the edge bin
         k[inf & (x < 0), 0] = 1.0
         k[inf & (x > 0), nbins - 1] = 1.0
@@ -303,24 +332,30 @@ def hist_fill_1d(
 
     k, dk, z, pdf = _axis_weights(xs, e, h, fold)
     c = ws[:, None] * k  # (n, nbins)
-    dc = (
-        k[:, :, None] * wt[:, None, :] + (ws[:, None] * dk)[:, :, None] * xt[:, None, :]
-    )
+    with np.errstate(over="ignore"):  # clipped dk/dx times a tangent > 1: +-inf
+        dc = (
+            k[:, :, None] * wt[:, None, :]
+            + _times(ws[:, None], dk)[:, :, None] * xt[:, None, :]
+        )
     edge_density = edge_moment = None
-    if h > 0.0:
-        s = ws[:, None] * pdf / h  # pdf is 0 at infinite z (fold edges, x = +-inf)
-        edge_density = s.sum(axis=0)
-        with np.errstate(invalid="ignore"):  # 0 * inf where phi underflows
-            edge_moment = np.where(pdf > 0, s * z, 0.0).sum(axis=0)
-    return Hist1DResult(
-        values=c.sum(axis=0),
-        sumw2=(c * c).sum(axis=0),
-        jac=dc.sum(axis=0),
-        sumw2_jac=(2.0 * c[:, :, None] * dc).sum(axis=0),
-        n_skipped=int(skip.sum()),
-        edge_density=edge_density,
-        edge_moment=edge_moment,
-    )
+    # Sums of clipped derivatives may overflow (+-inf, inf - inf = NaN), as in the
+    # kernels.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if h > 0.0:
+            # pdf is 0 at infinite z (fold edges, x = +-inf)
+            s = _times(ws[:, None], _over_bandwidth(pdf, h))
+            edge_density = s.sum(axis=0)
+            with np.errstate(invalid="ignore"):  # 0 * inf where phi underflows
+                edge_moment = np.where(pdf > 0, s * z, 0.0).sum(axis=0)
+        return Hist1DResult(
+            values=c.sum(axis=0),
+            sumw2=(c * c).sum(axis=0),
+            jac=dc.sum(axis=0),
+            sumw2_jac=(2.0 * c[:, :, None] * dc).sum(axis=0),
+            n_skipped=int(skip.sum()),
+            edge_density=edge_density,
+            edge_moment=edge_moment,
+        )
 
 
 def hist_fill_1d_vjp(
@@ -379,7 +414,7 @@ def hist_fill_1d_vjp(
     keep = ~(np.isnan(xs) | ~np.isfinite(ws))
     k, dk, _, _ = _axis_weights(xs[keep], e, h, fold)
     ct_w[keep] = k @ cts
-    ct_x[keep] = (ws[keep, None] * dk) @ cts
+    ct_x[keep] = _times(ws[keep, None], dk) @ cts
     return ct_x, ct_w
 
 
@@ -431,20 +466,25 @@ def hist_fill_2d(
     ky, dky, _, _ = _axis_weights(ys, ey, hy, fold)
     kxy = kx[:, :, None] * ky[:, None, :]  # (n, nx, ny)
     c = ws[:, None, None] * kxy
-    dc = (
-        kxy[..., None] * wt[:, None, None, :]
-        + (ws[:, None, None] * dkx[:, :, None] * ky[:, None, :])[..., None]
-        * xt[:, None, None, :]
-        + (ws[:, None, None] * kx[:, :, None] * dky[:, None, :])[..., None]
-        * yt[:, None, None, :]
-    )
-    return Hist2DResult(
-        values=c.sum(axis=0),
-        sumw2=(c * c).sum(axis=0),
-        jac=dc.sum(axis=0),
-        sumw2_jac=(2.0 * c[..., None] * dc).sum(axis=0),
-        n_skipped=int(skip.sum()),
-    )
+    # Clipped derivatives times tangents > 1, and their sums, may overflow (+-inf,
+    # inf - inf = NaN), as in the kernels.
+    with np.errstate(over="ignore", invalid="ignore"):
+        dc = (
+            kxy[..., None] * wt[:, None, None, :]
+            + _times(_times(ws[:, None, None], dkx[:, :, None]), ky[:, None, :])[
+                ..., None
+            ]
+            * xt[:, None, None, :]
+            + _times(ws[:, None, None] * kx[:, :, None], dky[:, None, :])[..., None]
+            * yt[:, None, None, :]
+        )
+        return Hist2DResult(
+            values=c.sum(axis=0),
+            sumw2=(c * c).sum(axis=0),
+            jac=dc.sum(axis=0),
+            sumw2_jac=(2.0 * c[..., None] * dc).sum(axis=0),
+            n_skipped=int(skip.sum()),
+        )
 
 
 def relaxed_hist(
