@@ -33,6 +33,10 @@ objective and the optimizer::
     objective: {type: asimov_significance, background_uncertainty: 0.1}
     optimizer: {name: adam, learning_rate: 0.05, steps: 50, tolerance: 1.0e-4}
 
+A configuration is code: its expressions are C++ that cling compiles and runs with
+the user's rights, as a ROOT macro would be; only trusted configurations should be
+run. The checks below catch mistakes, not malice.
+
 Rules (each checked, errors name the key, e.g. ``samples[1].files``):
 
 - The file is YAML in UTF-8 (a byte-order mark is fine) or UTF-16 with a byte-order

@@ -38,6 +38,10 @@ def setup(parser: argparse.ArgumentParser) -> None:
         "event loops, the statistical model, the objective and its gradient, the "
         "optimizer; report.json, the workspaces and the plots in --out."
     )
+    parser.epilog = (
+        "The configuration's expressions are C++ run by ROOT's cling with your "
+        "rights, like a ROOT macro: run only configurations you trust."
+    )
     parser.add_argument("config", type=pathlib.Path, help="the analysis YAML file")
     parser.add_argument(
         "--out",
