@@ -68,9 +68,10 @@ def test_version():
 
 SUBPACKAGE_APIS = {
     "diffana.analysis": [
-        "Analysis", "Config", "ConfigError", "Direction", "Evaluation", "OBJECTIVES",
-        "ObjectiveError", "ObjectiveSpec", "OptimizationResult", "Status", "load",
-        "optimize", "run", "run_evaluate",
+        "Analysis", "Config", "ConfigError", "Direction", "Evaluation", "InputError",
+        "OBJECTIVES", "ObjectiveError", "ObjectiveSpec", "OptimizationResult",
+        "SampleError", "SkippedEventsError", "Status", "load", "optimize", "run",
+        "run_evaluate",
     ],
     "diffana.awkward": [
         "JaggedDualArray", "delta_phi", "delta_r", "from_cartesian", "histogram",
@@ -84,7 +85,7 @@ SUBPACKAGE_APIS = {
     ],
     "diffana.hist": ["GradHistogram", "GradHistogram2D"],
     "diffana.jax": ["backend", "cut", "hist", "hist_weighted", "window"],
-    "diffana.rdf": ["CompileError", "DiffFrame", "GradHistResult"],
+    "diffana.rdf": ["CompileError", "DiffFrame", "EventLoopError", "GradHistResult"],
     "diffana.soft": ["soft_cut", "soft_window"],
     "diffana.stats": [
         "Model", "asimov_significance", "expected_cls",

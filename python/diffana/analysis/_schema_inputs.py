@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ._schema_base import (
@@ -209,7 +210,11 @@ class Observable(Model):
             msg = f"fit_bins must be >= 2 strictly increasing edges, got {fit}"
             raise ValueError(msg)
         tol = 1e-9 * (edges[-1] - edges[0])
-        missing = [x for x in fit if not any(abs(x - e) <= tol for e in edges)]
+        # The nearest edge of each fit edge (sorted search: linear, not bins^2).
+        e = np.asarray(edges)
+        i = np.clip(np.searchsorted(e, fit), 1, e.size - 1)
+        nearest = np.minimum(np.abs(e[i] - fit), np.abs(e[i - 1] - fit))
+        missing = np.asarray(fit)[nearest > tol].tolist()
         if missing:
             msg = f"fit_bins {missing} are not edges of bins (edges: {edges})"
             raise ValueError(msg)

@@ -36,7 +36,7 @@ from .outputs import (
     write_atomic,
 )
 from .plots import check_labels, plot
-from .report import evaluation_report, report
+from .report import evaluation_report, report, skipped_lines
 
 __all__ = [
     "RunInterrupted",
@@ -219,6 +219,8 @@ def _run(
     say(
         f"start:  {_fmt_params(initial.params, names)}   objective = {initial.objective:.6g}"
     )
+    for line in skipped_lines(initial.skipped, initial.events):
+        say(f"skipped events (non-finite weight or NaN observable): {line}")
     if resume is not None:
         say(f"resuming after step {resume['step']} (checkpoint in {folder.path})")  # type: ignore[union-attr]
     if check_gradient:
@@ -399,6 +401,8 @@ def run_evaluate(
             f"{s} = {float(np.sum(histos[s][ch][NOMINAL].values)):.6g}" for s in histos
         )
         say(f"  {ch}: {yields}")
+    for line in skipped_lines(analysis.graph.skipped, analysis.events):
+        say(f"skipped events (non-finite weight or NaN observable): {line}")
     if ev is not None:
         say(f"objective: {config.objective.type} = {ev.objective:.6g}")
         for n in analysis.opt_names:

@@ -27,7 +27,7 @@ import numpy as np
 
 from ._errors import ObjectiveError
 from .config import Config
-from .graph import NOMINAL, Graph, Histograms
+from .graph import NOMINAL, Graph, Histograms, Skipped, skipped_counts
 from .workspace import StatModel
 
 __all__ = ["Analysis", "Evaluation"]
@@ -42,12 +42,30 @@ def _enable_x64() -> None:
 @dataclasses.dataclass
 class Evaluation:
     """The analysis at one point: objective, gradient (w.r.t. every parameter) and
-    the histograms it was computed from."""
+    the histograms it was computed from.
+
+    ``skipped`` holds the events every histogram skipped (``{sample: {channel:
+    {variation: n}}}``: a weight that is not finite or a NaN observable; a
+    symmetrized down variation repeats its up's count) and ``events`` the events
+    each sample's event loop read; `n_skipped` is the largest count of each
+    sample.
+    """
 
     params: dict[str, float]
     objective: float
     gradient: dict[str, float]
     histograms: Histograms
+    skipped: Skipped = dataclasses.field(default_factory=dict)
+    events: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    @property
+    def n_skipped(self) -> dict[str, int]:
+        """Sample -> the most events any of its histograms skipped (the count to
+        compare with ``events`` and ``max_skipped_fraction``)."""
+        return {
+            s: max((n for hs in chans.values() for n in hs.values()), default=0)
+            for s, chans in self.skipped.items()
+        }
 
 
 class Analysis:
@@ -93,8 +111,17 @@ class Analysis:
         return self.graph.variations(sample)
 
     def histograms(self, params: Mapping[str, float]) -> Histograms:
-        """Run the event loops at ``params`` (one per sample); scaled histograms."""
+        """Run the event loops at ``params`` (one per sample); scaled histograms.
+
+        Raises `SampleError` (an event loop failed inside ROOT) or
+        `SkippedEventsError` (more than ``max_skipped_fraction`` of a sample's
+        events skipped by a histogram)."""
         return self.graph.histograms(params)
+
+    @property
+    def events(self) -> dict[str, int]:
+        """Sample -> the events its last event loop read (empty before one)."""
+        return dict(self.graph.events)
 
     # ---- the objective --------------------------------------------------------------
 
@@ -133,29 +160,28 @@ class Analysis:
                         msg = f"sample {s.name!r}, channel {ch!r}, {v}: NaN yields"
                         raise ObjectiveError(msg)
                     if np.any(h.values < 0):
-                        bins = np.flatnonzero(h.values < 0).tolist()
+                        bins = _bins_text(np.flatnonzero(h.values < 0), h.edges)
                         msg = (
                             f"sample {s.name!r}, channel {ch!r}, {v}: negative yields "
-                            f"in bin(s) {bins} at {self._params_text()} (check the "
+                            f"in {bins} at {self._params_text()} (check the "
                             "weights of this variation)"
                         )
                         raise ObjectiveError(msg)
-                nominal = histos[s.name][ch][NOMINAL].rebinned(edges).values
-                totals[s.role] = totals[s.role] + nominal
+                nominal = self.model.rebinned(histos[s.name][ch][NOMINAL], ch)
+                totals[s.role] = totals[s.role] + nominal.values
             for role, bad, rule in (
                 ("background", totals["background"] <= 0, "not positive"),
                 ("signal", totals["signal"] < 0, "negative"),
             ):
                 if np.any(bad):
-                    bins = np.flatnonzero(bad).tolist()
-                    where = ", ".join(
-                        f"[{edges[b]:g}, {edges[b + 1]:g})" for b in bins[:5]
-                    )
+                    samples = [s.name for s in self.config.samples if s.role == role]
                     msg = (
-                        f"channel {ch!r}: the total {role} is {rule} in bin(s) "
-                        f"{bins} ({where}) at {self._params_text()}: the statistical "
-                        "model needs a positive background in every bin (widen the "
-                        "bins, use soft binning or loosen the selection)"
+                        f"channel {ch!r}: the total {role} is {rule} in "
+                        f"{_bins_text(np.flatnonzero(bad), edges)} ({role} samples "
+                        f"{samples}) at {self._params_text()}: the statistical "
+                        "model needs a "
+                        "positive background in every bin (widen the bins, use "
+                        "soft binning or loosen the selection)"
                     )
                     raise ObjectiveError(msg)
         if not self.config.objective.spec.needs_fit:
@@ -221,7 +247,9 @@ class Analysis:
         for k, (_, jac) in self.model.leaves(histos).items():
             grad += jac.T @ g[k]  # the chain rule: J^T g
         gradient = dict(zip(self.param_names, grad.tolist(), strict=True))
-        return Evaluation(p, value, gradient, histos)
+        return Evaluation(
+            p, value, gradient, histos, skipped_counts(histos), self.events
+        )
 
     def objective_at(self, params: Mapping[str, float]) -> float:
         """The objective only (event loops + statistics), e.g. for finite
@@ -247,3 +275,22 @@ class Analysis:
             down = self.objective_at({**params, name: params[name] - eps})
             out[name] = (up - down) / (2 * eps)
         return out
+
+
+def _bins_text(bins: np.ndarray, edges: np.ndarray, shown: int = 5) -> str:
+    """``"3 of 2000 bins: 0 [0, 1), 4 [4, 5), 7 [7, 8)"``, the first ``shown`` of
+    them with their ranges, then ``", ..."``: one short line for any number of bins.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> _bins_text(np.array([0, 2]), np.array([0.0, 1.0, 2.0, 3.0]))
+    '2 of 3 bins: 0 [0, 1), 2 [2, 3)'
+    >>> _bins_text(np.arange(100), np.arange(101.0), shown=2)
+    '100 of 100 bins: 0 [0, 1), 1 [1, 2), ...'
+    """
+    first = ", ".join(
+        f"{b} [{edges[b]:g}, {edges[b + 1]:g})" for b in bins[:shown].tolist()
+    )
+    more = ", ..." if bins.size > shown else ""
+    return f"{bins.size} of {edges.size - 1} bins: {first}{more}"

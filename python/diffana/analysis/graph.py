@@ -19,8 +19,17 @@ histograms come back as `diffana.GradHistogram` scaled to ``xsec * lumi / sum of
 weights`` (times ``scale``); a ``symmetrize``d systematic's down histogram is
 `GradHistogram.mirrored` from its up.
 
+Guards around ROOT: before any RDataFrame opens a file, `diffana.analysis.inputs`
+reads every basket the analysis uses with uproot (a corrupt or truncated file is an
+`InputError`, not a crash); a C++ exception or a crash inside an event loop becomes a
+`SampleError` naming the sample and its files. Events skipped by the histograms (a
+weight that is not finite, a NaN observable) are counted per sample, channel and
+variation (`Graph.skipped`, next to `Graph.events`, the events each sample's loop
+read); more than ``max_skipped_fraction`` of a sample's events in any of them is a
+`SkippedEventsError`.
+
 May import numpy, `diffana.rdf` (ROOT on first use), `diffana.hist` (types),
-`diffana.analysis.config` and `diffana.analysis._errors`.
+`diffana.analysis.config`, `diffana.analysis.inputs` and `diffana.analysis._errors`.
 """
 
 from __future__ import annotations
@@ -35,10 +44,11 @@ import numpy as np
 
 from ..hist import GradHistogram
 from ..rdf.expressions import rename, uses
-from ._errors import ConfigError, ObjectiveError
+from . import inputs
+from ._errors import ConfigError, ObjectiveError, SampleError, SkippedEventsError
 from .config import ColumnSystematic, Config, NormSystematic, Sample, WeightSystematic
 
-__all__ = ["NOMINAL", "Graph", "Histograms"]
+__all__ = ["NOMINAL", "Graph", "Histograms", "Skipped", "skipped_counts"]
 
 #: The name of the nominal histograms among a sample's variations.
 NOMINAL = "nominal"
@@ -46,13 +56,27 @@ NOMINAL = "nominal"
 #: sample -> channel -> variation (``nominal``, ``<syst>_up``, ``<syst>_down``)
 Histograms = dict[str, dict[str, dict[str, GradHistogram]]]
 
+#: sample -> channel -> variation -> events skipped by the histogram
+Skipped = dict[str, dict[str, dict[str, int]]]
+
+
+def skipped_counts(histos: Histograms) -> Skipped:
+    """The events each histogram skipped (``n_skipped``: a weight that is not
+    finite or a NaN observable), keyed as the histograms."""
+    return {
+        s: {c: {v: int(h.n_skipped) for v, h in hs.items()} for c, hs in chans.items()}
+        for s, chans in histos.items()
+    }
+
 
 @dataclasses.dataclass
 class _SampleFrames:
     sample: Sample
     ddf: Any
     sumw: Any  # an RDataFrame Sum result, or None
+    count: Any  # an RDataFrame Count result: the events each loop reads
     handles: dict[str, dict[str, Any]]  # channel -> variation -> GradHistResult
+    paths: list[str]
     scale: float | None = None
 
 
@@ -93,11 +117,20 @@ class Graph:
         self.config = config
         self.source = source
         self.edges = {o.name: np.asarray(o.edges, float) for o in config.observables}
+        paths = {
+            s.name: list(files[s.name]) if files else config.sample_files(s)
+            for s in config.samples
+        }
+        # Before ROOT opens any file: ROOT may crash on a corrupt one.
+        self.inputs = inputs.validate(config, paths, source)
+        #: sample -> events read by its last event loop (none run yet: empty)
+        self.events: dict[str, int] = {}
+        #: the events skipped by every histogram of the last event loops
+        self.skipped: Skipped = {}
         ROOT = rdf._import_root()
         self._frames: list[_SampleFrames] = []
         for i, sample in enumerate(config.samples):
-            paths = list(files[sample.name]) if files else config.sample_files(sample)
-            self._frames.append(self._build(ROOT, i, sample, paths))
+            self._frames.append(self._build(ROOT, i, sample, paths[sample.name]))
 
     def variations(self, sample: str) -> list[str]:
         """The histogram variations of a sample: nominal, then <syst>_up/_down."""
@@ -128,6 +161,7 @@ class Graph:
         cfg, src = self.config, self.source
         where = f"samples[{index}]"
         df = ROOT.RDataFrame(sample.tree, ROOT.std.vector["std::string"](paths))
+        count = df.Count()  # filled by every loop, for the skipped fraction
         sumw = None
         if sample.xsec is not None:
             with _config_key(src, f"{where}.weight (sum of weights for xsec)"):
@@ -160,7 +194,7 @@ class Graph:
             self._book_branch(ddf, where, sample, var, ren, weights, handles)
         order = self.variations(sample.name)
         handles = {c: {v: h[v] for v in order if v in h} for c, h in handles.items()}
-        return _SampleFrames(sample, ddf, sumw, handles)
+        return _SampleFrames(sample, ddf, sumw, count, handles, list(paths))
 
     def _define_variations(
         self, ddf: Any, sample: Sample
@@ -278,17 +312,61 @@ class Graph:
             fr.scale = k
         return fr.scale
 
-    def histograms(self, params: Mapping[str, float]) -> Histograms:
-        """Run the event loops at ``params`` (one per sample); scaled histograms."""
-        out: Histograms = {}
-        for fr in self._frames:
-            fr.ddf.set_params(dict(params))
-            raw = {
+    def _run(self, fr: _SampleFrames) -> dict[str, dict[str, GradHistogram]]:
+        """One sample's event loop: its raw histograms; ROOT's failures become
+        `SampleError` naming the sample and its files."""
+        from ..rdf import EventLoopError
+
+        try:
+            return {
                 c: {v: h.result() for v, h in hs.items()}
                 for c, hs in fr.handles.items()
             }
-            k = self._scale(fr)
+        except EventLoopError as e:
+            shown = ", ".join(fr.paths[:3])
+            if len(fr.paths) > 3:
+                shown += f" and {len(fr.paths) - 3} more"
+            msg = (
+                f"{self.source}: sample {fr.sample.name!r} (tree "
+                f"{fr.sample.tree!r} in {shown}): {e}"
+            )
+            raise SampleError(msg) from None
+
+    def _check_skipped(self, name: str, skipped: dict[str, dict[str, int]]) -> None:
+        """SkippedEventsError when a histogram of sample ``name`` skipped more than
+        ``max_skipped_fraction`` of the sample's events."""
+        events = self.events[name]
+        limit = self.config.max_skipped_fraction
+        for ch, by_var in skipped.items():
+            for var, n in by_var.items():
+                if n == 0 or n <= limit * events:
+                    continue
+                frac = n / events if events else 1.0
+                msg = (
+                    f"{self.source}: sample {name!r}, channel {ch!r}, variation "
+                    f"{var!r}: {n} of {events} events ({frac:.3g}) were skipped "
+                    "(a weight that is not finite, e.g. a division by zero, or a "
+                    f"NaN observable), more than max_skipped_fraction = {limit:g}: "
+                    "fix the expressions, or raise max_skipped_fraction in the "
+                    "configuration to accept them"
+                )
+                raise SkippedEventsError(msg)
+
+    def histograms(self, params: Mapping[str, float]) -> Histograms:
+        """Run the event loops at ``params`` (one per sample); scaled histograms.
+
+        Raises `SampleError` when a loop fails inside ROOT and `SkippedEventsError`
+        when a histogram skipped too many events (`skipped` and `events` then
+        already hold that sample's counts)."""
+        out: Histograms = {}
+        for fr in self._frames:
+            fr.ddf.set_params(dict(params))
+            raw = self._run(fr)
             name = fr.sample.name
+            self.events[name] = int(fr.count.GetValue())  # filled by that loop
+            self.skipped[name] = skipped_counts({name: raw})[name]
+            self._check_skipped(name, self.skipped[name])
+            k = self._scale(fr)
             out[name] = {
                 c: {v: h.scaled(k) for v, h in hs.items()} for c, hs in raw.items()
             }

@@ -13,10 +13,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from .evaluation import Analysis, Evaluation
-from .graph import Histograms
+from .graph import Histograms, Skipped
 from .optimizer import OptimizationResult
 
-__all__ = ["evaluation_report", "histograms_json", "report"]
+__all__ = [
+    "evaluation_report",
+    "histograms_json",
+    "report",
+    "skipped_json",
+    "skipped_lines",
+]
 
 
 def histograms_json(histos: Histograms) -> dict[str, Any]:
@@ -25,6 +31,37 @@ def histograms_json(histos: Histograms) -> dict[str, Any]:
         s: {c: {v: h.to_json() for v, h in vs.items()} for c, vs in cs.items()}
         for s, cs in histos.items()
     }
+
+
+def skipped_json(skipped: Skipped, events: Mapping[str, int]) -> dict[str, Any]:
+    """Per sample: the events read and the events skipped (a non-finite weight or a
+    NaN observable) per channel and variation."""
+    return {
+        s: {"events": int(events.get(s, 0)), "skipped": skipped[s]} for s in skipped
+    }
+
+
+def skipped_lines(skipped: Skipped, events: Mapping[str, int]) -> list[str]:
+    """One console line per sample that skipped events: the largest count, its
+    share, and where (channel and variation), e.g. ``signal: 400 of 4000 events
+    (10 %) skipped in sr pileup_up, sr pileup_down``.
+
+    Examples
+    --------
+    >>> skipped_lines({"s": {"sr": {"nominal": 0, "pu_up": 5}}}, {"s": 100})
+    ['s: 5 of 100 events (5 %) skipped in sr pu_up']
+    """
+    out = []
+    for s, chans in skipped.items():
+        where = [(n, f"{c} {v}") for c, vs in chans.items() for v, n in vs.items()]
+        worst = max((n for n, _ in where), default=0)
+        if worst == 0:
+            continue
+        total = int(events.get(s, 0))
+        share = f" ({100 * worst / total:.3g} %)" if total else ""
+        at = ", ".join(w for n, w in where if n == worst)
+        out.append(f"{s}: {worst} of {total} events{share} skipped in {at}")
+    return out
 
 
 def _objective(analysis: Analysis) -> dict[str, Any]:
@@ -40,7 +77,8 @@ def report(
 ) -> dict[str, Any]:
     """The report of an optimization (a dict, ``report.json``): the configuration,
     the objective and its direction, how it ended (``status``, ``message``,
-    ``warnings``), the start, end and best points, the final gradient's norm (also
+    ``warnings``), the events skipped at the start and at the end (`skipped_json`),
+    the start, end and best points, the final gradient's norm (also
     in the optimizer's coordinates scaled to the bounds), every step, the
     histograms and the workspaces before and after; ``extra`` added."""
     model = analysis.model
@@ -77,6 +115,10 @@ def report(
             "final_scaled": math.hypot(*scaled),
         },
         "history": result.history,
+        "skipped_events": {
+            which: skipped_json(ev.skipped, ev.events)
+            for which, ev in (("initial", result.initial), ("final", result.final))
+        },
         "histograms": {
             "param_names": list(analysis.param_names),
             "initial": histograms_json(result.initial.histograms),
@@ -94,8 +136,9 @@ def report(
 def evaluation_report(
     analysis: Analysis, ev: Evaluation | None, histos: Histograms
 ) -> dict[str, Any]:
-    """The JSON of ``diffana evaluate``: ``param_names``, ``histograms`` (region ->
-    sample -> variation -> edges, values, variances, jacobian) and ``objective``
+    """The JSON of ``diffana evaluate``: ``param_names``, ``skipped_events`` (see
+    `skipped_json`), ``histograms`` (region -> sample -> variation -> edges,
+    values, variances, jacobian) and ``objective``
     (type, direction, value, gradient; value None when it could not be evaluated)."""
     cfg = analysis.config
     hist: dict[str, Any] = {
@@ -116,6 +159,7 @@ def evaluation_report(
     return {
         "param_names": list(analysis.param_names),
         "params": analysis.graph.params if ev is None else ev.params,
+        "skipped_events": skipped_json(analysis.graph.skipped, analysis.events),
         "bandwidths": {o.name: o.bandwidth for o in cfg.observables},
         "histograms": hist,
         "objective": {

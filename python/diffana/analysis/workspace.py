@@ -3,15 +3,17 @@
 JSON) workspace built from them.
 
 The histograms of `diffana.analysis.graph` become arrays in the model's bins (an
-observable's ``fit_bins`` merge its bins: `GradHistogram.rebinned`), each with its
+observable's ``fit_bins`` merge its bins: `StatModel.rebinned`, linear in the number
+of bins; without ``fit_bins`` the histograms are used as they are), each with its
 Jacobian ``[fit bins, P]``, named ``sample/channel/variation`` (and
 ``sample/channel/variances`` with ``mc_stat: true``). The workspace takes numpy or
 JAX arrays as sample data: per channel (observable), the signal samples carry the POI
 ``mu`` (normfactor); ``normsys`` and ``histosys`` (from the variation histograms)
 as configured; ``staterror`` from the variances.
 
-May import numpy, JAX (inside functions), `diffana.analysis.config` and
-`diffana.analysis.graph` (its names and types, no event loop).
+May import numpy, JAX (inside functions), `diffana.hist` (`GradHistogram`),
+`diffana.analysis.config` and `diffana.analysis.graph` (its names and types, no
+event loop).
 
 Examples
 --------
@@ -40,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from ..hist import GradHistogram
 from .config import Config, NormSystematic
 from .graph import NOMINAL, Histograms
 
@@ -57,6 +60,53 @@ class StatModel:
         self.fit_edges = {
             o.name: np.asarray(o.fit_edges, float) for o in config.observables
         }
+        # Channel -> the histogram edge index of every fit edge; None where the
+        # fit bins are the bins.
+        self._fit_index = {
+            o.name: _edge_index(np.asarray(o.edges, float), self.fit_edges[o.name])
+            for o in config.observables
+        }
+
+    def rebinned(self, h: GradHistogram, channel: str) -> GradHistogram:
+        """Histogram ``h`` of ``channel`` in the fit bins: the bins between two fit
+        edges summed (values, variances and their Jacobians), in one pass over the
+        bins (``np.add.reduceat``); ``h`` itself without ``fit_bins``.
+
+        Examples
+        --------
+        >>> import diffana
+        >>> from diffana.analysis.config import load_dict
+        >>> cfg = load_dict({
+        ...     "samples": [{"name": "s", "files": "s.root", "role": "signal"},
+        ...                 {"name": "b", "files": "b.root", "role": "background"}],
+        ...     "parameters": [{"name": "c", "value": 1.0, "bounds": [0.0, 2.0]}],
+        ...     "observables": [{"name": "sr", "expression": "x",
+        ...                      "bins": [0.0, 1.0, 2.0, 3.0], "fit_bins": [1.0, 3.0]}],
+        ...     "objective": {"type": "discovery_significance"}})
+        >>> h = diffana.histogram([0.5, 1.5, 2.5], [0.0, 1.0, 2.0, 3.0])
+        >>> StatModel(cfg).rebinned(h, "sr").values
+        array([2.])
+        """
+        index = self._fit_index[channel]
+        if index is None:
+            return h
+        lo, hi = int(index[0]), int(index[-1])
+        starts = index[:-1] - lo
+
+        def merge(a: np.ndarray) -> np.ndarray:
+            return np.add.reduceat(a[lo:hi], starts, axis=0)
+
+        return GradHistogram(
+            merge(h.values),
+            merge(h.variances),
+            merge(h.jacobian),
+            merge(h.variances_jacobian),
+            h.edges[index],
+            h.bandwidth,
+            h.overflow,
+            h.n_skipped,
+            param_names=h.param_names,
+        )
 
     def leaves(self, histos: Histograms) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Array name -> (array, its Jacobian [fit bins, P]): the statistical
@@ -64,12 +114,11 @@ class StatModel:
         out = {}
         for s, chans in histos.items():
             for ch, variations in chans.items():
-                edges = self.fit_edges[ch]
                 for v, h in variations.items():
-                    m = h.rebinned(edges)
+                    m = self.rebinned(h, ch)
                     out[f"{s}/{ch}/{v}"] = (m.values, m.jacobian)
                 if self.config.mc_stat:
-                    nom = variations[NOMINAL].rebinned(edges)
+                    nom = self.rebinned(variations[NOMINAL], ch)
                     out[f"{s}/{ch}/variances"] = (nom.variances, nom.variances_jacobian)
         return out
 
@@ -179,6 +228,20 @@ class _Inputs:
         model = self._model
         zeros = {ch: [0.0] * (model.fit_edges[ch].size - 1) for ch in model.channels}
         return model.workspace(self._leaves, zeros)
+
+
+def _edge_index(edges: np.ndarray, fit: np.ndarray) -> np.ndarray | None:
+    """The index in ``edges`` of every fit edge (within 1e-9 of the range, as the
+    configuration checks them); None when ``fit`` is ``edges``."""
+    if fit.size == edges.size and np.array_equal(fit, edges):
+        return None
+    tol = 1e-9 * float(edges[-1] - edges[0])
+    index = np.clip(np.searchsorted(edges, fit - tol), 0, edges.size - 1)
+    missing = fit[np.abs(edges[index] - fit) > tol]
+    if missing.size:
+        msg = f"fit_bins {missing.tolist()} are not edges of the bins"
+        raise ValueError(msg)
+    return index
 
 
 def _sqrt_positive(var: Any) -> Any:

@@ -46,6 +46,13 @@ How it works
   ``diffana/rdf/frame.hpp``: typed, one template instantiation per column-type
   combination, reused afterwards) on the same graph and runs one new loop for all of
   them. No expression is compiled again.
+- Compiled code stays: cling cannot unload it. A DiffFrame rebuilt with the same
+  parameter names and the same expressions (after the earlier one is gone) reuses
+  the earlier one's parameter block and so compiles nothing: a loop that rebuilds
+  the same graph does not grow the process. Each distinct graph costs its
+  compiled expressions for the rest of the process, about 0.1-0.5 MB per distinct
+  expression text at -O3 (more at lower levels), plus one parameter block per
+  DiffFrame alive at the same time.
 - JIT-compiled code runs at -O3: the first DiffFrame sets cling's optimisation level
   with ``.O 3`` (cling's default -O1 costs about 2x); this applies to everything the
   process jits later.
@@ -61,6 +68,15 @@ How it works
   a histogram of a non-scalar column (an RVec) raises TypeError. Checks run before
   anything reaches the graph where possible; after a failed `define`/`filter` the
   frame and the graph stay usable (tested).
+- An event loop that fails inside ROOT (a C++ exception thrown by an expression or
+  by ROOT, e.g. ``v.at(5)`` past the end or an unreadable entry, or a crash:
+  segmentation violation, abort) raises `EventLoopError` with the C++ message
+  instead of ending the process; the family is then unusable (every later loop
+  raises it again), and so is the RDataFrame under it (the failed actions stay
+  booked on it): build new ones. Plain out-of-range indexing (``Jet_pt[100]``) is not checked
+  by RVec: it may read garbage without any error, so use ``.at(i)`` or guard with
+  ``Jet_pt.size()``. A crash in a worker thread of ROOT's implicit multithreading
+  cannot be caught.
 - Each family counts its event loops (`DiffFrame.n_loops`). Two families built on
   the same RDataFrame share its event loop (ROOT's rule); their results stay correct.
 
@@ -102,7 +118,7 @@ names and the private ones other layers use (``_compiled``, ``_import_root``).
 from __future__ import annotations
 
 from . import expressions as expressions
-from ._session import CompileError
+from ._session import CompileError, EventLoopError
 
 # Not public API: other layers use them (diffana.analysis compiles its own
 # expressions with _compiled; the tests' ROOT fixture calls _import_root).
@@ -114,10 +130,11 @@ from .results import GradHistResult
 __all__ = [
     "CompileError",
     "DiffFrame",
+    "EventLoopError",
     "GradHistResult",
 ]
 
 # Report the public classes where users import them from (reprs, pickles, docs).
-for _cls in (CompileError, DiffFrame, GradHistResult):
+for _cls in (CompileError, DiffFrame, EventLoopError, GradHistResult):
     _cls.__module__ = __name__
 del _cls

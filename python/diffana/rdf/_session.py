@@ -3,9 +3,17 @@
 
 Here live the one-time set-up of cling (`_import_root`: diffana's headers, ``.O 3``),
 compiling an expression with cling's messages turned into `CompileError`
-(`_compiled`), and `_Core`: what a DiffFrame family shares, i.e. the parameter block
-declared in C++ and the event loop that fills every booked result. Booked results
-talk to `_Core` through the small `LoopResult` protocol only.
+(`_compiled`), running ROOT code that may fail with its failures turned into
+`EventLoopError` (`_guarded`), and `_Core`: what a DiffFrame family shares, i.e. the
+parameter block declared in C++ and the event loop that fills every booked result.
+Booked results talk to `_Core` through the small `LoopResult` protocol only.
+
+Parameter blocks are pooled: when a family is gone its block (``diffana_params_<k>``)
+goes back to a pool keyed by the parameter names, and the next family with the same
+names takes it. The expressions of a rebuilt graph are then the same text, and
+RDataFrame, which keeps one compiled function per distinct expression text, compiles
+nothing again (cling cannot unload code, so a fresh block per family grew the process
+by the compiled code of every graph).
 
 May import: the standard library, ``diffana._checks`` and ``diffana.root``; ROOT only
 inside `_import_root`. Nothing else of ``diffana.rdf`` (the other modules build on
@@ -26,14 +34,26 @@ from typing import Any, Protocol
 
 from .. import _checks
 
-__all__ = ["CompileError", "LoopResult"]
+__all__ = ["CompileError", "EventLoopError", "LoopResult"]
 
 _ids = itertools.count()
 _root: Any = None
+# Parameter names -> ids of declared parameter blocks that no family uses now.
+_free_blocks: dict[tuple[str, ...], list[int]] = {}
 
 
 class CompileError(ValueError):
     """An expression that ROOT's interpreter could not compile (message included)."""
+
+
+class EventLoopError(RuntimeError):
+    """An event loop that failed inside ROOT: a C++ exception (``throw`` in an
+    expression, a column ROOT could not read) or a crash (segmentation violation,
+    abort) turned into an exception. The message is the C++ one, on one line.
+
+    After a crash the family's state in C++ is not trusted any more: every later
+    event loop of it raises this error again (build a new DiffFrame).
+    """
 
 
 def cling_optimization_level() -> int:
@@ -112,6 +132,48 @@ def _compiled(what: str, expr: str, call: Callable[[], Any]) -> Any:
     return node
 
 
+def _cpp_reason(exc: BaseException) -> str:
+    """The C++ part of a cppyy exception, on one line: cppyy writes ``<C++
+    signature> =>\n    <type>: <what>``; keep ``<type>: <what>``."""
+    text = str(exc).strip()
+    if "=>" in text:
+        text = text.split("=>", 1)[1]
+    text = " ".join(text.split())
+    return text or type(exc).__name__
+
+
+def _guarded(what: str, call: Callable[[], Any]) -> Any:
+    """Run ``call`` (C++ through cppyy that runs an event loop); a C++ exception or
+    a crash inside it (SIGSEGV, SIGBUS, SIGILL, SIGABRT) raises `EventLoopError`
+    ``"<what> failed: <reason>"`` instead of killing the process.
+
+    cppyy's ``signals_as_exception`` turns the signal into a Python exception on the
+    thread that called C++ (ROOT's own handler then prints one ``*** Break ***``
+    line; its stack trace is switched off for the call). Under ROOT's implicit
+    multithreading a crash in a worker thread cannot be caught this way.
+    """
+    import cppyy.ll
+
+    ROOT = _import_root()
+    env = ROOT.gEnv
+    trace = str(env.GetValue("Root.Stacktrace", "yes"))
+    env.SetValue("Root.Stacktrace", "no")
+    try:
+        with cppyy.ll.signals_as_exception():
+            return call()
+    except Exception as e:  # any C++ exception; cppyy.ll.FatalError for a signal
+        if isinstance(e, EventLoopError):
+            raise
+        msg = f"{what} failed: {_cpp_reason(e)}"
+        raise EventLoopError(msg) from None
+    finally:
+        env.SetValue("Root.Stacktrace", trace)
+
+
+def _release_block(names: tuple[str, ...], block_id: int) -> None:
+    _free_blocks.setdefault(names, []).append(block_id)
+
+
 class LoopResult(Protocol):
     """What `_Core.run` needs of a booked result (`GradHistResult` is one).
 
@@ -148,22 +210,35 @@ class _Core:
             _checks.finite_scalar(params[n], f"parameter {n!r}") for n in self.names
         ]
         self.n = len(self.names)
-        self.id = next(_ids)
-        while hasattr(ROOT, f"diffana_params_{self.id}"):
+        free = _free_blocks.get(self.names)
+        reused = bool(free)
+        if free:
+            self.id = free.pop()
+        else:
             self.id = next(_ids)
+            while hasattr(ROOT, f"diffana_params_{self.id}"):
+                self.id = next(_ids)
         self.cname = f"diffana_params_{self.id}"
         self.dual_fn = f"diffana_param_dual_{self.id}"
-        names = ", ".join(f'"{n}"' for n in self.names)
-        vals = ", ".join(repr(v) for v in self.values)
-        code = (
-            f"diffana::rdf::Params<{self.n}> {self.cname}({{{names}}}, {{{vals}}});\n"
-            f"inline diffana::Dual<double, {self.n}> {self.dual_fn}(int i) "
-            f"{{ return {self.cname}.dual(i); }}\n"
-        )
-        if not ROOT.gInterpreter.Declare(code):
-            msg = f"could not declare the parameter block {self.cname}"
-            raise RuntimeError(msg)
-        self.cpp = getattr(ROOT, self.cname)
+        if reused:
+            self.cpp = getattr(ROOT, self.cname)
+            self.cpp.set_values(ROOT.std.vector["double"](self.values))
+        else:
+            names = ", ".join(f'"{n}"' for n in self.names)
+            vals = ", ".join(repr(v) for v in self.values)
+            code = (
+                f"diffana::rdf::Params<{self.n}> {self.cname}({{{names}}}, "
+                f"{{{vals}}});\n"
+                f"inline diffana::Dual<double, {self.n}> {self.dual_fn}(int i) "
+                f"{{ return {self.cname}.dual(i); }}\n"
+            )
+            if not ROOT.gInterpreter.Declare(code):
+                msg = f"could not declare the parameter block {self.cname}"
+                raise RuntimeError(msg)
+            self.cpp = getattr(ROOT, self.cname)
+        # The block goes back to the pool when this family is gone (no frame,
+        # result or snapshot reader holds the core any more).
+        weakref.finalize(self, _release_block, self.names, self.id)
         self.param_calls = {n: f"{self.dual_fn}({k})" for k, n in enumerate(self.names)}
         self.generation = 0
         self.n_loops = 0
@@ -171,6 +246,7 @@ class _Core:
         # Weak: a result nobody holds any more is neither booked nor filled again.
         self._results: weakref.WeakSet[LoopResult] = weakref.WeakSet()
         self._n_columns = 0
+        self.failed: str | None = None  # why an event loop failed (then no more)
 
     def add(self, result: LoopResult) -> None:
         """Fill ``result`` in this family's event loops from now on."""
@@ -206,7 +282,24 @@ class _Core:
         ]
         if not waiting:
             return
-        waiting[0][1].GetValue()  # one loop fills every action booked on the graph
-        self.n_loops += 1
+        self.loop("the event loop", waiting[0][1].GetValue)
         for r, _ in waiting:
             r.harvest(gen)
+
+    def loop(self, what: str, call: Callable[[], Any]) -> Any:
+        """Run one event loop (``call``, e.g. ``GetValue`` of a booked result) and
+        count it; a failure raises `EventLoopError`, and so does every later loop
+        of this family (the C++ state after a crash is not trusted)."""
+        if self.failed is not None:
+            msg = (
+                f"{what}: an earlier event loop of this DiffFrame failed "
+                f"({self.failed}); build a new DiffFrame"
+            )
+            raise EventLoopError(msg)
+        try:
+            out = _guarded(what, call)
+        except EventLoopError as e:
+            self.failed = str(e)
+            raise
+        self.n_loops += 1
+        return out

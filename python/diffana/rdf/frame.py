@@ -54,6 +54,19 @@ class DiffFrame:
 
     Frames derived by `define`, `filter`, `soft_filter` and `vary` are new DiffFrame
     objects (the original is unchanged) that share the parameters and the event loop.
+
+    Memory: cling cannot unload compiled code. A family that is gone hands its
+    parameter block to the next DiffFrame with the same parameter names, so a
+    rebuilt graph with the same expressions is the same C++ text and compiles
+    nothing (measured: 2.9 MB per rebuilt frame before, under 0.05 MB now). What
+    stays for the life of the process is the compiled code of each distinct
+    expression text (about 0.1-0.5 MB each at -O3, more at lower levels) and one
+    parameter block per DiffFrame family alive at the same time. A node taken out
+    with `node` keeps reading this family's block, which a later DiffFrame with the
+    same parameter names may reuse once this family is gone.
+
+    An event loop that fails inside ROOT raises `EventLoopError` (see the package
+    docstring); the family and its RDataFrame are not used again.
     """
 
     def __init__(
@@ -85,8 +98,8 @@ class DiffFrame:
                     msg = f"cache: unknown column {c!r}"
                     raise ValueError(msg)
             # Cache runs one event loop now and returns a new, in-memory RDataFrame.
-            core.cached = node.Cache(ROOT.std.vector["std::string"](cols))
-            core.n_loops += 1
+            names = ROOT.std.vector["std::string"](cols)
+            core.cached = core.loop("cache", lambda: node.Cache(names))
             node = ROOT.RDF.AsRNode(core.cached)
         if progress:
             ROOT.RDF.Experimental.AddProgressBar(node)
@@ -96,17 +109,25 @@ class DiffFrame:
         self._node = node
         self._weight: str | None = None
         self._varied = False
+        # (column, variation name) of every `vary` upstream of this frame.
+        self._variations: frozenset[tuple[str, str]] = frozenset()
 
     # ---- internals --------------------------------------------------------------
 
     def _derive(
-        self, node: Any, weight: str | None, varied: bool | None = None
+        self,
+        node: Any,
+        weight: str | None,
+        variation: tuple[str, str] | None = None,
     ) -> DiffFrame:
         new = object.__new__(DiffFrame)
         new._core = self._core
         new._node = node
         new._weight = weight
-        new._varied = self._varied if varied is None else varied
+        new._varied = self._varied or variation is not None
+        new._variations = self._variations
+        if variation is not None:
+            new._variations = self._variations | {variation}
         return new
 
     def _inline_params(self, expression: str) -> str:
@@ -215,7 +236,9 @@ class DiffFrame:
         ``variations`` maps tags to C++ expressions of the varied value (of the
         same kind as the column; they may use the column itself and parameters),
         e.g. ``{"up": "jet_pt_c * 1.03", "down": "jet_pt_c * 0.97"}``; ``name``
-        (default: the column) names the variation. Every histogram booked
+        (default: the column) names the variation; varying the same column twice
+        under the same name raises ValueError (RDataFrame would silently keep only
+        the first). Every histogram booked
         downstream fills, in the same event loop, one histogram per tag with
         everything that depends on the column recomputed: `GradHistResult.variations`
         gives them as ``{"nominal": ..., "<name>:<tag>": ...}``, each with its own
@@ -226,6 +249,14 @@ class DiffFrame:
         ctype = self._check_column(column, "vary")
         vname = column if name is None else name
         _checks.identifier(vname, "vary: variation name")
+        if (column, vname) in self._variations:
+            # RDataFrame keeps the first and silently ignores the second.
+            msg = (
+                f"vary({column!r}): column {column!r} is already varied under the "
+                f"name {vname!r} upstream of this frame; give the new variation "
+                "another name (name=...) or put all its tags in one vary call"
+            )
+            raise ValueError(msg)
         if not isinstance(variations, Mapping) or not variations:
             msg = (
                 "vary: variations must be a non-empty mapping tag -> expression, "
@@ -259,7 +290,9 @@ class DiffFrame:
             str(dict(variations)),
             lambda: self._node.Vary(column, full, tags, vname),
         )
-        return self._derive(self._core.ROOT.RDF.AsRNode(node), self._weight, True)
+        return self._derive(
+            self._core.ROOT.RDF.AsRNode(node), self._weight, (column, vname)
+        )
 
     def _weight_for(self, weight: str | None, what: str) -> tuple[Any, str | None]:
         """The node and weight column of a histogram: ``weight`` times the

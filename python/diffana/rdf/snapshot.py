@@ -91,8 +91,8 @@ def write(
     path = os.fspath(file)
     opts = ROOT.RDF.RSnapshotOptions()
     opts.fMode = "RECREATE"
-    node.Snapshot(tree, path, ROOT.std.vector["std::string"](out), opts)
-    core.n_loops += 1
+    columns = ROOT.std.vector["std::string"](out)
+    core.loop("snapshot", lambda: node.Snapshot(tree, path, columns, opts))
     params = dict(zip(core.names, core.values, strict=True))
     meta = json.dumps({"params": params, "dual": duals})
     f = ROOT.TFile.Open(path, "UPDATE")

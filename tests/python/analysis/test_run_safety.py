@@ -292,6 +292,10 @@ def test_an_interrupt_while_writing_keeps_a_resumable_run(
     assert "best" in rep
     assert rep["gradient_norm"]["final"] >= 0
     assert rep["warnings"] == []
+    # The demo's samples have no NaN/inf weights: every count is there, and zero.
+    skipped = rep["skipped_events"]["final"]["signal"]
+    assert skipped["events"] == round(4000 * generate.SAMPLES["signal"])
+    assert set(skipped["skipped"]["sr"].values()) == {0}
 
 
 # -- signals, end to end --------------------------------------------------------------
