@@ -57,7 +57,9 @@ def add_set_and_threads(parser: argparse.ArgumentParser) -> None:
         type=_threads,
         default=0,
         metavar="N",
-        help="event loops with ROOT's implicit multithreading on N threads",
+        help="event loops with ROOT's implicit multithreading on N threads (a crash "
+        "of ROOT in a worker thread then ends the process; the checkpoint of the "
+        "last step survives)",
     )
 
 
