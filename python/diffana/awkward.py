@@ -17,9 +17,18 @@ Missing values (option types, ``None``), records and unions raise ``TypeError`` 
 deeper nesting raises ``ValueError``: fill or drop missing values first
 (``ak.fill_none`` / ``ak.drop_none``) and pick out numeric fields.
 
+Structured data as a flat vector: `to_buffers` turns an array of events into a
+`Buffers`, one float64 vector of every floating-point buffer plus the static
+structure (form, length, offsets, integer and boolean data); ``Buffers.to_array`` and
+`from_buffers` rebuild the array exactly. `Buffers` is a JAX pytree (leaf: the vector)
+with field access and per-event sums that trace under ``jax.jit`` and ``jax.grad``;
+`inner` and `linear` are the inner product and linear observables on such data (see
+`diffana._buffers`).
+
 The soft cuts are the entries of the relaxed-op table (`diffana._ops`) evaluated on
 the flattened objects. Imports awkward, numpy and the numpy front end
-(`diffana._ops`, `diffana._dual`, `diffana.physics`, `diffana.hist`).
+(`diffana._ops`, `diffana._dual`, `diffana.physics`, `diffana.hist`,
+`diffana._buffers`).
 
 Examples
 --------
@@ -42,22 +51,28 @@ from typing import Any
 from . import _jagged, _ops
 from . import fill as _fill
 from . import physics as _physics
+from ._buffers import Buffers, from_buffers, inner, linear, to_buffers
 from ._dual import DualArray
 from ._jagged import JaggedDualArray  # awkward is imported here, with a hint
 from .hist import GradHistogram
 
 __all__ = [
+    "Buffers",
     "JaggedDualArray",
     "delta_phi",
     "delta_r",
+    "from_buffers",
     "from_cartesian",
     "histogram",
+    "inner",
     "invariant_mass",
     "invariant_mass3",
+    "linear",
     "pt_of_sum",
     "pt_of_sum3",
     "soft_cut",
     "soft_window",
+    "to_buffers",
     "to_cartesian",
 ]
 

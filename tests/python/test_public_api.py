@@ -74,9 +74,10 @@ SUBPACKAGE_APIS = {
         "run_evaluate",
     ],
     "diffana.awkward": [
-        "JaggedDualArray", "delta_phi", "delta_r", "from_cartesian", "histogram",
-        "invariant_mass", "invariant_mass3", "pt_of_sum", "pt_of_sum3", "soft_cut",
-        "soft_window", "to_cartesian",
+        "Buffers", "JaggedDualArray", "delta_phi", "delta_r", "from_buffers",
+        "from_cartesian", "histogram", "inner", "invariant_mass", "invariant_mass3",
+        "linear", "pt_of_sum", "pt_of_sum3", "soft_cut", "soft_window", "to_buffers",
+        "to_cartesian",
     ],
     "diffana.fill": ["histogram", "histogram2d"],
     "diffana.generators": [
