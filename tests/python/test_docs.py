@@ -47,7 +47,10 @@ BASES = [
     )
 ]
 # Written by the commands the README shows, or by the reader: not in the repository.
-GENERATED = ("out/", "build/", ".venv", "../", "report.json", "grad_hist.C")
+GENERATED = (
+    "out/", "build/", ".venv", "../", "report.json", "grad_hist.C",
+    "run_complete.json", "checkpoint.json", "previous/",
+)  # fmt: skip
 FILE_LIKE = re.compile(
     r"^[\w.*-]+(?:/[\w.*-]+)*(?:/|\.(?:py|hpp|h|cpp|C|cu|yaml|json|md|cmake|in))$"
 )
