@@ -143,9 +143,11 @@ def _not_finite(ev: Evaluation, names: Sequence[str]) -> str | None:
     return None
 
 
-def _zero_gradient_warnings(ev: Evaluation, names: Sequence[str]) -> list[str]:
+def _zero_gradient_warnings(
+    ev: Evaluation, names: Sequence[str], where: str = "at the start"
+) -> list[str]:
     return [
-        f"d objective / d {n} is exactly 0 at the start, so {n} cannot move: a "
+        f"d objective / d {n} is exactly 0 {where}, so {n} cannot move: a "
         "relaxation that has saturated (a soft cut so sharp that every event is "
         "wholly in or out: widen it) or a parameter that no expression uses"
         for n in names
@@ -302,6 +304,10 @@ def optimize(
     if done is not None:
         status, message = done
     save((status, message))
+    if history[-1]["step"] > 0:  # saturated on the way: named too
+        moved = [n for n in names if first.gradient[n] != 0.0]
+        where = f"at the end (step {history[-1]['step']})"
+        warnings += _zero_gradient_warnings(ev, moved, where)
     clipped_names = sorted({n for h in history for n in h["clipped"]})
     if clipped_names:
         n_clipped = sum(1 for h in history if h["clipped"])

@@ -357,3 +357,14 @@ def test_sigint_and_sigterm_leave_a_checkpoint_that_resume_continues(
         h["params"] for h in whole["history"]
     ]
     assert (out / outputs.MARKER).exists()
+
+
+def test_a_gradient_that_vanishes_on_the_way_is_named(analysis):
+    """The last step's gradient for pt2_cut is exactly 0 (it ran into a saturated
+    relaxation): a warning says so, with the step."""
+    res = optimizer.optimize(_poisoned(analysis, 5, "gradient", 0.0))
+    assert res.status is Status.MAX_STEPS
+    assert [w.split(" is exactly")[0] for w in res.warnings] == [
+        "d objective / d pt2_cut"
+    ]
+    assert "at the end (step 4)" in res.warnings[0]
