@@ -42,6 +42,7 @@ Each module imports only those above it:
 - ``_spec``: reading a workspace into its static structure and its arrays;
 - ``model``: `Model`, expected data, constraints, likelihood;
 - ``mle``: `fit` (optimistix BFGS, implicit derivatives);
+- ``_asimov_q``: the profiled q on Asimov data, without cancellation;
 - ``objectives``: `expected_cls`, `expected_discovery_significance`,
   `expected_poi_uncertainty`;
 - ``asimov``: `asimov_significance` (closed form, no model);

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 
 from ._common import Array, _is_traced
@@ -23,20 +24,83 @@ from ._common import Array, _is_traced
 __all__ = ["asimov_significance"]
 
 
-def _g(x: Array) -> Array:
-    """g(x) = ((1 + x) log1p(x) - x) / x**2, exact near 0 (series) and elsewhere.
+_SERIES_TERMS = 16
 
-    The direct form loses ~eps/x**2 to cancellation, so |x| < 0.1 uses the series
-    sum_m (-x)**m / ((m + 1)(m + 2)), which is converged to 1e-17 with 16 terms.
-    """
-    small = jnp.abs(x) < 0.1
-    xs = jnp.where(small, x, 0.0)
-    series = jnp.zeros_like(x)
+
+def _g_series(x: Array) -> Array:
+    """g(x) for |x| < 0.1: sum_m (-x)**m / ((m + 1)(m + 2)), 16 terms (to 1e-17)."""
+    out = jnp.zeros_like(x)
     for m in reversed(range(16)):
-        series = series * (-xs) + 1.0 / ((m + 1) * (m + 2))
+        out = out * (-x) + 1.0 / ((m + 1) * (m + 2))
+    return out
+
+
+def _g_pos(x: Array) -> Array:
+    """g(x) = ((1 + x) log1p(x) - x) / x**2 for x >= 0, exact near 0 and elsewhere.
+
+    The direct form loses ~eps/x**2 to cancellation, so x < 0.1 takes the series.
+    g falls from 1/2 (at 0) to 0 like log(x)/x.
+    """
+    small = x < 0.1
     xl = jnp.where(small, 1.0, x)
     direct = ((1.0 + xl) * jnp.log1p(xl) - xl) / (xl * xl)
-    return jnp.where(small, series, direct)
+    return jnp.where(small, _g_series(jnp.where(small, x, 0.0)), direct)
+
+
+def _g_neg(y: Array, log_d: Array) -> Array:
+    """g(y) for -1 <= y <= 0, given log(1 + y) (as log_d, from exact logarithms).
+
+    1 + y is taken as exp(log_d), not formed from y: near y = -1 it is far
+    smaller than the rounding of y. g rises from 1/2 (at 0) to 1 (at -1).
+    """
+    small = y > -0.1
+    yl = jnp.where(small, -0.5, y)
+    direct = (jnp.exp(log_d) * log_d - yl) / (yl * yl)
+    return jnp.where(small, _g_series(jnp.where(small, y, 0.0)), direct)
+
+
+def _clip_above(x: Array, top: float) -> Array:
+    """min(x, top) with the derivative of x below ``top`` and 0 above (no tie split)."""
+    return jnp.where(x < top, x, top)
+
+
+def _log_z(ls: Array, lb: Array, lr: Array) -> tuple[Array, Array, Array]:
+    """Z_A in logarithms from log s, log b and log r, r = sigma**2 / b (s > 0).
+
+    With the weights w2 = 1 / (1 + r), w1 = r / (1 + r) (w1 + w2 = 1), the
+    profiled background B = b + w1 s, t = s / B, y1 = w2 t and y2 = -w1 t
+    (1 + y2 = b / B), Z**2 / 2 is the sum of two Poisson deviances -- the main
+    and the auxiliary measurement -- each >= 0, so that nothing cancels:
+
+        Z**2 = 2 (s**2 / B) w2 (w2 g(y1) + w1 g(y2))      (used for t < 1)
+             = 2 s w2 (y1 g(y1) - y2 g(y2))                (used for t >= 1).
+
+    Every factor is formed from logarithms, so that neither s / b nor sigma**2
+    overflows; the first form is smooth as s -> 0, the second bounded as s / b
+    grows, where y1 g(y1) -> log(y1) - 1 is taken in log form for y1 > e**40.
+
+    Returns (t < 1, log(Z / s) for t < 1, log Z for t >= 1): Z = s exp(...) in
+    the first case keeps dZ/ds representable where Z itself underflows.
+    """
+    log_w2 = -jax.nn.softplus(lr)
+    log_w1 = -jax.nn.softplus(-lr)
+    log_big_b = jnp.logaddexp(lb, log_w1 + ls)
+    log_t = ls - log_big_b
+    small = log_t < 0
+    y2 = -jnp.exp(_clip_above(log_w1 + log_t, 0.0))
+    g2 = _g_neg(y2, _clip_above(lb - log_big_b, 0.0))
+    # t < 1
+    t = jnp.exp(jnp.where(small, log_t, 0.0))
+    w1, w2 = jnp.exp(log_w1), jnp.exp(log_w2)
+    g_sum = w2 * _g_pos(w2 * t) + w1 * g2
+    log_k = 0.5 * (jnp.log(2.0) - log_big_b + log_w2 + jnp.log(g_sum))
+    # t >= 1
+    u1 = log_w2 + jnp.where(small, 0.0, log_t)
+    y1 = jnp.exp(_clip_above(u1, 40.0))
+    f1 = jnp.where(u1 > 40.0, u1 - 1.0, y1 * _g_pos(y1))
+    f_diff = jnp.where(small, 1.0, f1 - y2 * g2)
+    log_z = 0.5 * (jnp.log(2.0) + ls + log_w2 + jnp.log(f_diff))
+    return small, log_k, log_z
 
 
 def asimov_significance(s: Any, b: Any, b_unc: Any | None = None) -> Array:
@@ -53,12 +117,13 @@ def asimov_significance(s: Any, b: Any, b_unc: Any | None = None) -> Array:
               - \frac{b^2}{\sigma_b^2}\ln\left(1+\frac{\sigma_b^2 s}{b(b+\sigma_b^2)}
               \right)\right)}.
 
-    Both are evaluated as :math:`Z_A = (s/\sqrt{b})\sqrt{2 h}` with
-    :math:`x = s/b`, :math:`k = \sigma_b^2/b`, :math:`c = k/(1+k)` and
-    :math:`h = g(x) - c\,g(c x)`, :math:`g(x) = ((1+x)\ln(1+x) - x)/x^2`, which is
-    the same expression rearranged so that it has no cancellation at small
-    :math:`s` or small :math:`\sigma_b` and is smooth there (:math:`\sigma_b = 0`
-    gives the first formula).
+    Both are evaluated as the sum of two Poisson deviances (main and auxiliary
+    measurement), each >= 0, in the weights :math:`w_2 = b/(b+\sigma_b^2)`,
+    :math:`w_1 = 1 - w_2` and the profiled background :math:`B = b + w_1 s`
+    (see `_log_z`): the same expression rearranged so that it has no
+    cancellation at small :math:`s`, small or large :math:`\sigma_b`, and no
+    overflow at large :math:`s/b` (:math:`\sigma_b = 0` gives the first
+    formula).
 
     Parameters
     ----------
@@ -80,6 +145,12 @@ def asimov_significance(s: Any, b: Any, b_unc: Any | None = None) -> Array:
     single bin the derivative there is the one-sided one, :math:`1/\sqrt{b}`
     (times the uncertainty factor); for several bins that all have ``s = 0`` the
     norm has no derivative and the gradient returned is 0 (never NaN).
+    Every finite input gives a finite value: s and b may each lie anywhere in
+    float64's range (s / b and sigma_b**2 may overflow; the formulas are taken
+    in logarithms), to ~1e-12 relative where Z is a normal number (below
+    ~1e-308 it underflows to 0). A derivative whose true value overflows (dZ/db
+    ~ -s / (b Z) at s = 1e300, b = 1e-100) is returned as +-inf, never NaN; one
+    that underflows as 0.
     Concrete inputs are checked (finite, ``s >= 0``, ``b > 0``, ``b_unc >= 0``) and
     raise `ValueError`; traced inputs (under ``jit``) raise
     ``equinox.EquinoxRuntimeError`` at run time instead.
@@ -119,19 +190,34 @@ def asimov_significance(s: Any, b: Any, b_unc: Any | None = None) -> Array:
     # Keep invalid (traced) entries away from log1p/division, then report them.
     bad = ~(jnp.isfinite(s_arr) & jnp.isfinite(b_arr) & jnp.isfinite(unc))
     bad = bad | (s_arr < 0) | (b_arr <= 0) | (unc < 0)
-    b_safe = jnp.where(bad, 1.0, b_arr)
     s_safe = jnp.where(bad, 0.0, s_arr)
-    k = jnp.where(bad, 0.0, unc) ** 2 / b_safe
-    c = k / (1.0 + k)
-    x = s_safe / b_safe
-    h = _g(x) - c * _g(c * x)
-    v = s_safe * jnp.sqrt(2.0 * h / b_safe)
+    b_safe = jnp.where(bad, 1.0, b_arr)
+    unc_safe = jnp.where(bad, 0.0, unc)
+    pos = s_safe > 0
+    ls = jnp.log(jnp.where(pos, s_safe, 1.0))
+    lb = jnp.log(b_safe)
+    has_unc = unc_safe > 0
+    # log(sigma**2 / b); "-infinity" for sigma = 0 as a finite number, so that
+    # no infinity meets a zero in the derivatives.
+    minus_inf = -jnp.finfo(b_safe.dtype).max / 16
+    lr = jnp.where(
+        has_unc, 2.0 * jnp.log(jnp.where(has_unc, unc_safe, 1.0)) - lb, minus_inf
+    )
+    small, log_k, log_z = _log_z(ls, lb, lr)
+    z_pos = jnp.where(small, s_safe * jnp.exp(log_k), jnp.exp(log_z))
+    # At s = 0, Z = 0 with the one-sided derivative dZ/ds = 1/sqrt(b + sigma**2)
+    # (the other derivatives are 0 there, so the factor is held constant).
+    slope = jax.lax.stop_gradient(jnp.exp(-0.5 * (lb + jax.nn.softplus(lr))))
+    v = jnp.where(pos, z_pos, s_safe * slope)
     if v.size == 1:
-        # |v| with the derivative of the physical side s >= 0 at s = 0.
-        z = jnp.reshape(jnp.where(v >= 0, v, -v), ())
+        z = jnp.reshape(v, ())
     else:
-        ss = jnp.sum(v * v)
-        z = jnp.where(ss > 0, jnp.sqrt(jnp.where(ss > 0, ss, 1.0)), 0.0)
+        # sqrt(sum v**2) scaled by the largest term, so that the squares never
+        # overflow; at all-zero signal the norm has no derivative: 0.
+        top = jax.lax.stop_gradient(jnp.max(v))
+        scale = jnp.where(top > 0, top, 1.0)
+        ss = jnp.sum((v / scale) ** 2)
+        z = scale * jnp.where(ss > 0, jnp.sqrt(jnp.where(ss > 0, ss, 1.0)), 0.0)
     return eqx.error_if(
         z,
         jnp.any(bad),

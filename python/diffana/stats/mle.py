@@ -16,14 +16,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optimistix as optx
 
-from ._common import Array
+from ._common import Array, _is_traced
 from ._spec import _Spec
-from .model import Model, _Constraints, _constraints, _nll
+from .model import Model, _Constraints, _constraints, _logpdf, _nll
 
 # JAX's and optimistix's functions are only partly typed.
 # mypy: disallow-untyped-calls=False, warn-return-any=False
@@ -40,14 +41,20 @@ def _to_unbounded(theta: Array, lo: np.ndarray, hi: np.ndarray) -> Array:
     return jnp.log(frac) - jnp.log1p(-frac)
 
 
+_MAX_STEPS = 2000
+
+
 def _profile_fit(
     spec: _Spec,
     flat: Array,
     data: Array,
     poi_value: Array | None,
     init: Array | None = None,
-) -> Array:
-    """Best-fit parameters (the POI fixed at ``poi_value`` unless it is None).
+    max_steps: int = _MAX_STEPS,
+) -> tuple[Array, Any]:
+    """Best-fit parameters (the POI fixed at ``poi_value`` unless it is None) and
+    optimistix's ``RESULTS`` item (``throw=False``: the callers report a failure
+    in one line, `_failure`).
 
     BFGS (optimistix) on u with theta = lo + (hi - lo) sigmoid(u), so that the
     bounds hold; parameters fixed by the configuration are left out, those the
@@ -63,7 +70,7 @@ def _profile_fit(
     if poi_value is not None:
         start = start.at[spec.poi_index].set(poi_value)
     if idx.size == 0:
-        return start
+        return start, optx.RESULTS.successful
     lo, hi = spec.bounds[idx, 0], spec.bounds[idx, 1]
 
     def pars_of(
@@ -87,14 +94,71 @@ def _profile_fit(
         optx.BFGS(rtol=tol, atol=tol),
         _to_unbounded(start[idx], lo, hi),
         args=(flat, data, start),
-        max_steps=2000,
+        max_steps=max_steps,
         adjoint=optx.ImplicitAdjoint(),
-        throw=True,
+        throw=False,
     )
-    return pars_of(sol.value, flat, start)[0]
+    return pars_of(sol.value, flat, start)[0], sol.result
 
 
-_fit_kernel = jax.jit(_profile_fit, static_argnums=(0,))
+_fit_kernel = jax.jit(_profile_fit, static_argnums=(0, 5))
+
+
+def _fit_and_value(
+    spec: _Spec,
+    flat: Array,
+    data: Array,
+    poi_value: Array | None,
+    init: Array | None,
+    max_steps: int = _MAX_STEPS,
+) -> tuple[Array, Array, Any]:
+    pars, result = _profile_fit(spec, flat, data, poi_value, init, max_steps)
+    twice_nll = -2.0 * _logpdf(spec, flat, _constraints(spec, flat), pars, data)
+    return pars, twice_nll, result
+
+
+# One compilation per model structure (the static _Spec, the presence of a fixed
+# POI and of a start): yields, data, POI value and start are traced arguments.
+_fit_value_kernel = jax.jit(_fit_and_value, static_argnums=(0, 5))
+
+
+def _failure(
+    spec: _Spec, what: str, poi_value: Any | None, pars: Any, result: Any
+) -> str:
+    """The one-line message for a fit that optimistix reports as failed."""
+    kind = (
+        "the unconditional fit"
+        if poi_value is None
+        else f"the fit with {spec.poi_name} fixed at {float(poi_value):g}"
+    )
+    channels = ", ".join(f"'{c}'" for c, _ in spec.channels)
+    last = ", ".join(
+        f"{n}={v:.6g}"
+        for n, v in zip(spec.par_names, np.asarray(pars).tolist(), strict=True)
+    )
+    reason = " ".join(str(optx.RESULTS[result]).split())  # type: ignore[misc]
+    return (
+        f"{what}: {kind} of the model (POI '{spec.poi_name}', channels {channels}) "
+        f"did not converge: {reason} Last parameters: {last}"
+    )
+
+
+def _checked_fit(
+    spec: _Spec, what: str, poi_value: Any | None, pars: Array, result: Any
+) -> Array:
+    """``pars``, or a one-line error if the fit failed.
+
+    Concrete results raise `RuntimeError` here; traced ones (under ``jit``) go
+    through ``equinox.error_if`` (a run-time error with the same first line).
+    """
+    failed = result != optx.RESULTS.successful
+    if not _is_traced(pars, result._value):
+        if bool(failed):
+            raise RuntimeError(_failure(spec, what, poi_value, pars, result))
+        return pars
+    kind = "unconditional fit" if poi_value is None else "fixed-POI fit"
+    msg = f"{what}: the {kind} of the model (POI '{spec.poi_name}') did not converge"
+    return eqx.error_if(pars, failed, msg)
 
 
 def fit(
@@ -118,8 +182,22 @@ def fit(
     pars, twice_nll : jax.Array
         Best-fit parameters and -2 log L there (pyhf's fitted value).
 
+    Raises
+    ------
+    ValueError
+        ``data`` has NaN, infinite or negative entries, or ``fixed_poi`` is not
+        a finite number.
+    RuntimeError
+        The fit did not converge: one line naming the fit, the model, the
+        optimistix reason and the last parameter values. (Under ``jax.jit`` the
+        failure is raised at run time by ``equinox.error_if`` instead.)
+
     Notes
     -----
+    One compiled function serves every call on models of the same structure
+    (channels, samples, modifiers, configuration): yields, data, ``fixed_poi``
+    and ``init`` are its traced arguments.
+
     The bounds are imposed by the sigmoid map, so a parameter whose optimum is
     on a bound ends within ~1e-10 of it (the value of the likelihood is then
     exact to far better precision, but that parameter's derivative is not).
@@ -128,5 +206,19 @@ def fit(
     data_arr = model._data(data)
     start = None if init is None else model._pars(init)
     poi = None if fixed_poi is None else jnp.asarray(fixed_poi, data_arr.dtype)
-    pars = _profile_fit(spec, model._flat(), data_arr, poi, start)
-    return pars, -2.0 * model.logpdf(pars, data_arr)
+    if (
+        poi is not None
+        and not _is_traced(poi)
+        and not (poi.shape == () and bool(jnp.isfinite(poi)))
+    ):
+        msg = f"fit: fixed_poi = {fixed_poi} is not a finite number"
+        raise ValueError(msg)
+    if not _is_traced(data_arr) and not bool(
+        jnp.all(jnp.isfinite(data_arr) & (data_arr >= 0))
+    ):
+        msg = "fit: data must be finite and >= 0 (main and auxiliary data)"
+        raise ValueError(msg)
+    pars, twice_nll, result = _fit_value_kernel(
+        spec, model._flat(), data_arr, poi, start
+    )
+    return _checked_fit(spec, "fit", poi, pars, result), twice_nll

@@ -29,9 +29,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import ndtr
 
+from ._asimov_q import _asimov_q
 from ._common import Array, Workspace, _is_traced
 from ._spec import _Spec
-from .mle import _fit_kernel
+from .mle import _checked_fit, _fit_kernel
 from .model import (
     Model,
     _Constraints,
@@ -40,7 +41,6 @@ from .model import (
     _expected_data,
     _expected_main,
     _flat,
-    _nll,
 )
 
 # JAX's functions are only partly typed.
@@ -91,7 +91,9 @@ def _asimov_data(spec: _Spec, flat: Array, poi_value: Array) -> Array:
     )
 
 
-def _profile(spec: _Spec, flat: Array, poi_data: float, poi_value: Array) -> Array:
+def _profile(
+    spec: _Spec, flat: Array, poi_data: float, poi_value: Array, what: str
+) -> Array:
     """Fixed-POI best fit to the Asimov data of ``poi_data``, as a constant.
 
     The objectives are values of -log L at the fit, q(y) = F(theta_hat(y), y):
@@ -106,18 +108,16 @@ def _profile(spec: _Spec, flat: Array, poi_data: float, poi_value: Array) -> Arr
     # so that it converges instead of running to max_steps on NaNs.
     flat_c = sg(jnp.where(jnp.isfinite(flat) & (flat >= 0), flat, 1.0))
     data = _asimov_data(spec, flat_c, jnp.asarray(poi_data, flat.dtype))
-    return sg(_fit_kernel(spec, flat_c, data, sg(poi_value)))
+    pars, result = _fit_kernel(spec, flat_c, data, sg(poi_value))
+    return sg(_checked_fit(spec, what, poi_value, pars, result))
 
 
 @functools.partial(jax.jit, static_argnums=(0,))
 def _cls_value(spec: _Spec, flat: Array, pars_mu: Array, mu: Array) -> Array:
-    cons = _constraints(spec, flat)
-    pars_b = _asimov_pars(spec, 0.0, flat.dtype)
-    data = _expected_data(spec, flat, cons, pars_b)
-    pars_mu = pars_mu.at[spec.poi_index].set(mu)  # d/d mu at fixed nuisances
-    # The unconditional fit to these Asimov data is pars_b itself (saturated).
-    nll_mu = _nll(spec, flat, cons, pars_mu, data)
-    q = 2.0 * (nll_mu - _nll(spec, flat, cons, pars_b, data))
+    # The unconditional fit to these Asimov data is their generating point
+    # (saturated): q is twice the deviance of the fixed-mu fit.
+    zero = jnp.zeros((), flat.dtype)
+    q = _asimov_q(spec, flat, zero, mu, pars_mu)
     sqrt_q = _safe_sqrt(jnp.where(mu > 0, q, 0.0))
     # pyhf: CLs = CLsb / CLb, the test statistic sqrt(q) - sqrt(q_A) being 0 here.
     return _checked(spec, flat, ndtr(-sqrt_q) / 0.5, "expected_cls")
@@ -125,23 +125,32 @@ def _cls_value(spec: _Spec, flat: Array, pars_mu: Array, mu: Array) -> Array:
 
 def _cls(spec: _Spec, arrs: Mapping[str, Array], mu: Array) -> Array:
     flat = _flat(spec, arrs)
-    return _cls_value(spec, flat, _profile(spec, flat, 0.0, mu), mu)
+    # A POI outside its bounds (or not finite) is an error, also under jit where
+    # expected_cls cannot look at it: the fit runs at a valid value meanwhile, so
+    # that the error reported is this one and not a failed fit.
+    lo, hi = (float(x) for x in spec.bounds[spec.poi_index])
+    ok = jnp.isfinite(mu) & (mu >= lo) & (mu <= hi)
+    msg = (
+        f"expected_cls: mu must be a finite number within the POI bounds "
+        f"[{lo:g}, {hi:g}] of '{spec.poi_name}'"
+    )
+    # On mu itself, so that the value and its derivatives both depend on it.
+    mu = jnp.where(ok, eqx.error_if(mu, ~ok, msg), lo)
+    return _cls_value(spec, flat, _profile(spec, flat, 0.0, mu, "expected_cls"), mu)
 
 
 @functools.partial(jax.jit, static_argnums=(0,))
 def _discovery_value(spec: _Spec, flat: Array, pars_0: Array) -> Array:
-    cons = _constraints(spec, flat)
-    pars_sb = _asimov_pars(spec, 1.0, flat.dtype)
-    data = _expected_data(spec, flat, cons, pars_sb)
-    nll_0 = _nll(spec, flat, cons, pars_0, data)
-    q0 = 2.0 * (nll_0 - _nll(spec, flat, cons, pars_sb, data))
+    one, zero = jnp.ones((), flat.dtype), jnp.zeros((), flat.dtype)
+    q0 = _asimov_q(spec, flat, one, zero, pars_0)
     return _checked(spec, flat, _safe_sqrt(q0), "expected_discovery_significance")
 
 
 def _discovery(spec: _Spec, arrs: Mapping[str, Array]) -> Array:
     flat = _flat(spec, arrs)
     zero = jnp.zeros((), flat.dtype)
-    return _discovery_value(spec, flat, _profile(spec, flat, 1.0, zero))
+    pars_0 = _profile(spec, flat, 1.0, zero, "expected_discovery_significance")
+    return _discovery_value(spec, flat, pars_0)
 
 
 def _fisher(
@@ -188,6 +197,23 @@ def _poi_uncertainty_kernel(spec: _Spec, flat: Array) -> Array:
     var = jnp.linalg.solve(hess, eye[at])[at]
     sigma = jnp.sqrt(jnp.where(var > 0, var, jnp.nan))
     return _checked(spec, flat, sigma, "expected_poi_uncertainty")
+
+
+def _one_line(what: str, compute: Any, *args: Any) -> Array:
+    """``compute(*args)``; for concrete inputs a run-time check that fails inside
+    a jitted kernel (equinox's multi-line report) is raised as one `ValueError`
+    line. Traced inputs are returned as they are: their checks run later."""
+    if _is_traced(*jax.tree_util.tree_leaves(args)):
+        return compute(*args)
+    try:
+        return jax.block_until_ready(compute(*args))
+    except (eqx.EquinoxRuntimeError, jax.errors.JaxRuntimeError) as err:
+        lines = [ln.strip() for ln in str(err).splitlines()]
+        found = [ln for ln in lines if ln.startswith(f"{what}: ")]
+        found += [ln.split(": ", 1)[1] for ln in lines if f"Error: {what}: " in ln]
+        if not found:
+            raise
+        raise ValueError(found[0]) from None
 
 
 def _model(workspace: Workspace | Model, measurement: str | None) -> Model:
@@ -238,7 +264,10 @@ def expected_cls(
     workspace : dict or Model
         The pyhf workspace (sample data may be JAX arrays) or a `Model`.
     mu : float
-        The tested signal strength, within the POI's bounds (differentiable).
+        The tested signal strength, a finite number within the POI's bounds
+        (differentiable). Outside them -- or NaN/infinite -- is an error, as in
+        pyhf: `ValueError` for a concrete ``mu``, and under ``jax.jit`` an
+        ``equinox.EquinoxRuntimeError`` at run time with the same message.
     test_stat : {"qtilde", "q"}
     measurement : str, optional
         Measurement name (default the first).
@@ -258,9 +287,12 @@ def expected_cls(
     if not _is_traced(mu_arr):
         lo, hi = spec.bounds[spec.poi_index]
         if not (mu_arr.shape == () and lo <= float(mu_arr) <= hi):
-            msg = f"expected_cls: mu = {mu} is not a number within the POI bounds {(lo, hi)}"
+            msg = (
+                f"expected_cls: mu = {mu} is not a number within the POI bounds "
+                f"{(float(lo), float(hi))} of '{spec.poi_name}'"
+            )
             raise ValueError(msg)
-    return _cls(spec, model._arrays, mu_arr)
+    return _one_line("expected_cls", _cls, spec, model._arrays, mu_arr)
 
 
 def expected_discovery_significance(
@@ -276,7 +308,9 @@ def expected_discovery_significance(
     """
     model = _model(workspace, measurement)
     _check_background(model, "expected_discovery_significance")
-    return _discovery(model._spec, model._arrays)
+    return _one_line(
+        "expected_discovery_significance", _discovery, model._spec, model._arrays
+    )
 
 
 def expected_poi_uncertainty(
@@ -292,4 +326,9 @@ def expected_poi_uncertainty(
     """
     model = _model(workspace, measurement)
     _check_background(model, "expected_poi_uncertainty")
-    return _poi_uncertainty_kernel(model._spec, model._flat())
+    return _one_line(
+        "expected_poi_uncertainty",
+        _poi_uncertainty_kernel,
+        model._spec,
+        model._flat(),
+    )
