@@ -79,6 +79,11 @@ SUBPACKAGE_APIS = {
         "linear", "pt_of_sum", "pt_of_sum3", "soft_cut", "soft_window", "to_buffers",
         "to_cartesian",
     ],
+    "diffana.chain": [
+        "ChainError", "Record", "Statistics", "backward", "contract", "infer",
+        "read_gradient", "read_histograms", "read_result", "read_values",
+        "seed_cotangent", "sha256_file", "write_yields",
+    ],
     "diffana.fill": ["histogram", "histogram2d"],
     "diffana.generators": [
         "KINDS", "agc", "default_events", "generate", "make_chunk", "make_sample",
@@ -101,6 +106,7 @@ def test_subpackage_api(module):
     """Each layer's public names, pinned (importing needs its optional world)."""
     needs = {
         "diffana.analysis": "pydantic", "diffana.awkward": "awkward",
+        "diffana.chain": "pydantic",
         "diffana.generators": "uproot", "diffana.jax": "jax", "diffana.stats": "jax",
     }  # fmt: skip
     if module in needs:

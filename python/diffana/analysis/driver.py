@@ -349,12 +349,19 @@ def run_evaluate(
     quiet: bool = False,
     stdout: Any = None,
     threads: int | None = None,
+    out: str | os.PathLike[str] | None = None,
+    outgrad: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """``diffana evaluate``: one event loop per sample at the configuration's
     parameters (after ``overrides``), histograms with Jacobians and the objective
     with its gradient; ``hard``: the hard analysis (`Config.hard`). Writes the
     report to ``json_file`` and prints a summary unless ``quiet``; returns the
-    report (with ``"error"`` when the objective could not be evaluated)."""
+    report (with ``"error"`` when the objective could not be evaluated).
+
+    ``out`` and ``outgrad``: the histograms as a yields file and their Jacobians
+    as its forward gradient file, with provenance (`diffana.chain.yields`), for
+    the next program of a chain (``diffana infer``); written even when the
+    objective cannot be evaluated."""
     stream = stdout if stdout is not None else sys.stdout
 
     def say(text: str) -> None:
@@ -365,6 +372,12 @@ def run_evaluate(
     config = load(config_file, overrides, check_files=not files)
     if json_file is not None:
         check_file_target(json_file, "--json")
+    if outgrad is not None and out is None:
+        msg = "--outgrad needs --out: the yields file the gradient belongs to"
+        raise OutputError(msg)
+    for target, option in ((out, "--out"), (outgrad, "--outgrad")):
+        if target is not None:
+            check_file_target(target, option)
     if files:
         config = config.with_files(file_overrides(config, files))
         check_inputs(config, source=source)
@@ -410,4 +423,10 @@ def run_evaluate(
     if json_file is not None:
         write_atomic(json_file, _dumps(rep))
         say(f"wrote {json_file}")
+    if out is not None:
+        # diffana.chain imports this package's modules: imported here, not above.
+        from ..chain.yields import write_yields
+
+        write_yields(out, outgrad, histos, params, config, "diffana evaluate")
+        say(f"wrote {out}" + ("" if outgrad is None else f" and {outgrad}"))
     return rep

@@ -81,13 +81,17 @@ class Analysis:
         config: Config,
         files: Mapping[str, Sequence[str]] | None = None,
         source: str = "config",
+        *,
+        graph: Graph | None = None,
     ) -> None:
         _enable_x64()
         self.config = config
         self.source = source
         self.param_names = tuple(p.name for p in config.parameters)
         self.opt_names = tuple(p.name for p in config.parameters if p.optimize)
-        self.graph = Graph(config, files, source)
+        # ``graph``: a stand-in where the histograms come from elsewhere (the
+        # inference stage of `diffana.chain` reads them from files).
+        self.graph = graph if graph is not None else Graph(config, files, source)
         self.model = StatModel(config)
         self._value_and_grad = self._make_objective()
 

@@ -62,6 +62,20 @@ _COMMANDS: dict[str, tuple[str, str]] = {
         "diffana.cli.generate",
         "write the built-in toy samples (see `diffana generate --help`)",
     ),
+    "infer": (
+        "diffana.cli.infer",
+        (
+            "the objective from a yields file, forward gradient and backward map "
+            "(see `diffana infer --help`)"
+        ),
+    ),
+    "backward": (
+        "diffana.cli.backward",
+        (
+            "map a cotangent of `diffana infer`'s result to cotangents of its "
+            "yields (see `diffana backward --help`)"
+        ),
+    ),
 }
 
 

@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """``diffana evaluate CONFIG.yaml``: evaluate the analysis a YAML file describes once
 (`diffana.analysis.run_evaluate`): histograms with their Jacobians and the
-objective with its gradient, as JSON.
+objective with its gradient, as JSON; with ``--out`` and ``--outgrad``, the yields
+file and its gradient file that ``diffana infer`` reads (`diffana.chain`).
 
 Exit status 0 on success, 2 for a bad configuration or bad ``--files``, 1 when the
 objective cannot be evaluated (the histograms are still written) or a dependency is
 missing (the message on stderr).
 
-Imports `diffana.analysis` (through `diffana.cli._analysis`).
+Imports `diffana.analysis` (through `diffana.cli._analysis`) and
+`diffana.chain.record` (its error).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pathlib
 import sys
 
 from ..analysis import run_evaluate
+from ..chain.record import ChainError
 from ._analysis import add_set_and_threads, report_or_status
 
 __all__ = ["run", "setup"]
@@ -63,6 +66,23 @@ def setup(parser: argparse.ArgumentParser) -> None:
         help="write the histograms (edges, values, variances, jacobian per region, "
         "sample and variation) and the objective to OUT",
     )
+    parser.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=None,
+        metavar="YIELDS",
+        help="write the histograms (edges, values, variances per region, sample and "
+        "variation) to the yields file YIELDS, input of `diffana infer`",
+    )
+    parser.add_argument(
+        "--outgrad",
+        type=pathlib.Path,
+        default=None,
+        metavar="GRAD",
+        help="with --out: write the histograms' Jacobians w.r.t. the parameters to "
+        "GRAD, the yields file's forward gradient (its record holds the sha256 of "
+        "YIELDS, the parameters and the configuration)",
+    )
     parser.add_argument("--quiet", action="store_true", help="print nothing on success")
     add_set_and_threads(parser)
 
@@ -70,18 +90,24 @@ def setup(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Evaluate: 0 on success, 1 when the objective cannot be evaluated, 2 for a bad
     configuration."""
-    rep = report_or_status(
-        "diffana evaluate",
-        lambda: run_evaluate(
-            args.config,
-            files=args.files,
-            overrides=args.overrides,
-            hard=args.hard,
-            json_file=args.json,
-            quiet=args.quiet,
-            threads=args.threads,
-        ),
-    )
+    try:
+        rep = report_or_status(
+            "diffana evaluate",
+            lambda: run_evaluate(
+                args.config,
+                files=args.files,
+                overrides=args.overrides,
+                hard=args.hard,
+                json_file=args.json,
+                quiet=args.quiet,
+                threads=args.threads,
+                out=args.out,
+                outgrad=args.outgrad,
+            ),
+        )
+    except ChainError as e:  # a yields file that JSON cannot hold (not finite)
+        print(f"diffana evaluate: error: {e}", file=sys.stderr)
+        return 1
     if isinstance(rep, int):
         return rep
     if "error" in rep:
