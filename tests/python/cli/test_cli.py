@@ -376,3 +376,23 @@ def test_unrecognized_arguments_blame_the_command(capsys):
     err = capsys.readouterr().err
     assert err.startswith("usage: diffana generate")
     assert "diffana generate: error: unrecognized arguments: --bogus" in err
+
+
+@pytest.mark.parametrize("value", ["-3", "two", "1.5"])
+def test_threads_must_be_a_whole_number_not_below_zero(capsys, value):
+    with pytest.raises(SystemExit) as exc:
+        main(["optimize", "a.yaml", "--threads", value])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --threads: expected a whole number >= 0" in err
+    assert "Traceback" not in err
+
+
+def test_generate_into_a_file_is_a_usage_error(tmp_path, capsys):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(SystemExit) as exc:
+        main(["generate", "--out", str(tmp_path / "f")])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"--out {tmp_path / 'f'}: a file, not a folder" in err
+    assert (tmp_path / "f").read_text() == "x"
