@@ -334,29 +334,57 @@ def _interrupt(cmd, out, step, sig):
     assert not (out / outputs.MARKER).exists()
 
 
-def test_sigint_and_sigterm_leave_a_checkpoint_that_resume_continues(
-    folder, raw, tmp_path
+@pytest.fixture(scope="module")
+def uninterrupted(folder, raw, tmp_path_factory):
+    path = write(folder, raw, "signals.yaml")
+    out = tmp_path_factory.mktemp("whole")
+    return path, driver.run(path, out=out, quiet=True, plots=False)
+
+
+def test_sigint_to_the_command_leaves_a_checkpoint_that_resume_continues(
+    uninterrupted, tmp_path
 ):
-    """SIGINT after step 2, SIGTERM of the resumed run after step 4, then a last
-    --resume: the same report as the uninterrupted run (made in this process)."""
-    r = copy.deepcopy(raw)
-    r["optimizer"]["steps"] = 6
-    path = write(folder, r, "signals.yaml")
-    whole = driver.run(path, out=tmp_path / "whole", quiet=True)
+    """Ctrl-C (SIGINT) to ``diffana optimize`` after step 2: exit status 130, one
+    line, no marker; the same command with --resume (here in this process) ends
+    with the report of the uninterrupted run."""
+    path, whole = uninterrupted
     out = tmp_path / "cut"
-    cmd = _cli("optimize", path, "--out", out, "--quiet")
-    _interrupt(cmd, out, 2, signal.SIGINT)
-    _interrupt([*cmd, "--resume"], out, 4, signal.SIGTERM)
-    resumed = subprocess.run(
-        [*cmd, "--resume"], capture_output=True, text=True, check=False, timeout=600
-    )
-    assert resumed.returncode == 0, resumed.stderr
-    rep = json.loads((out / "report.json").read_text())
+    _interrupt(_cli("optimize", path, "--out", out, "--quiet"), out, 2, signal.SIGINT)
+    rep = driver.run(path, out=out, quiet=True, resume=True)
     assert rep["final"] == json.loads(json.dumps(whole["final"]))
     assert [h["params"] for h in rep["history"]] == [
         h["params"] for h in whole["history"]
     ]
     assert (out / outputs.MARKER).exists()
+
+
+@pytest.mark.parametrize(
+    ("sig", "after"), [(signal.SIGTERM, 1), (signal.SIGINT, 3)], ids=["TERM", "INT"]
+)
+def test_signals_during_the_loop_resume_to_the_same_result(
+    uninterrupted, tmp_path, monkeypatch, sig, after
+):
+    """The signal is delivered to this process (the handlers are the real ones)
+    right after step ``after``'s checkpoint."""
+    path, whole = uninterrupted
+    save = outputs.RunFolder.save_checkpoint
+
+    def save_then_signal(self, state):
+        save(self, state)
+        if state["step"] == after and state["finished"] is None:
+            os.kill(os.getpid(), sig)
+
+    out = tmp_path / "cut"
+    with monkeypatch.context() as m:
+        m.setattr(outputs.RunFolder, "save_checkpoint", save_then_signal)
+        with pytest.raises(driver.RunInterrupted, match="--resume") as err:
+            driver.run(path, out=out, quiet=True, plots=False)
+    assert err.value.signum == sig
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL or sig != signal.SIGTERM
+    assert json.loads((out / outputs.CHECKPOINT).read_text())["step"] == after
+    rep = driver.run(path, out=out, quiet=True, plots=False, resume=True)
+    assert rep["final"] == json.loads(json.dumps(whole["final"]))
+    assert rep["status"] == whole["status"]
 
 
 def test_a_gradient_that_vanishes_on_the_way_is_named(analysis):
