@@ -9,14 +9,16 @@ May import `diffana.analysis`'s ``evaluation``, ``graph`` (types), ``optimizer``
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..hist import GradHistogram
 from .evaluation import Analysis, Evaluation
 from .graph import Histograms, Skipped
 from .optimizer import OptimizationResult
 
 __all__ = [
+    "by_channel",
     "evaluation_report",
     "histograms_json",
     "report",
@@ -30,6 +32,27 @@ def histograms_json(histos: Histograms) -> dict[str, Any]:
     return {
         s: {c: {v: h.to_json() for v, h in vs.items()} for c, vs in cs.items()}
         for s, cs in histos.items()
+    }
+
+
+def by_channel(
+    histos: Histograms,
+    channels: Sequence[str],
+    fields: Callable[[GradHistogram], dict[str, Any]],
+) -> dict[str, Any]:
+    """channel -> sample -> variation -> ``fields(histogram)``: the layout of the
+    histograms in the JSON of ``diffana evaluate`` and of yields files.
+
+    Examples
+    --------
+    >>> import diffana
+    >>> h = diffana.histogram([0.5], [0.0, 1.0])
+    >>> by_channel({"s": {"sr": {"nominal": h}}}, ["sr"], lambda h: {"n": h.nbins})
+    {'sr': {'s': {'nominal': {'n': 1}}}}
+    """
+    return {
+        ch: {s: {v: fields(h) for v, h in histos[s][ch].items()} for s in histos}
+        for ch in channels
     }
 
 
@@ -141,21 +164,16 @@ def evaluation_report(
     values, variances, jacobian) and ``objective``
     (type, direction, value, gradient; value None when it could not be evaluated)."""
     cfg = analysis.config
-    hist: dict[str, Any] = {
-        ch: {
-            s: {
-                v: {
-                    "edges": h.edges.tolist(),
-                    "values": h.values.tolist(),
-                    "variances": h.variances.tolist(),
-                    "jacobian": h.jacobian.tolist(),
-                }
-                for v, h in histos[s][ch].items()
-            }
-            for s in histos
-        }
-        for ch in analysis.channels
-    }
+    hist = by_channel(
+        histos,
+        analysis.channels,
+        lambda h: {
+            "edges": h.edges.tolist(),
+            "values": h.values.tolist(),
+            "variances": h.variances.tolist(),
+            "jacobian": h.jacobian.tolist(),
+        },
+    )
     return {
         "param_names": list(analysis.param_names),
         "params": analysis.graph.params if ev is None else ev.params,

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..analysis.config import Config, NormSystematic
 from ..analysis.graph import NOMINAL, Histograms
+from ..analysis.report import by_channel
 from ..analysis.workspace import StatModel
 from ..hist import GradHistogram
 from .files import check_tree, read_gradient, read_values, write_gradient, write_values
@@ -80,37 +81,27 @@ def write_yields(
     ``out``)."""
     channels = [o.name for o in config.observables]
     config_json = config.model_dump(mode="json")
-    hist: dict[str, Any] = {
-        ch: {
-            s: {
-                v: {
-                    "edges": h.edges.tolist(),
-                    "values": h.values.tolist(),
-                    "variances": h.variances.tolist(),
-                }
-                for v, h in histos[s][ch].items()
-            }
-            for s in histos
-        }
-        for ch in channels
-    }
+    hist = by_channel(
+        histos,
+        channels,
+        lambda h: {
+            "edges": h.edges.tolist(),
+            "values": h.values.tolist(),
+            "variances": h.variances.tolist(),
+        },
+    )
     content = {"params": dict(params), "config": config_json, "histograms": hist}
     write_values(out, KIND, content)
     if outgrad is None:
         return
-    tangents = {
-        ch: {
-            s: {
-                v: {
-                    "values": h.jacobian.tolist(),
-                    "variances": h.variances_jacobian.tolist(),
-                }
-                for v, h in histos[s][ch].items()
-            }
-            for s in histos
-        }
-        for ch in channels
-    }
+    tangents = by_channel(
+        histos,
+        channels,
+        lambda h: {
+            "values": h.jacobian.tolist(),
+            "variances": h.variances_jacobian.tolist(),
+        },
+    )
     record = Record.for_values("forward", params, out, config_json, program)
     write_gradient(outgrad, {"histograms": tangents}, record)
 
