@@ -109,14 +109,23 @@ def _bad_basket(branch: Any) -> str:
     return "no single basket fails alone"
 
 
+#: Entries read at a time: the check's memory stays bounded whatever the file's size.
+_CHUNK = 1_000_000
+
+
 def _check_branch(branch: Any) -> str | None:
     """None when every basket of ``branch`` reads, else where and why it fails."""
-    try:
-        # awkward for jagged branches (numpy would build one object per entry);
-        # numpy without awkward.
-        branch.array(library="ak" if _have_awkward() else "np")
-    except Exception:  # noqa: BLE001
-        return _bad_basket(branch)
+    # awkward for jagged branches (numpy would build one object per entry); numpy
+    # without awkward.
+    library = "ak" if _have_awkward() else "np"
+    n = int(branch.num_entries)
+    for start in range(0, max(n, 1), _CHUNK):
+        try:
+            branch.array(
+                entry_start=start, entry_stop=min(n, start + _CHUNK), library=library
+            )
+        except Exception:  # noqa: BLE001
+            return _bad_basket(branch)
     return None
 
 

@@ -93,6 +93,20 @@ def test_corrupt_basket_is_an_input_error(sample_files, tmp_path):
     inputs.validate(cfg)
 
 
+def test_branches_are_read_in_bounded_chunks(sample_files, tmp_path, monkeypatch):
+    """The check reads a branch a chunk of entries at a time (its memory does not
+    grow with the file): with tiny chunks a good file passes and a bad basket is
+    still found."""
+    monkeypatch.setattr(inputs, "_CHUNK", 7)
+    monkeypatch.setattr(inputs, "_checked", {})
+    good = inputs.validate(analysis_config(sample_files))
+    assert good.entries["sig"] > 7
+    bad = tmp_path / "signal_bad.root"
+    corrupt(sample_files["signal"], bad, "Jet_pt")
+    with pytest.raises(InputError, match="branch 'Jet_pt', entries"):
+        inputs.validate(analysis_config({**sample_files, "signal": bad}))
+
+
 @pytest.mark.parametrize("fraction", [0.5, 0.7, 0.9])
 def test_truncated_file_is_an_input_error(sample_files, tmp_path, fraction):
     data = sample_files["signal"].read_bytes()
