@@ -34,6 +34,7 @@ import numpy as np
 
 from ._common import Array
 from ._spec import _Spec
+from .asimov import SERIES_TERMS
 from .model import _constraints, _expected_aux, _expected_main
 
 # JAX's functions are only partly typed.
@@ -55,7 +56,7 @@ def _h(d: Array) -> Array:
     small = jnp.abs(d) < 0.1
     ds = jnp.where(small, d, 0.0)
     series = jnp.zeros_like(d)
-    for k in reversed(range(16)):
+    for k in reversed(range(SERIES_TERMS)):
         series = series * (-ds) + 1.0 / (k + 2)
     ok = d > -1.0
     dl = jnp.where(small | ~ok, 1.0, d)

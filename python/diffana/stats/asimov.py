@@ -24,13 +24,14 @@ from ._common import Array, _is_traced
 __all__ = ["asimov_significance"]
 
 
-_SERIES_TERMS = 16
+#: Terms of the power series used for |x| < 0.1: 0.1**16 < 1e-17 of the first.
+SERIES_TERMS = 16
 
 
 def _g_series(x: Array) -> Array:
-    """g(x) for |x| < 0.1: sum_m (-x)**m / ((m + 1)(m + 2)), 16 terms (to 1e-17)."""
+    """g(x) for |x| < 0.1: sum_m (-x)**m / ((m + 1)(m + 2)), to 1e-17."""
     out = jnp.zeros_like(x)
-    for m in reversed(range(16)):
+    for m in reversed(range(SERIES_TERMS)):
         out = out * (-x) + 1.0 / ((m + 1) * (m + 2))
     return out
 
