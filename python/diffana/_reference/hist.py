@@ -279,6 +279,20 @@ def _axis_weights(
     return k, dk, z, pdf
 
 
+def _inputs_1d(
+    x: ArrayLike, w: ArrayLike | None, edges: ArrayLike, bandwidth: float, overflow: Any
+) -> tuple[Array, Array, float, bool, Array]:
+    """The checked arguments the 1D fill and its VJP share: positions, edges,
+    bandwidth, whether to fold, weights (1 where None)."""
+    xs = np.asarray(x, dtype=np.float64)
+    if xs.ndim != 1:
+        msg = f"x must be 1D, got shape {xs.shape}"
+        raise ValueError(msg)
+    e = _edges(edges, "edges")
+    h = _bandwidth(bandwidth, "bandwidth")
+    return xs, e, h, _fold(overflow), _column(w, xs.size, "w", 1.0)
+
+
 # ---- the kernels ------------------------------------------------------------------------
 
 
@@ -316,15 +330,8 @@ def hist_fill_1d(
     >>> r.values.tolist(), r.n_skipped
     ([1.0, 2.0], 0)
     """
-    xs = np.asarray(x, dtype=np.float64)
-    if xs.ndim != 1:
-        msg = f"x must be 1D, got shape {xs.shape}"
-        raise ValueError(msg)
+    xs, e, h, fold, ws = _inputs_1d(x, w, edges, bandwidth, overflow)
     n = xs.size
-    e = _edges(edges, "edges")
-    h = _bandwidth(bandwidth, "bandwidth")
-    fold = _fold(overflow)
-    ws = _column(w, n, "w", 1.0)
     t = _tangents({"x_tan": x_tan, "w_tan": w_tan}, n)
     skip = np.isnan(xs) | ~np.isfinite(ws)
     keep = ~skip
@@ -394,15 +401,8 @@ def hist_fill_1d_vjp(
     >>> ct_x.ravel().tolist(), ct_w.ravel().tolist()
     ([0.0, 0.0], [1.0, 10.0])
     """
-    xs = np.asarray(x, dtype=np.float64)
-    if xs.ndim != 1:
-        msg = f"x must be 1D, got shape {xs.shape}"
-        raise ValueError(msg)
+    xs, e, h, fold, ws = _inputs_1d(x, w, edges, bandwidth, overflow)
     n = xs.size
-    e = _edges(edges, "edges")
-    h = _bandwidth(bandwidth, "bandwidth")
-    fold = _fold(overflow)
-    ws = _column(w, n, "w", 1.0)
     cts = np.asarray(ct, dtype=np.float64)
     if cts.ndim != 2 or cts.shape[0] != e.size - 1:
         msg = (
