@@ -21,6 +21,10 @@ optimum when q is tiny, so its result is polished by a few safeguarded
 Gauss-Newton steps on ``F`` (a step is kept only if it stays within the bounds
 and does not raise F).
 
+The generating point is the suggested init with the POI set (pre-fit Asimov
+data) unless a ``p0`` is given: pyhf's ``hypotest`` on observed data generates
+them at the fit to the data (post-fit), a point that moves with the yields.
+
 Imports `._common`, `._spec` and `.model`.
 """
 
@@ -96,13 +100,10 @@ def _asimov_point(spec: _Spec, poi: Array, dtype: Any) -> Array:
     return jnp.asarray(spec.inits, dtype).at[spec.poi_index].set(poi)
 
 
-def _step(
-    spec: _Spec, poi_data: Array, poi_fit: Array, delta: Array, dtype: Any
-) -> tuple[Array, Array]:
-    """The Asimov point and the step from it to the fit's parameters."""
-    p0 = _asimov_point(spec, poi_data, dtype)
+def _step(spec: _Spec, p0: Array, poi_fit: Array, delta: Array) -> Array:
+    """The step from the Asimov point ``p0`` to the fit's parameters."""
     step = jnp.zeros_like(p0).at[_free_index(spec)].set(delta)
-    return p0, step.at[spec.poi_index].set(poi_fit - poi_data)
+    return step.at[spec.poi_index].set(poi_fit - p0[spec.poi_index])
 
 
 def _main_difference(
@@ -124,15 +125,16 @@ def _main_difference(
 
 
 def _deviance(
-    spec: _Spec, flat: Array, poi_data: Array, poi_fit: Array, delta: Array
+    spec: _Spec, flat: Array, p0: Array, poi_fit: Array, delta: Array
 ) -> Array:
-    """F = -log L(fit) + log L(Asimov data of poi_data), from the differences.
+    """F = -log L(fit) + log L(Asimov data of p0), from the differences.
 
-    ``delta`` holds the shifts of the free nuisance parameters (`_free_index`);
-    the POI moves from ``poi_data`` to ``poi_fit``.
+    ``p0`` is the Asimov point (the parameters that generate the data);
+    ``delta`` holds the shifts of the free nuisance parameters from it
+    (`_free_index`); the POI moves from ``p0``'s to ``poi_fit``.
     """
     cons = _constraints(spec, flat)
-    p0, step = _step(spec, poi_data, poi_fit, delta, flat.dtype)
+    step = _step(spec, p0, poi_fit, delta)
     n = _expected_main(spec, flat, p0)
     diff = _main_difference(spec, flat, p0, step, delta)
     npos = n > 0
@@ -151,9 +153,7 @@ def _deviance(
     return out
 
 
-def _polish(
-    spec: _Spec, flat: Array, poi_data: Array, poi_fit: Array, pars: Array
-) -> Array:
+def _polish(spec: _Spec, flat: Array, p0: Array, poi_fit: Array, pars: Array) -> Array:
     """Gauss-Newton steps on `_deviance` from the fit's ``pars``; returns delta.
 
     The gradient is the exact one, ``J^T (Delta / lambda)`` plus the
@@ -164,7 +164,6 @@ def _polish(
     those the fit left within 1e-8 (relative to the range) of a bound stay.
     """
     idx = _free_index(spec)
-    p0 = _asimov_point(spec, poi_data, flat.dtype)
     delta0 = (pars - p0)[idx]
     if idx.size == 0:
         return delta0
@@ -184,7 +183,7 @@ def _polish(
         return p0.at[idx].set(p0[idx] + delta).at[spec.poi_index].set(poi_fit)
 
     def f(delta: Array) -> Array:
-        return _deviance(spec, flat, poi_data, poi_fit, delta)
+        return _deviance(spec, flat, p0, poi_fit, delta)
 
     def step(_: int, delta: Array) -> Array:
         p = point(delta)
@@ -193,8 +192,7 @@ def _polish(
         )
         jac = jax.vmap(jvp_fn, out_axes=1)(eye)
         lam_safe = jnp.where(lam > 0, lam, 1.0)
-        p0_, step_ = _step(spec, poi_data, poi_fit, delta, flat.dtype)
-        diff = _main_difference(spec, flat, p0_, step_, delta)
+        diff = _main_difference(spec, flat, p0, _step(spec, p0, poi_fit, delta), delta)
         grad = jac.T @ (diff / lam_safe)
         # J / lambda first: lambda**2 underflows for yields below ~1e-154.
         jac_rel = jac / lam_safe[:, None]
@@ -223,10 +221,28 @@ def _polish(
 
 
 def _asimov_q(
-    spec: _Spec, flat: Array, poi_data: Array, poi_fit: Array, pars: Array
+    spec: _Spec,
+    flat: Array,
+    poi_data: Array,
+    poi_fit: Array,
+    pars: Array,
+    p0: Array | None = None,
 ) -> Array:
-    """q = 2 F at the polished fit; differentiable in ``flat`` and ``poi_fit``
-    by the envelope theorem (the optimum itself is held constant)."""
+    """q = 2 F at the polished fit; differentiable in ``flat``, ``poi_fit`` and
+    ``p0`` by the envelope theorem (the optimum itself is held constant).
+
+    The Asimov data are generated at ``p0`` (whose POI is ``poi_data``):
+    default the suggested init with the POI at ``poi_data`` (pre-fit); pyhf's
+    ``hypotest`` on observed data uses the fit to them with the POI at
+    ``poi_data`` (post-fit). A ``p0`` that depends on the yields (through that
+    fit) is differentiated at fixed fitted parameters theta = p0 + delta: the
+    unconditional fit to the Asimov data is p0 itself, stationary in every
+    direction, so only the data's dependence on p0 is left.
+    """
     sg = jax.lax.stop_gradient
-    delta = sg(_polish(spec, sg(flat), sg(poi_data), sg(poi_fit), sg(pars)))
-    return 2.0 * _deviance(spec, flat, poi_data, poi_fit, delta)
+    if p0 is None:
+        p0 = _asimov_point(spec, poi_data, flat.dtype)
+    delta = sg(_polish(spec, sg(flat), sg(p0), sg(poi_fit), sg(pars)))
+    # theta = p0 + delta held constant: delta moves against p0 (value unchanged).
+    delta = delta - (p0 - sg(p0))[_free_index(spec)]
+    return 2.0 * _deviance(spec, flat, p0, poi_fit, delta)

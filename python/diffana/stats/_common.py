@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""Type aliases and two helpers shared by every layer of `diffana.stats`.
+"""Type aliases, the workspace error and three helpers shared by every layer of
+`diffana.stats`.
 
 Imports JAX only: every module of the package may import it, it imports none
 of them.
@@ -19,11 +20,32 @@ Workspace = Mapping[str, Any]
 Table = tuple[tuple[int, ...], ...]
 
 
+class WorkspaceError(ValueError):
+    """A workspace (or pyhf object) that `diffana.stats` cannot read.
+
+    One line that starts ``invalid workspace:`` and names what is wrong and
+    where (channel, sample, modifier or parameter). A `ValueError`, so that
+    ``except ValueError`` keeps catching it.
+    """
+
+
 def _is_traced(*xs: Any) -> bool:
     """Whether any of ``xs`` is a JAX tracer (abstract: it has no values to check)."""
     return any(isinstance(x, jax.core.Tracer) for x in xs)
 
 
-def _fail(msg: str) -> ValueError:
+def _fail(msg: str) -> WorkspaceError:
     """The error for a workspace that cannot be read (every message starts alike)."""
-    return ValueError(f"invalid workspace: {msg}")
+    return WorkspaceError(f"invalid workspace: {msg}")
+
+
+def _pyhf_type(obj: Any) -> str:
+    """The name of the pyhf class ``obj`` is an instance of ("" if none).
+
+    Looks at the class's modules only, so that pyhf is not imported for
+    anything that is not one of its objects.
+    """
+    for cls in type(obj).__mro__:
+        if cls.__module__.split(".")[0] == "pyhf":
+            return cls.__name__
+    return ""

@@ -5,8 +5,13 @@
 hashable, the static argument of every jitted function of the package -- and
 the arrays (sample data and modifier data, maybe traced), checked where they are
 concrete. What is particular to a modifier type (its arrays, its parameter set,
-its index tables) is asked of `diffana.stats.modifiers.histfactory_set`, so
-nothing here names a modifier type.
+its index tables, its interpolation codes) is asked of
+`diffana.stats.modifiers.histfactory_set`, so nothing here names a modifier type.
+
+The workspace is a ``dict`` in pyhf's JSON schema, a ``pyhf.Workspace`` (a
+``dict`` itself) or a ``pyhf.Model``, read as its ``spec`` with the POI,
+inits, bounds, fixed parameters and ``modifier_settings`` of its ``config``
+(`_from_pyhf_model`). pyhf is imported only when the object is one of its types.
 
 Imports `._common` and `.modifiers`.
 """
@@ -22,8 +27,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._common import Array, Table, Workspace, _fail
-from .modifiers import Effect, Entry, Layout, histfactory_set
+from ._common import Array, Table, Workspace, _fail, _pyhf_type
+from .modifiers import Effect, Entry, Layout, effects_for, histfactory_set
 from .modifiers._base import Lookup
 
 # JAX's functions are only partly typed.
@@ -139,8 +144,18 @@ class _Spec:
         return next(p for p in self.parsets if p.name == name)
 
 
-def _array(value: Any, what: str, nbins: int | None, positive: bool = False) -> Array:
-    """A float array from workspace data; concrete values are checked here."""
+def _array(
+    value: Any,
+    what: str,
+    nbins: int | None,
+    positive: bool = False,
+    signed: bool = False,
+) -> Array:
+    """A float array from workspace data; concrete values are checked here.
+
+    ``positive``: every value > 0; ``signed``: any finite value (yields, which
+    pyhf takes negative too); else every value >= 0.
+    """
     if isinstance(value, jax.core.Tracer):
         arr = jnp.asarray(value, dtype=jnp.result_type(float))
     else:
@@ -152,8 +167,8 @@ def _array(value: Any, what: str, nbins: int | None, positive: bool = False) -> 
             raise _fail(f"{what} has NaN or infinite entries")
         if positive and not np.all(host > 0):
             raise _fail(f"{what} must be > 0")
-        if not positive and np.any(host < 0):
-            raise _fail(f"{what} has negative entries (yields must be >= 0)")
+        if not positive and not signed and np.any(host < 0):
+            raise _fail(f"{what} has negative entries (it must be >= 0)")
         arr = jnp.asarray(host, dtype=jnp.result_type(float))
     if nbins is None:
         if arr.shape != ():
@@ -164,15 +179,46 @@ def _array(value: Any, what: str, nbins: int | None, positive: bool = False) -> 
 
 
 def _parse(
-    workspace: Workspace, measurement: str | None = None
+    workspace: Any,
+    measurement: str | None = None,
+    modifier_settings: Mapping[str, Any] | None = None,
 ) -> tuple[_Spec, dict[str, Array]]:
     """Split a workspace into its static structure and its (maybe traced) arrays.
 
-    The arrays are keyed ``"c/s/data"`` (sample ``s`` of channel ``c``, in the
-    workspace's order) and ``"c/s/m/field"`` (a `Field` of its modifier ``m``).
+    ``workspace`` may also be a ``pyhf.Workspace`` or a ``pyhf.Model``
+    (`_from_pyhf_model`). The arrays are keyed ``"c/s/data"`` (sample ``s`` of
+    channel ``c``, in the workspace's order) and ``"c/s/m/field"`` (a `Field` of
+    its modifier ``m``).
     """
+    if _pyhf_type(workspace) == "Model":
+        if measurement is not None or modifier_settings is not None:
+            raise _fail(
+                "a pyhf.Model carries its measurement and modifier_settings: "
+                "pass 'measurement'/'modifier_settings' with a workspace only"
+            )
+        return _from_pyhf_model(workspace)[2]
+    return _parse_workspace(workspace, measurement, modifier_settings)
+
+
+def _parse_workspace(
+    workspace: Any,
+    measurement: str | None,
+    modifier_settings: Mapping[str, Any] | None,
+) -> tuple[_Spec, dict[str, Array]]:
+    """`_parse` for a mapping in pyhf's JSON schema."""
     if not isinstance(workspace, Mapping):
-        msg = f"a workspace is a dict in pyhf's JSON schema, not {type(workspace)}"
+        kind = _pyhf_type(workspace)
+        if kind:
+            msg = (
+                f"a pyhf.{kind} is not a workspace: apply it first "
+                "(pyhf.PatchSet.apply(workspace, key) gives a pyhf.Workspace, "
+                "workspace.model(patches=[...]) a pyhf.Model; both are accepted)"
+            )
+            raise _fail(msg)
+        msg = (
+            "a workspace is a dict in pyhf's JSON schema, a pyhf.Workspace or a "
+            f"pyhf.Model, not {type(workspace)}"
+        )
         raise TypeError(msg)
     channels = workspace.get("channels")
     if not channels:
@@ -196,7 +242,7 @@ def _parse(
                 raise _fail(f"{where} has no 'data'")
             key = f"{ci}/{si}/data"
             n = nbins.setdefault(cname, int(np.size(smp["data"])))
-            arrays[key] = _array(smp["data"], f"{where} 'data'", n)
+            arrays[key] = _array(smp["data"], f"{where} 'data'", n, signed=True)
             paths.append((key, (ci, si, -1, "data")))
             mods: dict[tuple[str, str], int] = {}
             for mi, mod in enumerate(smp.get("modifiers", [])):
@@ -223,11 +269,16 @@ def _parse(
                     fkey = f"{ci}/{si}/{mi}/{field.key}"
                     size = n if field.per_bin else None
                     arrays[fkey] = _array(
-                        value, f"{mwhere} {field.key}", size, field.positive
+                        value,
+                        f"{mwhere} {field.key}",
+                        size,
+                        field.positive,
+                        field.signed,
                     )
                     paths.append((fkey, (ci, si, mi, field.key)))
             lookup[(cname, sname)] = (ci, si, mods)
-    spec = _build_spec(workspace, arrays, paths, nbins, lookup, measurement)
+    effects = effects_for(histfactory_set, modifier_settings)
+    spec = _build_spec(workspace, arrays, paths, nbins, lookup, measurement, effects)
     return spec, arrays
 
 
@@ -344,6 +395,7 @@ def _build_spec(
     nbins: dict[str, int],
     lookup: Lookup,
     measurement: str | None,
+    effect_of: Mapping[str, Effect],
 ) -> _Spec:
     poi, user = _measurement_config(workspace, measurement)
     table = histfactory_set
@@ -369,9 +421,8 @@ def _build_spec(
     order: list[str] = []
     for t, modifier in table.items():
         order += [m for m in modifier.parameter_order(seen[t]) if m not in order]
-    for name in user:
-        if name not in order:
-            raise _fail(f"the measurement configures {name!r}, which no modifier uses")
+    # A configured parameter that no modifier uses is ignored, as pyhf does:
+    # HistFactory's XML import configures ``lumi`` whether or not it is used.
     # -- the flat vector: every array, then a 0 and a 1
     offs: dict[str, int] = {}
     size = 0
@@ -408,8 +459,12 @@ def _build_spec(
     if poi not in order:
         raise _fail(f"the POI {poi!r} is not a parameter of the model")
     ps = {p.name: p for p in parsets}
-    if ps[poi].n != 1 or ps[poi].kind != "free":
-        raise _fail(f"the POI {poi!r} must be one unconstrained parameter (normfactor)")
+    if ps[poi].n != 1:
+        # pyhf's rule: any parameter set of one parameter may be the POI.
+        raise _fail(
+            f"the POI {poi!r} has {ps[poi].n} parameters; the POI must be a "
+            "single parameter (a normfactor, or a one-bin shapefactor, ...)"
+        )
     poi_fixed = ps[poi].fixed
     if poi_fixed is not None and poi_fixed[0]:
         raise _fail(f"the POI {poi!r} is configured as fixed")
@@ -417,14 +472,14 @@ def _build_spec(
     # parameter order
     effects: list[_EffectTables] = []
     for effect in sorted(
-        {m.effect for m in table.values()},
+        set(effect_of.values()),
         key=lambda e: (not e.additive, e.rank, e.name),
     ):
         entries = [
             Entry(name, t, ps[name].offset, tuple(used[(name, t)]), bin_offsets[name])
             for name in order
             for t in table
-            if t in types_of[name] and table[t].effect == effect
+            if t in types_of[name] and effect_of[t] == effect
         ]
         if entries:
             filled = effect.fill(entries, layout)
@@ -447,3 +502,86 @@ def _build_spec(
         nom=freeze(nom),
         effects=tuple(effects),
     )
+
+
+def _from_pyhf_model(
+    model: Any,
+) -> tuple[dict[str, Any], Mapping[str, Any], tuple[_Spec, dict[str, Array]]]:
+    """A ``pyhf.Model`` as a workspace of one measurement, its settings, and
+    that workspace parsed with them.
+
+    The channels come from ``model.spec``, the parameter configuration from its
+    ``parameters`` (auxdata, sigmas) with the inits, bounds and fixed flags of
+    ``model.config`` (so that a model whose parameter sets were changed after
+    it was built is read as it is), the POI from ``model.config.poi_name`` and
+    the interpolation codes (``modifier_settings``) from ``model.config``.
+    """
+    where = "pyhf.Model"
+    if getattr(model, "batch_size", None) is not None:
+        raise _fail(f"{where}: a batched model (batch_size) is not supported")
+    main = getattr(model, "main_model", None)
+    for clip in ("clip_sample_data", "clip_bin_data"):
+        if getattr(main, clip, None) is not None:
+            raise _fail(f"{where}: {clip} is not supported")
+    config = model.config
+    poi = config.poi_name
+    if poi is None:
+        raise _fail(f"{where} has no POI (model.config.poi_name is None)")
+    spec = model.spec
+    user = {p["name"]: dict(p) for p in spec.get("parameters", [])}
+    inits = list(config.suggested_init())
+    bounds = [list(b) for b in config.suggested_bounds()]
+    fixed = [bool(f) for f in config.suggested_fixed()]
+    slices = {name: config.par_slice(name) for name in config.par_order}
+    for name, sl in slices.items():
+        cfg = user.setdefault(name, {"name": name})
+        cfg["inits"] = [float(v) for v in inits[sl]]
+        cfg["bounds"] = [[float(lo), float(hi)] for lo, hi in bounds[sl]]
+
+    def workspace() -> dict[str, Any]:
+        meas = {
+            "name": where,
+            "config": {"poi": poi, "parameters": list(user.values())},
+        }
+        return {"channels": spec["channels"], "measurements": [meas]}
+
+    settings = config.modifier_settings
+    parsed = _parse_workspace(workspace(), None, settings)
+    # Parameters fixed in the configuration are static; those fixed by the
+    # yields (empty staterror/shapesys bins) follow them, unless pyhf's config
+    # says otherwise: then its flags are taken as they are.
+    ours = _fixed_of(*parsed)
+    changed = False
+    for name, sl in slices.items():
+        if list(ours[sl]) != fixed[sl]:
+            user[name]["fixed"] = fixed[sl]
+            changed = True
+    if changed:
+        parsed = _parse_workspace(workspace(), None, settings)
+    names = parsed[0].par_names
+    if names != list(config.par_names):
+        raise _fail(
+            f"{where}: the parameters read from its spec {names} differ from "
+            f"its config's {list(config.par_names)}"
+        )
+    return workspace(), settings, parsed
+
+
+def _flat(spec: _Spec, arrs: Mapping[str, Array]) -> Array:
+    """All arrays of the workspace in one vector, then a 0 and a 1."""
+    parts = [jnp.ravel(arrs[k]) for k, _ in spec.paths]
+    dtype = jnp.result_type(*parts)
+    return jnp.concatenate([*parts, jnp.array([0.0, 1.0], dtype)])
+
+
+def _fixed_of(spec: _Spec, arrays: Mapping[str, Array]) -> np.ndarray:
+    """The fixed flags of a parsed workspace with concrete arrays: configured
+    ones and those its modifiers compute from the yields (as the model does)."""
+    flat = _flat(spec, arrays)
+    fixed = spec.static_fixed.copy()
+    for p in spec.parsets:
+        if p.computed and p.fixed is None:
+            nom, unc = flat[np.asarray(p.nom_idx)], flat[np.asarray(p.unc_idx)]
+            held = histfactory_set[p.computed].constraint_from_yields(nom, unc)[2]
+            fixed[p.offset : p.offset + p.n] = np.asarray(held, dtype=bool)
+    return fixed

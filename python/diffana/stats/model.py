@@ -23,7 +23,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import gammaln
 
-from ._common import Array, Workspace
+from ._common import Array, _is_traced
+
+# Re-exported: the fits and objectives import it from here.
+from ._spec import _flat as _flat  # noqa: PLC0414
 from ._spec import _parse, _Spec
 from .modifiers import histfactory_set
 
@@ -31,13 +34,6 @@ from .modifiers import histfactory_set
 # mypy: disallow-untyped-calls=False, warn-return-any=False
 
 __all__ = ["Model"]
-
-
-def _flat(spec: _Spec, arrs: Mapping[str, Array]) -> Array:
-    """All arrays of the workspace in one vector, then a 0 and a 1."""
-    parts = [jnp.ravel(arrs[k]) for k, _ in spec.paths]
-    dtype = jnp.result_type(*parts)
-    return jnp.concatenate([*parts, jnp.array([0.0, 1.0], dtype)])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,10 +145,12 @@ def _nll(
 
 
 def _xlogy(x: Array, y: Array) -> Array:
-    """x log y with 0 at x = 0 (also for y = 0) and -inf for y <= 0 < x."""
+    """x log y as scipy's ``xlogy`` (pyhf's Poisson): 0 at x = 0 whatever y,
+    -inf for y = 0 < x, NaN for y < 0 < x."""
     good = y > 0
     value = jnp.where(x > 0, x * jnp.log(jnp.where(good, y, 1.0)), 0.0)
-    return jnp.where((x > 0) & ~good, -jnp.inf, value)
+    bad = jnp.where(y < 0, jnp.nan, -jnp.inf)
+    return jnp.where((x > 0) & ~good, bad, value)
 
 
 def _logpdf(
@@ -174,28 +172,43 @@ def _logpdf(
 
 @jax.tree_util.register_pytree_node_class
 class Model:
-    """A HistFactory model in JAX, built from a pyhf workspace.
+    """A HistFactory model in JAX, built from a pyhf workspace or model.
 
     Follows pyhf 0.7's ``Workspace.model()``: the same channel, sample and
     parameter order, the same expected data and log-likelihood, so that
-    ``Model(ws).logpdf(pars, data)`` equals ``pyhf.Workspace(ws).model().logpdf``.
-    The model is a JAX pytree (its arrays are the leaves), so it can be passed
-    through ``jax.jit`` and differentiated.
+    ``Model(ws).logpdf(pars, data)`` equals ``pyhf.Workspace(ws).model().logpdf``
+    and ``Model(pyhf_model)`` equals ``pyhf_model``. The model is a JAX pytree
+    (its arrays are the leaves), so it can be passed through ``jax.jit`` and
+    differentiated.
 
     Parameters
     ----------
-    workspace : dict
-        A workspace in pyhf's JSON schema; sample data and modifier data may be
-        JAX arrays (also traced ones).
+    workspace : dict, pyhf.Workspace or pyhf.Model
+        A workspace in pyhf's JSON schema (sample data and modifier data may be
+        JAX arrays, also traced ones), a ``pyhf.Workspace``, or a ``pyhf.Model``
+        (its ``spec``, and from its ``config`` the POI, the inits, bounds and
+        fixed parameters and the ``modifier_settings``). For a patched model
+        use pyhf's own patching: ``Model(workspace.model(patches=[patch]))`` or
+        ``Model(patchset.apply(workspace, "patch name"))``.
     measurement : str, optional
         The measurement to use (its POI and parameter configuration); default
-        the first one.
+        the first one, as pyhf. Not with a ``pyhf.Model``.
+    modifier_settings : dict, optional
+        pyhf's ``modifier_settings``: the interpolation code of ``normsys``
+        (``"code4"``, the default, or ``"code1"``) and ``histosys``
+        (``"code4p"``, the default, or ``"code0"``), e.g. ``{"normsys":
+        {"interpcode": "code1"}, "histosys": {"interpcode": "code0"}}``, which
+        is HistFactory's XML default. As in pyhf, a type left out of a given
+        dict gets pyhf's fallback (code 1 for normsys, code 0 for histosys),
+        and ``None`` gets the defaults. Not with a ``pyhf.Model``.
 
     Raises
     ------
-    ValueError
-        The workspace is not valid: unknown modifier type, missing POI or
-        measurement, NaN/infinite or negative yields, mismatched bin counts...
+    WorkspaceError
+        A `ValueError`, in one line: the workspace is not valid (unknown
+        modifier type, missing POI or measurement, NaN/infinite yields,
+        negative uncertainties, mismatched bin counts, an unsupported
+        ``modifier_settings``...).
 
     Examples
     --------
@@ -218,8 +231,14 @@ class Model:
     [55.0, 22.0, 1.0, 1.0]
     """
 
-    def __init__(self, workspace: Workspace, measurement: str | None = None) -> None:
-        self._spec, self._arrays = _parse(workspace, measurement)
+    def __init__(
+        self,
+        workspace: Any,
+        measurement: str | None = None,
+        *,
+        modifier_settings: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._spec, self._arrays = _parse(workspace, measurement, modifier_settings)
 
     @classmethod
     def _of(cls, spec: _Spec, arrays: Mapping[str, Array]) -> Model:
@@ -284,10 +303,34 @@ class Model:
         return _expected_data(self._spec, self._flat(), self._cons(), pars)
 
     def logpdf(self, pars: Any, data: Any) -> Array:
-        """log L(pars | data), a scalar (pyhf returns it with shape (1,))."""
-        return _logpdf(
-            self._spec, self._flat(), self._cons(), self._pars(pars), self._data(data)
-        )
+        """log L(pars | data), a scalar (pyhf returns it with shape (1,)).
+
+        As pyhf's: -inf where a bin expects no events but has some, and, under
+        ``jax.jit``, NaN where a bin's expected rate is negative and it has
+        events. With concrete inputs that NaN is a `ValueError` naming the bin.
+        """
+        pars_arr, data_arr = self._pars(pars), self._data(data)
+        value = _logpdf(self._spec, self._flat(), self._cons(), pars_arr, data_arr)
+        if not _is_traced(value) and np.isnan(float(value)):
+            self._check_rates(pars_arr, data_arr)
+        return value
+
+    def _check_rates(self, pars: Array, data: Array) -> None:
+        """Raise for the first bin whose expected rate is < 0 with events in it."""
+        lam = np.asarray(_expected_main(self._spec, self._flat(), pars))
+        n = np.asarray(data)[: lam.size]
+        start = 0
+        for name, nbins in self._spec.channels:
+            for i in range(nbins):
+                if lam[start + i] < 0 < n[start + i]:
+                    msg = (
+                        f"logpdf: bin {i} of channel '{name}' expects "
+                        f"{lam[start + i]:.6g} events (< 0) and has "
+                        f"{n[start + i]:g}: the Poisson term is not defined "
+                        "(pyhf gives NaN)"
+                    )
+                    raise ValueError(msg)
+            start += nbins
 
     def _flat(self) -> Array:
         return _flat(self._spec, self._arrays)

@@ -63,22 +63,27 @@ def _asimov_pars(spec: _Spec, poi_value: Any, dtype: Any) -> Array:
     return jnp.asarray(spec.inits, dtype).at[spec.poi_index].set(poi_value)
 
 
-def _checked(spec: _Spec, flat: Array, value: Array, what: str) -> Array:
-    """Run-time checks for traced inputs (concrete ones were checked in _parse)."""
-    b0 = _expected_main(spec, flat, _asimov_pars(spec, 0.0, flat.dtype))
+def _checked(
+    spec: _Spec, flat: Array, value: Array, what: str, strict: bool = True
+) -> Array:
+    """Run-time checks for traced inputs (concrete ones were checked in _parse).
+    ``strict``: also refuse negative yields and bins without expected events at
+    POI 0 (CLs, as pyhf, is defined with both wherever its result is finite)."""
     value = eqx.error_if(
         value,
         ~jnp.all(jnp.isfinite(flat)),
         f"{what}: the workspace has NaN or infinite yields",
     )
-    value = eqx.error_if(
-        value, jnp.any(flat < 0), f"{what}: the workspace has negative yields"
-    )
-    value = eqx.error_if(
-        value,
-        jnp.any(b0 <= 0),
-        f"{what}: a bin has no expected events with the POI at 0",
-    )
+    if strict:
+        b0 = _expected_main(spec, flat, _asimov_pars(spec, 0.0, flat.dtype))
+        value = eqx.error_if(
+            value, jnp.any(flat < 0), f"{what}: the workspace has negative yields"
+        )
+        value = eqx.error_if(
+            value,
+            jnp.any(b0 <= 0),
+            f"{what}: a bin has no expected events with the POI at 0",
+        )
     return eqx.error_if(
         value, ~jnp.isfinite(value), f"{what}: the result is not finite"
     )
@@ -92,7 +97,12 @@ def _asimov_data(spec: _Spec, flat: Array, poi_value: Array) -> Array:
 
 
 def _profile(
-    spec: _Spec, flat: Array, poi_data: float, poi_value: Array, what: str
+    spec: _Spec,
+    flat: Array,
+    poi_data: float,
+    poi_value: Array,
+    what: str,
+    strict: bool = True,
 ) -> Array:
     """Fixed-POI best fit to the Asimov data of ``poi_data``, as a constant.
 
@@ -106,7 +116,8 @@ def _profile(
     sg = jax.lax.stop_gradient
     # Invalid (traced) yields are reported by _checked; keep them out of the fit
     # so that it converges instead of running to max_steps on NaNs.
-    flat_c = sg(jnp.where(jnp.isfinite(flat) & (flat >= 0), flat, 1.0))
+    valid = jnp.isfinite(flat) & (flat >= 0) if strict else jnp.isfinite(flat)
+    flat_c = sg(jnp.where(valid, flat, 1.0))
     data = _asimov_data(spec, flat_c, jnp.asarray(poi_data, flat.dtype))
     pars, result = _fit_kernel(spec, flat_c, data, sg(poi_value))
     return sg(_checked_fit(spec, what, poi_value, pars, result))
@@ -120,7 +131,7 @@ def _cls_value(spec: _Spec, flat: Array, pars_mu: Array, mu: Array) -> Array:
     q = _asimov_q(spec, flat, zero, mu, pars_mu)
     sqrt_q = _safe_sqrt(jnp.where(mu > 0, q, 0.0))
     # pyhf: CLs = CLsb / CLb, the test statistic sqrt(q) - sqrt(q_A) being 0 here.
-    return _checked(spec, flat, ndtr(-sqrt_q) / 0.5, "expected_cls")
+    return _checked(spec, flat, ndtr(-sqrt_q) / 0.5, "expected_cls", strict=False)
 
 
 def _cls(spec: _Spec, arrs: Mapping[str, Array], mu: Array) -> Array:
@@ -136,7 +147,8 @@ def _cls(spec: _Spec, arrs: Mapping[str, Array], mu: Array) -> Array:
     )
     # On mu itself, so that the value and its derivatives both depend on it.
     mu = jnp.where(ok, eqx.error_if(mu, ~ok, msg), lo)
-    return _cls_value(spec, flat, _profile(spec, flat, 0.0, mu, "expected_cls"), mu)
+    pars_mu = _profile(spec, flat, 0.0, mu, "expected_cls", strict=False)
+    return _cls_value(spec, flat, pars_mu, mu)
 
 
 @functools.partial(jax.jit, static_argnums=(0,))
@@ -281,7 +293,8 @@ def expected_cls(
         msg = f"expected_cls: test_stat must be 'qtilde' or 'q', not {test_stat!r}"
         raise ValueError(msg)
     model = _model(workspace, measurement)
-    _check_background(model, "expected_cls")
+    # No background check: as pyhf, CLs is defined with empty-background bins and
+    # negative yields wherever its value is finite (checked).
     spec = model._spec
     mu_arr = jnp.asarray(mu, jnp.result_type(float))
     if not _is_traced(mu_arr):

@@ -6,7 +6,7 @@ of a workspace and returns the gradient in the workspace's own shape;
 `to_pyhf_json` writes a workspace that holds JAX or NumPy arrays as the plain
 JSON pyhf validates.
 
-Imports `._common` and `._spec`.
+Imports `._common`, `._spec` and `.modifiers`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from typing import Any
 import jax
 import numpy as np
 
-from ._common import Array, Workspace
-from ._spec import _parse, _Spec
+from ._common import Array, Workspace, _fail, _pyhf_type
+from ._spec import _from_pyhf_model, _parse, _Spec
+from .modifiers import effects_for, histfactory_set
 
 # JAX's functions are only partly typed.
 # mypy: disallow-untyped-calls=False, warn-return-any=False
@@ -68,8 +69,13 @@ def value_and_grad_yields(
     ----------
     objective : callable
         ``objective(workspace, **kwargs) -> scalar``, e.g. `expected_cls`.
-    workspace : dict
-        A pyhf workspace.
+    workspace : dict, pyhf.Workspace or pyhf.Model
+        A pyhf workspace, or a ``pyhf.Model``: then ``objective`` is given (and
+        the gradient has the shape of) a workspace ``dict`` with its channels
+        and one measurement that holds its POI, inits, bounds and fixed
+        parameters. A ``pyhf.Model`` with other interpolation codes than
+        pyhf's defaults is refused (the workspace cannot carry them): build
+        ``Model(pyhf_model)`` and differentiate with ``jax.grad`` instead.
 
     Returns
     -------
@@ -80,6 +86,15 @@ def value_and_grad_yields(
         ``data``) hold the derivatives of the objective -- the ``g`` of the chain
         rule ``d objective / d theta = J^T g``.
     """
+    if _pyhf_type(workspace) == "Model":
+        workspace, settings, _ = _from_pyhf_model(workspace)
+        table = histfactory_set
+        if effects_for(table, settings) != effects_for(table, None):
+            raise _fail(
+                f"value_and_grad_yields: a pyhf.Model with modifier_settings "
+                f"{dict(settings)} (not pyhf's defaults) cannot be passed on as a "
+                "workspace; differentiate diffana.stats.Model(model) with jax.grad"
+            )
     spec, arrays = _parse(workspace, kwargs.get("measurement"))
 
     def f(arrs: Mapping[str, Array]) -> Any:

@@ -171,6 +171,36 @@ def test_empty_background_bin_and_bad_arguments(workspaces):
         ds.expected_cls(workspaces.simple(), mu=20.0)
 
 
+@pytest.mark.parametrize(
+    ("background", "signal"),
+    [([50.0, 0.0], [12.0, 11.0]), ([50.0, 52.0], [-2.0, 8.0])],
+    ids=["empty-background-bin", "negative-signal"],
+)
+def test_cls_where_pyhf_defines_it(workspaces, pyhf_ref, background, signal):
+    """CLs with a bin that has no background at POI 0, and with a negative signal
+    yield: defined (pyhf gives a number), equal to pyhf's, finite gradients."""
+    ws = workspaces.simple(signal)
+    ws["channels"][0]["samples"][1]["data"] = background
+    model = pyhf_ref.model(ws)
+    _, data_b = pyhf_ref.asimov(model, 0.0)
+    ref = float(pyhf_ref.pyhf.infer.hypotest(1.0, data_b, model, test_stat="qtilde"))
+    assert float(ds.expected_cls(ws)) == pytest.approx(ref, rel=1e-6)
+
+    def cls(s):
+        w = workspaces.simple(s)
+        w["channels"][0]["samples"][1]["data"] = background
+        return ds.expected_cls(w)
+
+    grad = np.asarray(jax.grad(cls)(jnp.asarray(signal)))
+    assert np.all(np.isfinite(grad))
+    h = 1e-4
+    for i in range(2):
+        e = np.zeros(2)
+        e[i] = h
+        fd = float(cls(jnp.asarray(signal) + e)) - float(cls(jnp.asarray(signal) - e))
+        assert grad[i] == pytest.approx(fd / (2 * h), rel=1e-4, abs=1e-9)
+
+
 def test_nan_under_jit_is_an_error_not_a_value(workspaces):
     f = jax.jit(lambda s: ds.expected_cls(workspaces.simple(s)))
     with pytest.raises(Exception, match="NaN or infinite yields"):

@@ -5,8 +5,9 @@
 ``modifiers.histfactory_set``); `diffana.stats._spec` reads workspaces through
 it, so that a new modifier type is a new module here and one entry in the table.
 Its order is pyhf's, which fixes the order of the model's parameters (by type,
-in this order). The building blocks are in `._base` (the interfaces) and
-`._effects` (how parameters act on the yields).
+in this order). The building blocks are in `._base` (the interfaces),
+`._effects` (how parameters act on the yields) and `._settings` (pyhf's
+``modifier_settings``: which interpolation code, so which effect, a type gets).
 
 Imports its own modules only (and, through them, `..interpolation` and
 `.._common`).
@@ -23,6 +24,7 @@ BinFactor()
 from __future__ import annotations
 
 from ._base import Effect, Entry, Field, Layout, Modifier, ParamRequest
+from ._settings import effects_for
 from .histosys import HistoSys
 from .lumi import Lumi
 from .normfactor import NormFactor
@@ -38,6 +40,7 @@ __all__ = [
     "Layout",
     "Modifier",
     "ParamRequest",
+    "effects_for",
     "histfactory_set",
 ]
 

@@ -36,13 +36,15 @@ Lookup = dict[tuple[str, str], tuple[int, int, dict[tuple[str, str], int]]]
 class Field:
     """An array in a modifier's ``data``: ``data`` itself (key ``"data"``) or ``data[key]``.
 
-    The array is checked (finite, >= 0, or > 0 with ``positive``) and becomes a
-    leaf of the model: it may be a JAX array and is differentiated through.
+    The array is checked (finite; >= 0, > 0 with ``positive``, any sign with
+    ``signed``) and becomes a leaf of the model: it may be a JAX array and is differentiated through.
     """
 
     key: str
     per_bin: bool  # one value per bin of the channel, else a number
     positive: bool = False
+    # Yields that may be negative (as sample data may: pyhf takes any number).
+    signed: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,7 +172,8 @@ class Modifier(abc.ABC):
     """A HistFactory modifier type: a row of `diffana.stats.modifiers.histfactory_set`.
 
     ``mtype`` is pyhf's type name, ``fields`` the arrays each entry carries,
-    ``effect`` how its parameters act, and ``shares_parameters`` whether its
+    ``effect`` how its parameters act (with pyhf's default settings;
+    ``interpcodes`` lists the alternatives), and ``shares_parameters`` whether its
     parameters may also be used by other modifier types that share parameters
     (pyhf merges them into one parameter set, which must be defined alike).
     """
@@ -179,6 +182,12 @@ class Modifier(abc.ABC):
     fields: ClassVar[tuple[Field, ...]] = ()
     effect: ClassVar[Effect]
     shares_parameters: ClassVar[bool] = False
+    # pyhf's ``modifier_settings`` for this type: the effect of each
+    # ``interpcode`` it accepts (empty: the type takes no settings), and the
+    # code pyhf's applier falls back to where ``modifier_settings`` is given but
+    # has no entry for the type (``effect`` is the one without any settings).
+    interpcodes: ClassVar[Mapping[str, Effect]] = {}
+    fallback_interpcode: ClassVar[str] = ""
 
     def parameter_order(self, names: list[str]) -> list[str]:
         """pyhf's order of this type's parameter sets, given in first-use order

@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""The four ways HistFactory's modifiers change the expected yields.
+"""The ways HistFactory's modifiers change the expected yields.
 
 Each `Effect` fills index tables over (entry, sample, global bin) that gather its
 numbers from the model's flat vector of arrays (see `Layout`), and applies them
 as a few dense operations whatever the number of modifiers:
 
-- `Code4pDelta` (rank 0, additive): ``histosys``, interpolation code 4p;
-- `Code4Factor` (rank 1): ``normsys``, interpolation code 4;
+- `Code4pDelta`, `Code0Delta` (rank 0, additive): ``histosys``, interpolation
+  code 4p (pyhf's default) or 0;
+- `Code4Factor`, `Code1Factor` (rank 1): ``normsys``, interpolation code 4
+  (pyhf's default) or 1;
 - `ScalarFactor` (rank 2): one parameter per entry (``normfactor``, ``lumi``);
 - `BinFactor` (rank 3): one parameter per bin (``staterror``, ``shapesys``,
   ``shapefactor``).
@@ -16,13 +18,14 @@ Imports `._base` and `..interpolation`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
 
 import jax.numpy as jnp
 import numpy as np
 
 from .._common import Array
-from ..interpolation import code4, code4p
+from ..interpolation import code0, code1, code4, code4p
 from ._base import Effect, Entry, Layout
 
 # JAX's functions are only partly typed.
@@ -47,13 +50,14 @@ def _pars(entries: Sequence[Entry]) -> np.ndarray:
     return np.asarray([e.offset for e in entries], dtype=np.int64)
 
 
-class Code4pDelta(Effect):
-    """nominal + code4p(alpha, lo, nominal, hi), from a field ``lo_data`` and ``hi_data``
-    per bin; the nominal where the modifier does not apply (a zero delta)."""
+class _InterpDelta(Effect):
+    """nominal + interpolate(alpha, lo, nominal, hi), from a field ``lo_data`` and
+    ``hi_data`` per bin; the nominal where the modifier does not apply (a zero
+    delta)."""
 
-    name = "code4p"
     additive = True
     rank = 0
+    interpolate: ClassVar[Callable[..., Any]]
 
     def fill(self, entries: Sequence[Entry], layout: Layout) -> dict[str, np.ndarray]:
         lo, hi = (
@@ -76,17 +80,32 @@ class Code4pDelta(Effect):
         self, tables: Mapping[str, np.ndarray], flat: Array, pars: Array, nom: Array
     ) -> Array:
         alpha = pars[tables["par"]][:, None, None]
-        delta = code4p(alpha, flat[tables["lo"]], nom[None], flat[tables["hi"]])
+        interpolate = type(self).interpolate
+        delta = interpolate(alpha, flat[tables["lo"]], nom[None], flat[tables["hi"]])
         return jnp.sum(delta, axis=0)
 
 
-class Code4Factor(Effect):
-    """code4(alpha, lo, hi) from the numbers ``lo`` and ``hi``; the flat vector's 1
-    where the modifier does not apply (a factor of exactly 1)."""
+class Code4pDelta(_InterpDelta):
+    """histosys with code 4p (`diffana.stats.interpolation.code4p`)."""
 
-    name = "code4"
+    name = "code4p"
+    interpolate = staticmethod(code4p)
+
+
+class Code0Delta(_InterpDelta):
+    """histosys with code 0 (`diffana.stats.interpolation.code0`)."""
+
+    name = "code0"
+    interpolate = staticmethod(code0)
+
+
+class _InterpFactor(Effect):
+    """interpolate(alpha, lo, hi) from the numbers ``lo`` and ``hi``; the flat
+    vector's 1 where the modifier does not apply (a factor of exactly 1)."""
+
     additive = False
     rank = 1
+    interpolate: ClassVar[Callable[..., Any]]
 
     def fill(self, entries: Sequence[Entry], layout: Layout) -> dict[str, np.ndarray]:
         lo = [np.full(layout.shape, layout.one) for _ in entries]
@@ -106,7 +125,22 @@ class Code4Factor(Effect):
         self, tables: Mapping[str, np.ndarray], flat: Array, pars: Array, nom: Array
     ) -> Array:
         alpha = pars[tables["par"]][:, None, None]
-        return _prod0(code4(alpha, flat[tables["lo"]], flat[tables["hi"]]))
+        interpolate = type(self).interpolate
+        return _prod0(interpolate(alpha, flat[tables["lo"]], flat[tables["hi"]]))
+
+
+class Code4Factor(_InterpFactor):
+    """normsys with code 4 (`diffana.stats.interpolation.code4`)."""
+
+    name = "code4"
+    interpolate = staticmethod(code4)
+
+
+class Code1Factor(_InterpFactor):
+    """normsys with code 1 (`diffana.stats.interpolation.code1`)."""
+
+    name = "code1"
+    interpolate = staticmethod(code1)
 
 
 class ScalarFactor(Effect):
@@ -155,6 +189,8 @@ class BinFactor(Effect):
 
 
 CODE4P_DELTA = Code4pDelta()
+CODE0_DELTA = Code0Delta()
 CODE4_FACTOR = Code4Factor()
+CODE1_FACTOR = Code1Factor()
 SCALAR_FACTOR = ScalarFactor()
 BIN_FACTOR = BinFactor()

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """``histosys``: a correlated shape variation, its ``lo_data``/``hi_data`` per bin
-interpolated with code 4p; a Gaussian-constrained parameter it may share with
-``normsys``.
+interpolated with code 4p (pyhf's default) or code 0 (``modifier_settings``); a
+Gaussian-constrained parameter it may share with ``normsys``.
 
 Imports `._base` and `._effects`.
 """
@@ -9,17 +9,25 @@ Imports `._base` and `._effects`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
-from ._base import Field, Layout, Modifier, ParamRequest
-from ._effects import CODE4P_DELTA
+from ._base import Effect, Field, Layout, Modifier, ParamRequest
+from ._effects import CODE0_DELTA, CODE4P_DELTA
 
 
 class HistoSys(Modifier):
     mtype = "histosys"
-    fields = (Field("lo_data", per_bin=True), Field("hi_data", per_bin=True))
+    fields = (
+        Field("lo_data", per_bin=True, signed=True),
+        Field("hi_data", per_bin=True, signed=True),
+    )
     effect = CODE4P_DELTA
     shares_parameters = True
+    interpcodes: ClassVar[Mapping[str, Effect]] = {
+        "code0": CODE0_DELTA,
+        "code4p": CODE4P_DELTA,
+    }
+    fallback_interpcode = "code0"
 
     def request(
         self,

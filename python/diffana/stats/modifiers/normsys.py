@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """``normsys``: a normalisation variation, the numbers ``lo``/``hi`` (> 0)
-interpolated with code 4; a Gaussian-constrained parameter it may share with
-``histosys``.
+interpolated with code 4 (pyhf's default) or code 1 (``modifier_settings``); a
+Gaussian-constrained parameter it may share with ``histosys``.
 
 Imports `._base` and `._effects`.
 """
@@ -9,10 +9,10 @@ Imports `._base` and `._effects`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
-from ._base import Field, Layout, Modifier, ParamRequest
-from ._effects import CODE4_FACTOR
+from ._base import Effect, Field, Layout, Modifier, ParamRequest
+from ._effects import CODE1_FACTOR, CODE4_FACTOR
 
 
 class NormSys(Modifier):
@@ -23,6 +23,11 @@ class NormSys(Modifier):
     )
     effect = CODE4_FACTOR
     shares_parameters = True
+    interpcodes: ClassVar[Mapping[str, Effect]] = {
+        "code1": CODE1_FACTOR,
+        "code4": CODE4_FACTOR,
+    }
+    fallback_interpcode = "code1"
 
     def request(
         self,
