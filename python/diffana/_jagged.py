@@ -5,6 +5,13 @@ tangents onto the objects of the events, and put results back into shape.
 Used by `diffana.awkward` (element-wise ops) and `diffana.fill` (histograms of jagged
 input). Imports awkward, numpy and `diffana._dual`; nothing else of diffana, so that
 both can use it without importing each other.
+
+Copies: a float64 input reaches the kernels as a view of its awkward buffer (the
+flattened content of a jagged array is a slice of it), so nothing is copied; any other
+real dtype, float32 included (NanoAOD branches are float32), is converted to float64
+exactly once, because the kernels compute in float64. Four-vector records (vector's
+``Momentum4D``, coffea's ``PtEtaPhiMLorentzVector`` or a NanoAOD ``Jet``) give their
+fields by `record_components`, views again.
 """
 
 from __future__ import annotations
@@ -30,8 +37,11 @@ from ._dual import DualArray
 __all__ = [
     "JaggedDualArray",
     "align",
+    "content",
     "flatten",
     "flatten_tangents",
+    "is_record",
+    "record_components",
     "restructure",
 ]
 
@@ -109,14 +119,21 @@ def _to_numpy(x: Any, name: str) -> np.ndarray:
     return float_array(ak.to_numpy(x, allow_missing=False), name)
 
 
+def content(x: Any) -> np.ndarray:
+    """The numbers of an ``events * var * number`` (or ``events * number``) array as
+    numpy, in its own dtype: a view of the awkward buffer where its layout allows."""
+    flat = ak.flatten(x, axis=1) if x.ndim == 2 else x
+    return ak.to_numpy(flat, allow_missing=False)  # type: ignore[no-any-return]
+
+
 def flatten(x: Any, name: str) -> _Flat:
     if isinstance(x, ak.Array):
         _check_type(x.type, name)
         if x.ndim == 1:
-            return _Flat("event", _to_numpy(x, name))
+            return _Flat("event", float_array(content(x), name))
         if x.ndim == 2:
             counts = np.asarray(ak.to_numpy(ak.num(x, axis=1)), dtype=np.int64)
-            return _Flat("jagged", _to_numpy(ak.flatten(x, axis=1), name), counts)
+            return _Flat("jagged", float_array(content(x), name), counts)
         msg = (
             f"{name} has {x.ndim} dimensions ({x.type}); diffana.awkward supports "
             "per-event arrays and one level of jaggedness (events * var * number)"
@@ -214,6 +231,66 @@ def align(
         if ft is not None:
             flat_tangents[n] = ft
     return flat_inputs, flat_tangents, counts
+
+
+# ---- four-vector records -----------------------------------------------------------
+
+#: The record fields that hold each momentum component, in the order they are tried:
+#: vector's names (pt or rho, mass or m or M or tau, px or x, E or e or t, ...) and
+#: NanoAOD's / coffea's (pt, eta, phi, mass).
+_FIELDS = {
+    "pt": ("pt", "rho"),
+    "eta": ("eta",),
+    "phi": ("phi",),
+    "m": ("mass", "m", "M", "tau"),
+    "px": ("px", "x"),
+    "py": ("py", "y"),
+    "pz": ("pz", "z"),
+    "e": ("E", "e", "energy", "t"),
+}
+#: The attribute a vector or coffea behaviour computes for a component it has no field for.
+_COMPUTED = {
+    "pt": "pt",
+    "eta": "eta",
+    "phi": "phi",
+    "m": "mass",
+    "px": "px",
+    "py": "py",
+    "pz": "pz",
+    "e": "energy",
+}
+
+
+def is_record(x: Any) -> bool:
+    """Whether ``x`` is an awkward array of records (e.g. jets as four-vectors)."""
+    return isinstance(x, ak.Array) and bool(ak.fields(x))
+
+
+def record_components(x: Any, wanted: Sequence[str], name: str) -> list[Any]:
+    """The momentum components ``wanted`` (``"pt"``, ``"eta"``, ``"phi"``, ``"m"``,
+    ``"px"``, ``"py"``, ``"pz"``, ``"e"``) of the records ``x``.
+
+    A component stored as a field is that field (a view: no copy); one the record's
+    behaviour computes (vector's or coffea's, e.g. ``pt`` of a Cartesian vector) is
+    computed once. TypeError naming ``name`` and the record's fields otherwise.
+    """
+    fields = ak.fields(x)
+    out = []
+    for c in wanted:
+        field = next((f for f in _FIELDS[c] if f in fields), None)
+        if field is not None:
+            out.append(x[field])
+            continue
+        try:
+            out.append(getattr(x, _COMPUTED[c]))
+        except AttributeError:
+            msg = (
+                f"{name} is a record without a {c} component (fields {fields}): give "
+                f"it a field {' or '.join(_FIELDS[c])}, or a vector/coffea behaviour "
+                "such as vector.register_awkward() and with_name='Momentum4D'"
+            )
+            raise TypeError(msg) from None
+    return out
 
 
 def restructure(d: DualArray, counts: np.ndarray | None) -> JaggedDualArray:

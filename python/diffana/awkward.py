@@ -13,9 +13,22 @@ length P: ``events * var * P * float64`` for a jagged input (e.g.
 ``(events, P)`` for a per-event input and ``(P,)`` for a scalar. Results are
 `JaggedDualArray` objects whose ``tangents`` have the same layout.
 
-Missing values (option types, ``None``), records and unions raise ``TypeError`` and
-deeper nesting raises ``ValueError``: fill or drop missing values first
-(``ak.fill_none`` / ``ak.drop_none``) and pick out numeric fields.
+Four-vectors: the Lorentz helpers (`invariant_mass`, `invariant_mass3`, `delta_r`,
+`delta_phi`, `pt_of_sum`, `pt_of_sum3`, `to_cartesian`, `from_cartesian`) take, in
+place of each group of components (``pt1, eta1, phi1, m1``), one array of records:
+vector's ``Momentum4D``, coffea's ``PtEtaPhiMLorentzVector``, a NanoAOD ``Jet`` or any
+record with fields ``pt``, ``eta``, ``phi``, ``mass`` (vector's aliases ``rho``,
+``m``, ``px``/``x``, ``E``/``t``, ... too). Its fields are used as they are (views, no
+copy); a component the record lacks but its vector/coffea behaviour computes is
+computed. Tangents keep the component names (``tangents={"pt1": ...}``). Elsewhere
+records raise ``TypeError``.
+
+dtypes: float64 input reaches the kernels without a copy; float32 (NanoAOD's) and
+other real dtypes are converted to float64 once, as the kernels compute in float64.
+
+Missing values (option types, ``None``), unions and records outside the Lorentz
+helpers raise ``TypeError`` and deeper nesting raises ``ValueError``: fill or drop
+missing values first (``ak.fill_none`` / ``ak.drop_none``) and pick out numeric fields.
 
 Structured data as a flat vector: `to_buffers` turns an array of events into a
 `Buffers`, one float64 vector of every floating-point buffer plus the static
@@ -47,6 +60,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from ._optional import require
+
+require(__name__)  # before the imports: a missing dependency names its extra
 
 from . import _jagged, _ops
 from . import fill as _fill
@@ -164,6 +181,7 @@ def _physics_call(
         )
         raise ValueError(msg)
     labels = {n: f"tangents[{n!r}]" for n in names}
+    inputs = _expand_records(fn.__name__, names, inputs)
     flat, tans, counts = _jagged.align(names, inputs, given, labels)
     out = fn(*flat, tangents=tans)
     if isinstance(out, DualArray):
@@ -171,18 +189,76 @@ def _physics_call(
     return tuple(_jagged.restructure(o, counts) for o in out)
 
 
+def _component(name: str) -> tuple[str, str]:
+    """``"eta2"`` -> ``("eta", "2")``: the momentum component and its group."""
+    stem = name.rstrip("0123456789")
+    return stem, name[len(stem) :]
+
+
+def _expand_records(
+    fname: str, names: Sequence[str], inputs: Sequence[Any]
+) -> list[Any]:
+    """The inputs with each record replaced by the components of its group.
+
+    Positional: ``f(j1, j2)`` means groups 1 and 2. Keyword-style: a record in a
+    group's first slot with the group's other slots left empty fills them.
+    """
+    given = list(inputs)
+    while given and given[-1] is None:
+        given.pop()
+    if not any(_jagged.is_record(v) for v in given) and len(given) == len(names):
+        return given
+    groups = [_component(n) for n in names]
+    out: list[Any] = []
+    i = 0
+    while i < len(given) and len(out) < len(names):
+        v, slot = given[i], len(out)
+        i += 1
+        if v is None:
+            msg = f"{fname}: argument {names[slot]} is missing"
+            raise TypeError(msg)
+        if not _jagged.is_record(v):
+            out.append(v)
+            continue
+        group = groups[slot][1]
+        members = [n for n, (_, g) in zip(names, groups, strict=True) if g == group]
+        if names[slot] != members[0]:
+            msg = (
+                f"{fname}: a record stands for a whole group of components "
+                f"({', '.join(members)}), so it must come in place of {members[0]}, "
+                f"not {names[slot]}"
+            )
+            raise TypeError(msg)
+        wanted = [c for c, _ in groups[slot : slot + len(members)]]
+        label = f"the record given for {', '.join(members)}"
+        out.extend(_jagged.record_components(v, wanted, label))
+        rest = given[i : i + len(members) - 1]
+        if len(rest) == len(members) - 1 and all(r is None for r in rest):
+            i += len(rest)  # keyword style: the group's other slots were left empty
+    if i < len(given):
+        msg = f"{fname} takes {len(names)} components ({', '.join(names)}), got more"
+        raise TypeError(msg)
+    if len(out) < len(names):
+        msg = (
+            f"{fname}: missing {', '.join(names[len(out) :])} (give each group of "
+            f"components, {', '.join(names)}, as arrays or as one four-vector record)"
+        )
+        raise TypeError(msg)
+    return out
+
+
 _P4 = ("pt", "eta", "phi", "m")
 
 
 def invariant_mass(
     pt1: Any,
-    eta1: Any,
-    phi1: Any,
-    m1: Any,
-    pt2: Any,
-    eta2: Any,
-    phi2: Any,
-    m2: Any,
+    eta1: Any = None,
+    phi1: Any = None,
+    m1: Any = None,
+    pt2: Any = None,
+    eta2: Any = None,
+    phi2: Any = None,
+    m2: Any = None,
     *,
     tangents: Mapping[str, Any] | None = None,
 ) -> JaggedDualArray:
@@ -199,6 +275,13 @@ def invariant_mass(
     ...                        phi[:, 1], 0.0)
     >>> np.round(ak.to_numpy(m.value), 6)
     array([91.2, 20. ])
+
+    Records with fields pt, eta, phi, mass (vector's Momentum4D, coffea's NanoEvents
+    jets) stand for a group of components:
+
+    >>> jets = ak.zip({"pt": pt, "eta": 0.0 * pt, "phi": phi, "mass": 0.0 * pt})
+    >>> np.round(ak.to_numpy(dak.invariant_mass(jets[:, 0], jets[:, 1]).value), 6)
+    array([91.2, 20. ])
     """
     names = tuple(f"{q}{i}" for i in (1, 2) for q in _P4)
     return _physics_call(  # type: ignore[no-any-return]
@@ -211,17 +294,17 @@ def invariant_mass(
 
 def invariant_mass3(
     pt1: Any,
-    eta1: Any,
-    phi1: Any,
-    m1: Any,
-    pt2: Any,
-    eta2: Any,
-    phi2: Any,
-    m2: Any,
-    pt3: Any,
-    eta3: Any,
-    phi3: Any,
-    m3: Any,
+    eta1: Any = None,
+    phi1: Any = None,
+    m1: Any = None,
+    pt2: Any = None,
+    eta2: Any = None,
+    phi2: Any = None,
+    m2: Any = None,
+    pt3: Any = None,
+    eta3: Any = None,
+    phi3: Any = None,
+    m3: Any = None,
     *,
     tangents: Mapping[str, Any] | None = None,
 ) -> JaggedDualArray:
@@ -237,9 +320,9 @@ def invariant_mass3(
 
 def delta_r(
     eta1: Any,
-    phi1: Any,
-    eta2: Any,
-    phi2: Any,
+    phi1: Any = None,
+    eta2: Any = None,
+    phi2: Any = None,
     *,
     tangents: Mapping[str, Any] | None = None,
 ) -> JaggedDualArray:
@@ -253,7 +336,7 @@ def delta_r(
 
 
 def delta_phi(
-    phi1: Any, phi2: Any, *, tangents: Mapping[str, Any] | None = None
+    phi1: Any, phi2: Any = None, *, tangents: Mapping[str, Any] | None = None
 ) -> JaggedDualArray:
     """`diffana.physics.delta_phi` on awkward arrays."""
     return _physics_call(  # type: ignore[no-any-return]
@@ -263,9 +346,9 @@ def delta_phi(
 
 def pt_of_sum(
     pt1: Any,
-    phi1: Any,
-    pt2: Any,
-    phi2: Any,
+    phi1: Any = None,
+    pt2: Any = None,
+    phi2: Any = None,
     *,
     tangents: Mapping[str, Any] | None = None,
 ) -> JaggedDualArray:
@@ -280,11 +363,11 @@ def pt_of_sum(
 
 def pt_of_sum3(
     pt1: Any,
-    phi1: Any,
-    pt2: Any,
-    phi2: Any,
-    pt3: Any,
-    phi3: Any,
+    phi1: Any = None,
+    pt2: Any = None,
+    phi2: Any = None,
+    pt3: Any = None,
+    phi3: Any = None,
     *,
     tangents: Mapping[str, Any] | None = None,
 ) -> JaggedDualArray:
@@ -298,7 +381,12 @@ def pt_of_sum3(
 
 
 def to_cartesian(
-    pt: Any, eta: Any, phi: Any, m: Any, *, tangents: Mapping[str, Any] | None = None
+    pt: Any,
+    eta: Any = None,
+    phi: Any = None,
+    m: Any = None,
+    *,
+    tangents: Mapping[str, Any] | None = None,
 ) -> tuple[JaggedDualArray, JaggedDualArray, JaggedDualArray, JaggedDualArray]:
     """`diffana.physics.to_cartesian` on awkward arrays: (px, py, pz, E)."""
     return _physics_call(  # type: ignore[no-any-return]
@@ -307,7 +395,12 @@ def to_cartesian(
 
 
 def from_cartesian(
-    px: Any, py: Any, pz: Any, e: Any, *, tangents: Mapping[str, Any] | None = None
+    px: Any,
+    py: Any = None,
+    pz: Any = None,
+    e: Any = None,
+    *,
+    tangents: Mapping[str, Any] | None = None,
 ) -> tuple[JaggedDualArray, JaggedDualArray, JaggedDualArray, JaggedDualArray]:
     """`diffana.physics.from_cartesian` on awkward arrays: (pt, eta, phi, m)."""
     return _physics_call(  # type: ignore[no-any-return]

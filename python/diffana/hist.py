@@ -10,9 +10,16 @@ and the same for the sum of squared contributions. Events with a NaN ``x`` (or `
 or a non-finite weight are skipped and counted in ``n_skipped``; they never produce NaN
 bins. ``x = +-inf`` is an ordinary under/overflow.
 
-This module is the type: storage, merging, scaling, rebinning, mirroring, pickling and
-conversion to ``hist``; `diffana.fill` makes histograms from arrays. Imports numpy,
-`_checks` and `_dual` (``hist`` itself only in ``to_hist``).
+The histograms follow the UHI PlottableHistogram protocol (``kind``, ``values()``,
+``variances()``, ``counts()``, ``axes``; see `diffana._uhi`), so mplhep plots them and
+hist, boost-histogram and uproot recognise them; ``h.values`` stays the array it always
+was. They have no flow bins: what fell outside the edges was dropped or folded into the
+outer bins (``overflow``).
+
+This module is the type: storage, merging, scaling, rebinning, mirroring, pickling;
+`diffana._hist_io` converts to and from ``hist.Hist`` and ROOT files, `diffana.fill`
+makes histograms from arrays. Imports numpy, `_checks`, `_dual`, `_uhi` and
+`_hist_io` (which imports ``hist`` and ``uproot`` only when used).
 """
 
 from __future__ import annotations
@@ -23,8 +30,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _checks
+from . import _checks, _hist_io
 from ._dual import FloatArray
+from ._uhi import COUNT, BinArray, EdgesAxis, effective_counts
 
 __all__ = ["GradHistogram", "GradHistogram2D"]
 
@@ -61,17 +69,65 @@ def _check_same_binning(a: Any, b: Any) -> None:
 # ---- the classes ----------------------------------------------------------------------
 
 
-class _GradHistogramBase:
-    """Shared storage, merging and pickling of the 1D and 2D gradient histograms."""
+class _GradHistogramBase(_hist_io.HistConversions):
+    """Shared storage, merging, pickling, UHI protocol and conversions of the 1D and
+    2D gradient histograms."""
 
-    values: FloatArray
-    variances: FloatArray
     jacobian: FloatArray
     variances_jacobian: FloatArray
     n_skipped: int
     overflow: str
+    bandwidth: Any
     #: What the Jacobian's last axis is the derivative with respect to (None: unnamed).
     param_names: tuple[str, ...] | None = None
+
+    # ``values`` and ``variances`` live in __dict__ as plain arrays (what pickles hold);
+    # reading them gives a BinArray view, the array that is also UHI's method.
+    @property
+    def values(self) -> BinArray:
+        """Sum of weights per bin; also callable (``h.values()``, the UHI method)."""
+        return BinArray.of(self.__dict__["values"])
+
+    @values.setter
+    def values(self, array: ArrayLike) -> None:
+        self.__dict__["values"] = np.asarray(array, dtype=np.float64)
+
+    @property
+    def variances(self) -> BinArray:
+        """Sum of squared contributions per bin; also callable (``h.variances()``)."""
+        return BinArray.of(self.__dict__["variances"])
+
+    @variances.setter
+    def variances(self, array: ArrayLike) -> None:
+        self.__dict__["variances"] = np.asarray(array, dtype=np.float64)
+
+    @property
+    def kind(self) -> str:
+        """UHI's kind: ``"COUNT"`` (the values are sums of weights)."""
+        return COUNT
+
+    @property
+    def axes(self) -> tuple[EdgesAxis, ...]:
+        """UHI axes, one per dimension: ``len(axis)`` bins, ``axis[i] == (lo, hi)``,
+        no flow bins.
+
+        Examples
+        --------
+        >>> import diffana
+        >>> h = diffana.histogram([0.5], [0.0, 1.0, 3.0])
+        >>> len(h.axes[0]), h.axes[0][1], h.axes[0].traits.overflow
+        (2, (1.0, 3.0), False)
+        """
+        names = ("x", "y") if len(self.edges_tuple) == 2 else ("x",)
+        return tuple(
+            EdgesAxis(e, n) for e, n in zip(self.edges_tuple, names, strict=True)
+        )
+
+    def counts(self, flow: bool = False) -> FloatArray:
+        """UHI's effective number of entries per bin, ``values**2 / variances``
+        (0 where the variance is 0). No flow bins exist, so ``flow`` adds none."""
+        del flow
+        return effective_counts(self.__dict__["values"], self.__dict__["variances"])
 
     @property
     def edges_tuple(self) -> tuple[FloatArray, ...]:  # pragma: no cover - abstract
@@ -99,7 +155,13 @@ class _GradHistogramBase:
     def _copy_with(self, **arrays: Any) -> Any:
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
-        new.__dict__.update(arrays)
+        # Plain arrays in __dict__, never BinArray views (what pickles and copies hold).
+        new.__dict__.update(
+            {
+                k: np.asarray(v) if isinstance(v, np.ndarray) else v
+                for k, v in arrays.items()
+            }
+        )
         return new
 
     def merge(self, *others: Any) -> Any:
@@ -185,6 +247,19 @@ class _GradHistogramBase:
             "param_names": None if self.param_names is None else list(self.param_names),
         }
 
+    def _parts(self) -> _hist_io.Parts:
+        return _hist_io.Parts(
+            self.__dict__["values"],
+            self.__dict__["variances"],
+            self.jacobian,
+            self.variances_jacobian,
+            self.edges_tuple,
+            self.bandwidth,
+            self.overflow,
+            self.n_skipped,
+            self.param_names,
+        )
+
     def __add__(self, other: Any) -> Any:
         if not isinstance(other, _GradHistogramBase):
             return NotImplemented
@@ -234,6 +309,8 @@ class GradHistogram(_GradHistogramBase):
     >>> (h + h).values
     array([2., 4.])
     """
+
+    _NDIM = 1
 
     def __init__(
         self,
@@ -342,18 +419,19 @@ class GradHistogram(_GradHistogramBase):
             f"overflow={self.overflow!r}, n_params={self.n_params})"
         )
 
-    def to_hist(self) -> Any:
-        """A ``hist.Hist`` with Weight storage (values and variances; no Jacobian).
-
-        The flow bins are empty (what the ``fold`` policy kept is in the outer bins).
-        Needs the ``hist`` package.
-        """
-        hist = _import_hist()
-        h = hist.Hist(hist.axis.Variable(self.edges), storage=hist.storage.Weight())
-        view = h.view()
-        view.value = self.values
-        view.variance = self.variances
-        return h
+    @classmethod
+    def _from_parts(cls, parts: _hist_io.Parts) -> GradHistogram:
+        return cls(
+            parts.values,
+            parts.variances,
+            parts.jacobian,
+            parts.variances_jacobian,
+            parts.edges[0],
+            parts.bandwidth,
+            parts.overflow,
+            parts.n_skipped,
+            param_names=parts.param_names,
+        )
 
 
 class GradHistogram2D(_GradHistogramBase):
@@ -370,6 +448,8 @@ class GradHistogram2D(_GradHistogramBase):
     array([[1.],
            [1.]])
     """
+
+    _NDIM = 2
 
     def __init__(
         self,
@@ -429,30 +509,23 @@ class GradHistogram2D(_GradHistogramBase):
             f"overflow={self.overflow!r}, n_params={self.n_params})"
         )
 
-    def to_hist(self) -> Any:
-        """A 2D ``hist.Hist`` with Weight storage (values and variances)."""
-        hist = _import_hist()
-        h = hist.Hist(
-            hist.axis.Variable(self.xedges),
-            hist.axis.Variable(self.yedges),
-            storage=hist.storage.Weight(),
+    @classmethod
+    def _from_parts(cls, parts: _hist_io.Parts) -> GradHistogram2D:
+        return cls(
+            parts.values,
+            parts.variances,
+            parts.jacobian,
+            parts.variances_jacobian,
+            parts.edges[0],
+            parts.edges[1],
+            parts.bandwidth,
+            parts.overflow,
+            parts.n_skipped,
+            param_names=parts.param_names,
         )
-        view = h.view()
-        view.value = self.values
-        view.variance = self.variances
-        return h
 
 
 def _short(edges: FloatArray) -> str:
     if edges.size <= 6:
         return repr([float(e) for e in edges])
     return f"[{float(edges[0])}, {float(edges[1])}, ..., {float(edges[-1])}] ({edges.size})"
-
-
-def _import_hist() -> Any:
-    try:
-        import hist
-    except ImportError as err:
-        msg = "to_hist() needs the 'hist' package: pip install hist"
-        raise ImportError(msg) from err
-    return hist
