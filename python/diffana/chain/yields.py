@@ -55,9 +55,12 @@ KEYS = ("values", "variances")
 def needed(config: Config) -> list[tuple[str, str, str]]:
     """(channel, sample, variation) of every histogram the statistical model of
     ``config`` reads: per channel and sample the nominal and the up and down
-    variations of every shape systematic that applies to the sample."""
+    variations of every shape systematic that applies to the sample, and the
+    data's nominal (the observations) if it has data."""
     out = []
     for o in config.observables:
+        if config.data is not None:
+            out.append((o.name, config.data.name, NOMINAL))
         for s in config.samples:
             out.append((o.name, s.name, NOMINAL))
             for sy in config.systematics:

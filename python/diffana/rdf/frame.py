@@ -427,6 +427,20 @@ class DiffFrame:
         ddf._node = snapshot.restore_duals(ddf._node, ddf._core, meta, file)
         return ddf
 
+    def with_tangents(
+        self, file_params: Sequence[str], dual: Sequence[str], prefix: str = ""
+    ) -> DiffFrame:
+        """This frame with the columns ``dual`` made Dual columns again: value from
+        ``x``, tangents from the columns ``<prefix>x__d_<name>`` for
+        ``file_params`` (the parameters the input's tangents are w.r.t., mapped
+        onto this frame's by name; 0 for the others). Used on inputs that carry
+        tangents next to their values (`diffana.chain.events`); ValueError naming
+        what is missing."""
+        meta = {"params": dict.fromkeys(file_params, 0.0), "dual": list(dual)}
+        snapshot.check_params(meta, self.params)
+        node = snapshot.restore_duals(self._node, self._core, meta, "the input", prefix)
+        return self._derive(node, self._weight)
+
     @staticmethod
     def snapshot_info(tree: str, file: str | os.PathLike[str]) -> dict[str, Any]:
         """What `snapshot` stored about tree ``tree`` in ``file``:

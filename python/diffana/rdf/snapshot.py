@@ -145,18 +145,22 @@ def check_params(meta: dict[str, Any], params: Any) -> None:
 
 
 def restore_duals(
-    node: Any, core: _Core, meta: dict[str, Any], file: str | os.PathLike[str]
+    node: Any,
+    core: _Core,
+    meta: dict[str, Any],
+    file: str | os.PathLike[str],
+    prefix: str = "",
 ) -> Any:
     """``node`` (a frame on the written tree, with ``core``'s parameters) with every
     dual column of ``meta`` redefined as a Dual: value from ``x``, tangents from
-    ``x__d_<name>`` for the file's parameters, 0 for the others."""
+    ``<prefix>x__d_<name>`` for the file's parameters, 0 for the others."""
     file_params = list(meta["params"])
     for c in meta["dual"]:
         ctype = str(node.GetColumnType(c))
         vector = "RVec" in ctype
         args = []
         for p in core.names:
-            name = f"{c}__d_{p}"
+            name = f"{prefix}{c}__d_{p}"
             if p in file_params:
                 if not node.HasColumn(name):
                     msg = f"from_snapshot: column {name!r} is missing from {file}"

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The README's chain of programs ("Gradients between programs"): every command it
 shows parses with the command line's own parser (the commands and options exist);
-test_agc_chain.py runs the same chain."""
+test_event_chain.py runs the same chain with the same configurations."""
 
 from __future__ import annotations
 
@@ -34,7 +34,13 @@ def _commands() -> list[list[str]]:
 
 def test_readme_chain_commands_parse():
     commands = _commands()
-    assert [c[0] for c in commands] == ["generate", "evaluate", "infer", "backward"]
+    assert [c[0] for c in commands] == [
+        "generate",
+        "select",
+        "evaluate",
+        "infer",
+        "backward",
+    ]
     for argv in commands:
         module = importlib.import_module(_COMMANDS[argv[0]][0])
         parser, _ = _parser(argv[0], module)
