@@ -10,14 +10,20 @@ numpy, awkward, JAX and ROOT front ends. The numpy API lives here::
     h.values, h.jacobian          # bins, d bins / d cut
 
 Optional worlds load on first use: `diffana.awkward` (jagged arrays), `diffana.jax`
-(JAX primitives), `diffana.root` (cling / PyROOT); importing diffana imports none of
-JAX, ROOT, awkward, hist or matplotlib.
+(JAX primitives), `diffana.root` (cling / PyROOT), `diffana.correction`
+(correctionlib corrections on dual numbers), `diffana.chain` (gradients between
+programs); importing diffana imports none of JAX, ROOT, awkward, hist or matplotlib.
 """
 
 from __future__ import annotations
 
+import logging
 import pathlib
 import pkgutil
+
+# A library logs and never configures logging (the command line does): without a
+# handler of the application's, its records are dropped, not printed.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 
 def _import_core() -> object:
@@ -131,7 +137,8 @@ def get_lib_dir() -> str:
 
 
 _LAZY_SUBMODULES = (
-    "analysis", "awkward", "cli", "generators", "jax", "rdf", "root", "stats",
+    "analysis", "awkward", "chain", "cli", "correction", "generators", "jax", "rdf",
+    "root", "stats",
 )  # fmt: skip
 
 

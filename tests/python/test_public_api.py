@@ -80,9 +80,10 @@ SUBPACKAGE_APIS = {
         "to_cartesian",
     ],
     "diffana.chain": [
-        "ChainError", "Record", "Statistics", "backward", "contract", "infer",
-        "read_gradient", "read_histograms", "read_result", "read_values",
-        "seed_cotangent", "sha256_file", "write_yields",
+        "ChainError", "EventGradient", "Record", "Statistics", "backward",
+        "contract", "infer", "read_events", "read_gradient", "read_histograms",
+        "read_result", "read_values", "seed_cotangent", "select", "sha256_file",
+        "write_yields",
     ],
     "diffana.fill": ["histogram", "histogram2d"],
     "diffana.generators": [
@@ -94,9 +95,11 @@ SUBPACKAGE_APIS = {
     "diffana.rdf": ["CompileError", "DiffFrame", "EventLoopError", "GradHistResult"],
     "diffana.soft": ["soft_cut", "soft_window"],
     "diffana.stats": [
-        "Model", "asimov_significance", "expected_cls",
-        "expected_discovery_significance", "expected_poi_uncertainty", "fit",
-        "to_pyhf_json", "value_and_grad_yields",
+        "Model", "WorkspaceError", "asimov_significance", "expected_cls",
+        "expected_cls_band", "expected_discovery_significance",
+        "expected_poi_uncertainty", "expected_upper_limit", "fit", "hypotest",
+        "observed_cls", "observed_data", "observed_discovery_significance",
+        "observed_upper_limit", "to_pyhf_json", "upper_limit", "value_and_grad_yields",
     ],
 }  # fmt: skip
 

@@ -22,6 +22,10 @@ Importing it imports neither ROOT nor JAX.
 
 from __future__ import annotations
 
+from .._optional import require
+
+require(__name__)  # before the imports: a missing dependency names its extra
+
 from ._errors import (
     ConfigError,
     InputError,

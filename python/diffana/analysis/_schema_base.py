@@ -318,6 +318,9 @@ def _walk(root: Any, loc: tuple[Any, ...]) -> tuple[list[str | int], Any]:
 
 def _known_keys(container: Any) -> list[str]:
     tp = _strip(container)
+    if get_origin(tp) in (Union, types.UnionType):
+        # An optional section (``data: DataSample | None``): its model's keys.
+        return [k for m in get_args(tp) for k in _known_keys(m)]
     if not _is_model(tp):
         return []
     return [n for n, f in tp.model_fields.items() if not f.exclude]

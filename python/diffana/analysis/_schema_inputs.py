@@ -2,7 +2,8 @@
 """The schema of what the event loop reads and computes: samples, parameters,
 selections and observables (with their bins).
 
-May import pydantic and `diffana.analysis._schema_base`.
+May import pydantic, `diffana.analysis._schema_base` and `diffana.correction` (lazily,
+to check the corrections).
 """
 
 from __future__ import annotations
@@ -26,7 +27,16 @@ from ._schema_base import (
     problems,
 )
 
-__all__ = ["Bins", "Observable", "Parameter", "Sample", "Selection"]
+__all__ = [
+    "Bins",
+    "Correction",
+    "DataSample",
+    "Observable",
+    "Parameter",
+    "Sample",
+    "Selection",
+    "correction_problems",
+]
 
 _CHANNEL = re.compile(r"^[A-Za-z0-9_]+$")
 
@@ -34,13 +44,43 @@ _CHANNEL = re.compile(r"^[A-Za-z0-9_]+$")
 class Sample(Model):
     """One input sample: ROOT files with a TTree."""
 
-    name: Name
-    files: list[str] = Field(min_length=1)
-    tree: str = "Events"
-    weight: str = "1.0"
-    xsec: FiniteFloat | None = Field(default=None, gt=0)
-    scale: FiniteFloat = Field(default=1.0, gt=0)
-    role: Literal["signal", "background"]
+    name: Name = Field(
+        description="The sample's name (a C++ identifier): the pyhf sample name."
+    )
+    files: list[str] = Field(
+        min_length=1,
+        description="ROOT files (one path or a list; globs allowed), relative to "
+        "the configuration's folder.",
+    )
+    tree: str = Field(default="Events", description="The TTree in every file.")
+    weight: str = Field(
+        default="1.0", description="The event weight: a C++ expression."
+    )
+    xsec: FiniteFloat | None = Field(
+        default=None,
+        gt=0,
+        description="The cross-section: the histograms are scaled by xsec * lumi / "
+        "(the sum of weight over all events of the files); null: not scaled.",
+        json_schema_extra={"unit": "pb"},
+    )
+    scale: FiniteFloat = Field(
+        default=1.0, gt=0, description="A factor on the sample's histograms."
+    )
+    role: Literal["signal", "background"] = Field(
+        description="signal (scaled by the POI, unless the POI is declared in "
+        "normfactors) or background. Data go under the top-level key data."
+    )
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _not_data(cls, v: Any) -> Any:
+        if v == "data":
+            msg = (
+                "data is not a role of samples; the data sample goes under "
+                "the top-level key data: {name: data, files: [...]}"
+            )
+            raise ValueError(msg)
+        return v
 
     @field_validator("files", mode="before")
     @classmethod
@@ -58,16 +98,102 @@ class Sample(Model):
         return expression(v)
 
 
+class Correction(Model):
+    """A correctionlib correction the expressions call by its key's name."""
+
+    file: str = Field(
+        description="The correctionlib JSON file (relative to the configuration's "
+        "folder; .json or .json.gz)."
+    )
+    correction: str | None = Field(
+        default=None,
+        description="The correction in the file (default: the file's only one, or "
+        "the one named as the key).",
+    )
+
+
+class DataSample(Model):
+    """The observed data: ROOT files with a TTree, histogrammed by the same event
+    loop code as the simulated samples (without systematics or scaling); its
+    histograms are the workspace's observations.
+
+    Examples
+    --------
+    >>> d = DataSample(files="data.root")
+    >>> d.name, d.files, d.xsec, d.scale
+    ('data', ['data.root'], None, 1.0)
+    """
+
+    name: Name = Field(
+        default="data",
+        description="The data sample's name (a C++ identifier, not a sample's name).",
+    )
+    files: list[str] = Field(
+        min_length=1,
+        description="ROOT files (one path or a list; globs allowed), relative to "
+        "the configuration's folder.",
+    )
+    tree: str = Field(default="Events", description="The TTree in every file.")
+    weight: str = Field(
+        default="1.0",
+        description="The event weight (a C++ expression; 1 for real data).",
+    )
+
+    @field_validator("files", mode="before")
+    @classmethod
+    def _one_file(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, v: str) -> str:
+        return identifier(v)
+
+    @field_validator("weight")
+    @classmethod
+    def _check_weight(cls, v: str) -> str:
+        return expression(v)
+
+    @property
+    def xsec(self) -> None:
+        """Data are not scaled to a cross-section."""
+        return None
+
+    @property
+    def scale(self) -> float:
+        """Data are not scaled."""
+        return 1.0
+
+
 class Parameter(Model):
     """An analysis parameter: a DiffFrame parameter, optimized or not."""
 
-    name: Name
-    value: FiniteFloat
-    bounds: tuple[FiniteFloat, FiniteFloat] | None = None
-    optimize: StrictBool = True
-    #: A relaxation scale (e.g. a soft-cut width or a softmax temperature), set to 0
-    #: by ``diffana evaluate --hard``.
-    relaxation: StrictBool = False
+    name: Name = Field(
+        description="The parameter's name (a C++ identifier): the expressions use "
+        "it as a variable."
+    )
+    value: FiniteFloat = Field(
+        description="The initial value (in the units of the expressions that use it)."
+    )
+    bounds: tuple[FiniteFloat, FiniteFloat] | None = Field(
+        default=None,
+        description="[lo, hi] with lo < hi and lo <= value <= hi; required when "
+        "optimized: the optimizer steps in (value - lo) / (hi - lo).",
+    )
+    optimize: StrictBool = Field(
+        default=True,
+        description="Whether the optimizer moves it (false: fixed, its gradient is "
+        "still reported).",
+    )
+    relaxation: StrictBool = Field(
+        default=False,
+        description="A relaxation scale (e.g. a soft-cut width or a softmax "
+        "temperature), set to 0 by diffana evaluate --hard; the expressions must "
+        "treat 0 as hard.",
+    )
+    unit: str | None = Field(
+        default=None, description="Its unit, for the plots' axes (e.g. GeV)."
+    )
 
     @field_validator("name")
     @classmethod
@@ -97,8 +223,15 @@ class Parameter(Model):
 class Selection(Model):
     """``{filter: EXPR}`` (hard) or ``{soft_filter: EXPR}`` (soft, a weight)."""
 
-    filter: str | None = None
-    soft_filter: str | None = None
+    filter: str | None = Field(
+        default=None,
+        description="A hard selection (a C++ boolean expression): not differentiable.",
+    )
+    soft_filter: str | None = Field(
+        default=None,
+        description="A soft selection: a C++ expression in [0, 1] that multiplies "
+        "the event weight (differentiable).",
+    )
 
     @model_validator(mode="after")
     def _one(self) -> Selection:
@@ -123,9 +256,11 @@ class Selection(Model):
 class Bins(Model):
     """Regular bins: ``n`` bins from ``low`` to ``high``."""
 
-    low: FiniteFloat
-    high: FiniteFloat
-    n: StrictInt = Field(ge=1)
+    low: FiniteFloat = Field(description="The lower edge (in the observable's units).")
+    high: FiniteFloat = Field(
+        description="The upper edge (in the observable's units); above low."
+    )
+    n: StrictInt = Field(ge=1, description="The number of bins.")
 
     @model_validator(mode="after")
     def _order(self) -> Bins:
@@ -146,19 +281,44 @@ class Observable(Model):
     ([0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 3.0])
     """
 
-    name: Name
-    expression: str
-    bins: list[FiniteFloat] | Bins
-    #: An expression that multiplies the event weight in this channel only (e.g. a
-    #: soft region membership probability); None: 1.
-    weight: str | None = None
-    #: Coarser bin edges for the statistical model: a subset of the edges, the bins
-    #: between them merged (as the AGC fits its 25-bin histograms in 11 bins from
-    #: 110 GeV); None: the bins themselves.
-    fit_bins: list[FiniteFloat] | None = None
-    bandwidth: FiniteFloat | None = Field(default=None, gt=0)
-    overflow: Literal["drop", "fold"] = "drop"
-    label: str | None = None  # x-axis label of the plots
+    name: Name = Field(
+        description="The channel (region) name: letters, digits and underscores (a "
+        "leading digit is fine)."
+    )
+    expression: str = Field(description="The histogrammed quantity: a C++ expression.")
+    bins: list[FiniteFloat] | Bins = Field(
+        description="At least two strictly increasing edges, or {low, high, n} "
+        "(in the observable's units)."
+    )
+    weight: str | None = Field(
+        default=None,
+        description="An expression that multiplies the event weight in this "
+        "channel only (e.g. a soft region membership probability); null: 1.",
+    )
+    fit_bins: list[FiniteFloat] | None = Field(
+        default=None,
+        description="Coarser bin edges for the statistical model: a subset of the "
+        "edges, the bins between them merged; null: the bins themselves.",
+    )
+    bandwidth: FiniteFloat | None = Field(
+        default=None,
+        gt=0,
+        description="null: hard binning; > 0: soft binning, the Gaussian kernel's "
+        "width (in the observable's units).",
+    )
+    overflow: Literal["drop", "fold"] = Field(
+        default="drop",
+        description="drop: what falls outside the edges is lost; fold: it is "
+        "counted in the first or last bin.",
+    )
+    label: str | None = Field(
+        default=None, description="The x-axis label of the plots."
+    )
+    unit: str | None = Field(
+        default=None,
+        description="The observable's unit for the plots' axes (default: the "
+        "[...] at the end of label).",
+    )
 
     @field_validator("name")
     @classmethod
@@ -232,3 +392,32 @@ class Observable(Model):
     def fit_edges(self) -> list[float]:
         """The statistical model's bin edges: ``fit_bins``, or the edges."""
         return list(self.fit_bins) if self.fit_bins is not None else self.edges
+
+
+def correction_problems(config: Any, params: set[str]) -> list[str]:
+    """What is wrong with ``config.corrections``: a name that is also a parameter,
+    define or sample (the expressions could not tell them apart), a file that is
+    missing, or a correction that correctionlib's schema refuses or that is not in
+    the file (each problem names the key)."""
+    import os
+
+    out: list[str] = []
+    taken = params | set(config.defines) | {s.name for s in config.samples}
+    for name, ref in config.corrections.items():
+        key = f"corrections.{name}"
+        if name in taken:
+            out.append(f"{key}: the name is also a parameter, define or sample")
+            continue
+        path = os.path.join(config.base_dir, os.path.expanduser(ref.file))
+        if not os.path.isfile(path):
+            out.append(f"{key}: no file {path}")
+            continue
+        try:
+            from ..correction import pick
+
+            pick(name, path, ref.correction)
+        except ImportError as e:
+            out.append(f"{key}: {e}")
+        except (ValueError, OSError) as e:  # CorrectionError is a ValueError
+            out.append(f"{key}: {path}: {e}")
+    return out

@@ -27,9 +27,11 @@ from .objectives import OBJECTIVES, Direction, ObjectiveSpec
 
 __all__ = [
     "ColumnSystematic",
+    "NormFactor",
     "NormSystematic",
     "Objective",
     "Optimizer",
+    "Plots",
     "Systematic",
     "WeightSystematic",
 ]
@@ -42,8 +44,14 @@ OPTAX_OPTIMIZERS = (
 
 
 class _Systematic(Model):
-    name: Name
-    samples: list[str] | None = None
+    name: Name = Field(
+        description="The systematic's name (a C++ identifier): the pyhf modifier "
+        "and nuisance parameter name."
+    )
+    samples: list[str] | None = Field(
+        default=None,
+        description="The samples it acts on; null: every sample (never the data).",
+    )
 
     @field_validator("name")
     @classmethod
@@ -58,17 +66,25 @@ class _Systematic(Model):
 class NormSystematic(_Systematic):
     """A normalization uncertainty: factors ``lo`` and ``hi`` (pyhf normsys)."""
 
-    type: Literal["normsys"]
-    lo: FiniteFloat = Field(gt=0)
-    hi: FiniteFloat = Field(gt=0)
+    type: Literal["normsys"] = Field(
+        description="normsys: a normalization uncertainty (pyhf normsys)."
+    )
+    lo: FiniteFloat = Field(
+        gt=0, description="The factor on the yields at -1 sigma (e.g. 0.98)."
+    )
+    hi: FiniteFloat = Field(
+        gt=0, description="The factor on the yields at +1 sigma (e.g. 1.02)."
+    )
 
 
 class WeightSystematic(_Systematic):
     """A shape uncertainty from alternative weight expressions (histosys)."""
 
-    type: Literal["weight"]
-    up: str
-    down: str
+    type: Literal["weight"] = Field(
+        description="weight: a shape uncertainty from other event weights (histosys)."
+    )
+    up: str = Field(description="The event weight of the up variation (C++).")
+    down: str = Field(description="The event weight of the down variation (C++).")
 
     @field_validator("up", "down")
     @classmethod
@@ -83,10 +99,23 @@ class ColumnSystematic(_Systematic):
     and ``symmetrize: true``: the down histogram is then 2 nominal - up (as
     cabinetry's symmetrization), with its Jacobian likewise."""
 
-    type: Literal["column"]
-    up: dict[str, str] = Field(min_length=1)
-    down: dict[str, str] | None = None
-    symmetrize: StrictBool = False
+    type: Literal["column"] = Field(
+        description="column: a shape uncertainty from other expressions of some "
+        "defines (histosys)."
+    )
+    up: dict[str, str] = Field(
+        min_length=1,
+        description="define name -> its expression in the up variation.",
+    )
+    down: dict[str, str] | None = Field(
+        default=None,
+        description="define name -> its expression in the down variation (the "
+        "same defines as up); null with symmetrize: true.",
+    )
+    symmetrize: StrictBool = Field(
+        default=False,
+        description="One-sided: the down histogram is 2 nominal - up (give up only).",
+    )
 
     @model_validator(mode="after")
     def _same_columns(self) -> ColumnSystematic:
@@ -121,6 +150,69 @@ Systematic = Annotated[
 ]
 
 
+class NormFactor(Model):
+    """A free-floating normalization factor (pyhf normfactor): an unconstrained
+    parameter that multiplies the yields of some samples. The POI is one, if it is
+    named here; others are profiled in the fits (or held at ``nominal`` when
+    ``fixed``).
+
+    Examples
+    --------
+    >>> nf = NormFactor(name="mu_ttbar", samples=["ttbar"], bounds=[0, 5])
+    >>> nf.parameter()
+    {'name': 'mu_ttbar', 'inits': [1.0], 'bounds': [[0.0, 5.0]], 'fixed': False}
+    """
+
+    name: Name = Field(
+        description="The parameter's name (a C++ identifier, not a systematic's)."
+    )
+    samples: list[str] | None = Field(
+        default=None,
+        description="The samples it multiplies; null: every sample (never the data).",
+    )
+    nominal: FiniteFloat = Field(
+        default=1.0, description="The initial value (the value held when fixed)."
+    )
+    bounds: tuple[FiniteFloat, FiniteFloat] = Field(
+        default=(0.0, 10.0),
+        description="[lo, hi] of the fits, lo < hi (pyhf's default [0, 10]).",
+    )
+    fixed: StrictBool = Field(
+        default=False,
+        description="Held at nominal in the fits (not a parameter of the POI's "
+        "profile).",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, v: str) -> str:
+        return identifier(v)
+
+    @model_validator(mode="after")
+    def _in_bounds(self) -> NormFactor:
+        lo, hi = self.bounds
+        if not lo < hi:
+            msg = f"bounds must be finite with lo < hi, got [{lo}, {hi}]"
+            raise ValueError(msg)
+        if not lo <= self.nominal <= hi:
+            msg = f"nominal {self.nominal} is outside its bounds [{lo}, {hi}]"
+            raise ValueError(msg)
+        return self
+
+    def applies_to(self, sample: str) -> bool:
+        """Whether the normfactor multiplies ``sample``."""
+        return self.samples is None or sample in self.samples
+
+    def parameter(self) -> dict[str, Any]:
+        """Its entry in the pyhf measurement's ``parameters``."""
+        return {
+            "name": self.name,
+            "inits": [self.nominal],
+            "bounds": [list(self.bounds)],
+            "fixed": self.fixed,
+        }
+
+
 class Objective(Model):
     """What is optimized: a ``type`` of `diffana.analysis.objectives.OBJECTIVES` and
     the extra keys that type takes.
@@ -132,10 +224,24 @@ class Objective(Model):
     ('minimize', {'mu': 2.0, 'test_stat': 'qtilde'})
     """
 
-    type: str
-    background_uncertainty: FiniteFloat | None = Field(default=None, ge=0)
-    mu: FiniteFloat = Field(default=1.0, gt=0)
-    test_stat: Literal["qtilde", "q"] = "qtilde"
+    type: str = Field(
+        description="The objective (an entry of the table OBJECTIVES of "
+        "diffana.analysis.objectives); each type takes only its own extra keys."
+    )
+    background_uncertainty: FiniteFloat | None = Field(
+        default=None,
+        ge=0,
+        description="asimov_significance only: the relative uncertainty on the "
+        "background (null: none).",
+    )
+    mu: FiniteFloat = Field(
+        default=1.0,
+        gt=0,
+        description="cls only: the value of the POI whose expected CLs is computed.",
+    )
+    test_stat: Literal["qtilde", "q"] = Field(
+        default="qtilde", description="cls only: the test statistic."
+    )
 
     @field_validator("type")
     @classmethod
@@ -182,11 +288,27 @@ class Objective(Model):
 class Optimizer(Model):
     """An optax optimizer and when to stop."""
 
-    name: str = "adam"
-    learning_rate: FiniteFloat = Field(default=0.05, gt=0)
-    steps: StrictInt = Field(default=50, ge=0)
-    tolerance: FiniteFloat = Field(default=0.0, ge=0)
-    schedule: Literal["constant", "cosine"] = "constant"
+    name: str = Field(
+        default="adam", description="An optax optimizer (adam, sgd, rmsprop, ...)."
+    )
+    learning_rate: FiniteFloat = Field(
+        default=0.05,
+        gt=0,
+        description="The step size, in coordinates scaled to the bounds: (value - "
+        "lo) / (hi - lo).",
+    )
+    steps: StrictInt = Field(default=50, ge=0, description="The most steps taken.")
+    tolerance: FiniteFloat = Field(
+        default=0.0,
+        ge=0,
+        description="Stop when the objective changes by less than this in a step "
+        "(0: never).",
+    )
+    schedule: Literal["constant", "cosine"] = Field(
+        default="constant",
+        description="constant, or cosine: the learning rate decays to a tenth over "
+        "steps.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -198,3 +320,17 @@ class Optimizer(Model):
             )
             raise ValueError(msg)
         return v
+
+
+class Plots(Model):
+    """The plots' experiment label (mplhep)."""
+
+    label: str = Field(default="diffana", description="The experiment label.")
+    text: str = Field(
+        default="Simulation", description="The text beside it (e.g. Preliminary)."
+    )
+    lumi: str | None = Field(
+        default=None,
+        description="The text on the right (default: lumi in 1/fb, e.g. 3.378 "
+        "fb$^{-1}$).",
+    )

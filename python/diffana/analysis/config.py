@@ -30,8 +30,16 @@ objective and the optimizer::
          down: genWeight * puWeightDown / puWeight}
       - {name: jes, type: column, up: {jet_pt: Jet_pt * 1.03},
          down: {jet_pt: Jet_pt * 0.97}}
+    poi: mu                            # the parameter of interest (default mu)
+    normfactors:                       # free-floating normalizations (optional)
+      - {name: k_qcd, samples: [qcd], nominal: 1.0, bounds: [0.0, 5.0]}
+    data: {files: samples/data.root}   # optional: the observations
     objective: {type: asimov_significance, background_uncertainty: 0.1}
     optimizer: {name: adam, learning_rate: 0.05, steps: 50, tolerance: 1.0e-4}
+
+Every key with its type, default and meaning: ``docs/config.md`` (written from this
+schema by `diffana.analysis.reference`). A cabinetry configuration is refused with
+a hint to `diffana.analysis.cabinetry` (``diffana config --from-cabinetry``).
 
 A configuration is code: its expressions are C++ that cling compiles and runs with
 the user's rights, as a ROOT macro would be; only trusted configurations should be
@@ -58,45 +66,8 @@ Rules (each checked, errors name the key, e.g. ``samples[1].files``):
   ``diffana_`` and are not names the expressions already see: ``std``, ``ROOT``,
   ``TMath``, ``diffana``, ``RVec``, RDataFrame's ``rdfentry_`` and ``rdfslot_``,
   the ``ROOT::VecOps`` functions (``Sum``, ``Max``, ...); see
-  `diffana._checks.identifier`. A channel name may start with a digit (``4j1b``).
-- ``samples``: unique names, ``role`` signal or background, at least one of each.
-  A sample's histograms are multiplied by ``scale`` (default 1) and, with ``xsec``
-  (pb), by ``xsec * lumi / sum of weight`` over all events of its files.
-- ``parameters``: C++ identifiers; an optimized parameter (``optimize: true``,
-  the default) needs ``bounds: [lo, hi]`` with ``lo < hi`` and ``lo <= value <= hi``.
-  ``relaxation: true`` (default false) marks a relaxation scale (e.g. a soft-cut
-  width or a softmax temperature), set to 0 by ``diffana evaluate --hard``; the
-  expressions must then treat 0 as hard (as ``diffana::agc::soft_step(x, cut,
-  width)`` does: width 0 is the hard step).
-- ``defines``: an ordered mapping name -> expression; ``selections``: a list of
-  ``{filter: EXPR}`` (hard) or ``{soft_filter: EXPR}`` (a weight, differentiable).
-- ``observables``: ``name`` (the channel; letters, digits, underscores), ``bins`` as
-  a list of at least two strictly increasing edges or ``{low, high, n}``;
-  ``bandwidth`` null (hard binning) or > 0 (soft binning); ``overflow`` drop or
-  fold; ``weight`` (optional) an expression multiplying the event weight in this
-  channel only, e.g. a soft region probability; ``fit_bins`` (optional) a subset of
-  the edges: the statistical model sees the bins merged between them.
-- ``systematics``: ``normsys`` (``lo``/``hi`` factors), ``weight`` (alternative
-  weight expressions ``up``/``down``) or ``column`` (alternative expressions for
-  some ``defines``: ``up``/``down`` map define names to expressions; a one-sided
-  one gives ``up`` and ``symmetrize: true``, down = 2 nominal - up); ``samples``
-  restricts one to some samples (default: all). Shape systematics are filled in the
-  same event loop as the nominal histograms.
-- ``objective``: a ``type`` of `diffana.analysis.objectives.OBJECTIVES`:
-  ``asimov_significance`` (optional relative ``background_uncertainty``),
-  ``discovery_significance``, ``cls`` (``mu``, ``test_stat`` qtilde or q) or
-  ``poi_uncertainty``; a type takes only its own extra keys.
-- ``max_skipped_fraction`` (default 0.001): events whose weight is not finite or
-  whose observable is NaN are skipped and counted per sample, channel and
-  variation (``report.json``, console); when more than this fraction of a
-  sample's events is skipped in any variation the run stops with an error that
-  names them. 0 refuses any such event; 1 only reports.
-- ``optimizer``: an optax optimizer ``name`` (adam, sgd, ...) with
-  ``learning_rate`` (``schedule: cosine`` decays it to a tenth over ``steps``),
-  ``steps`` and ``tolerance`` (stop when the objective changes by less). Steps are
-  taken in coordinates scaled to the bounds, (value - lo) / (hi - lo), so one
-  learning rate suits parameters of any unit.
-
+  `diffana._checks.identifier`. So are ``poi`` and the names of ``normfactors``
+  and of the data. A channel name may start with a digit (``4j1b``).
 `load` validates the file, then the file with the ``--set`` overrides (each value
 read as YAML by the same rules): an error of the first kind names the file, one of
 the second kind the ``--set`` item(s). Every error is a `ConfigError`, one line per
@@ -127,6 +98,7 @@ from ._errors import ConfigError
 from ._schema_base import (
     FiniteFloat,
     Model,
+    Name,
     StrictBool,
     did_you_mean,
     expression,
@@ -134,12 +106,23 @@ from ._schema_base import (
     problems,
     shown,
 )
-from ._schema_inputs import Bins, Observable, Parameter, Sample, Selection
+from ._schema_inputs import (
+    Bins,
+    Correction,
+    DataSample,
+    Observable,
+    Parameter,
+    Sample,
+    Selection,
+    correction_problems,
+)
 from ._schema_model import (
     ColumnSystematic,
+    NormFactor,
     NormSystematic,
     Objective,
     Optimizer,
+    Plots,
     Systematic,
     WeightSystematic,
 )
@@ -150,6 +133,8 @@ __all__ = [
     "ColumnSystematic",
     "Config",
     "ConfigError",
+    "DataSample",
+    "NormFactor",
     "NormSystematic",
     "Objective",
     "Observable",
@@ -171,21 +156,99 @@ KeyPath = tuple[str | int, ...]
 class Config(Model):
     """A validated analysis description (see the module docstring)."""
 
-    lumi: FiniteFloat = Field(default=1.0, gt=0)
-    samples: list[Sample] = Field(min_length=2)
-    parameters: list[Parameter] = Field(min_length=1)
-    defines: dict[str, str] = Field(default_factory=dict)
-    selections: list[Selection] = Field(default_factory=list)
-    observables: list[Observable] = Field(min_length=1)
-    systematics: list[Systematic] = Field(default_factory=list)
-    mc_stat: StrictBool = True
-    #: The largest fraction of a sample's events (per variation) that may be
-    #: skipped for a NaN position or a non-finite weight before a run stops.
-    max_skipped_fraction: FiniteFloat = Field(default=0.001, ge=0, le=1)
-    objective: Objective
-    optimizer: Optimizer = Optimizer()
+    lumi: FiniteFloat = Field(
+        default=1.0,
+        gt=0,
+        description="The integrated luminosity that scales the samples with an xsec.",
+        json_schema_extra={"unit": "1/pb"},
+    )
+    samples: list[Sample] = Field(
+        min_length=2,
+        description="The simulated samples: at least one signal and one "
+        "background, unique names.",
+    )
+    data: DataSample | None = Field(
+        default=None, description="The observed data: the workspace's observations."
+    )
+    parameters: list[Parameter] = Field(
+        min_length=1, description="The analysis parameters (at least one optimized)."
+    )
+    defines: dict[str, str] = Field(
+        default_factory=dict,
+        description="An ordered mapping name -> C++ expression (DiffFrame "
+        "semantics): new columns, later ones may use earlier ones.",
+    )
+    selections: list[Selection] = Field(
+        default_factory=list,
+        description="In order: {filter: EXPR} (hard) or {soft_filter: EXPR} (a "
+        "weight, differentiable).",
+    )
+    observables: list[Observable] = Field(
+        min_length=1, description="The histograms: one channel of the model each."
+    )
+    systematics: list[Systematic] = Field(
+        default_factory=list,
+        description="The systematic uncertainties (normsys, weight or column), "
+        "filled in the same event loop as the nominal histograms.",
+    )
+    poi: Name = Field(
+        default="mu",
+        description="The parameter of interest: a normfactor on every signal "
+        "sample, or the one of that name in normfactors.",
+    )
+    normfactors: list[NormFactor] = Field(
+        default_factory=list,
+        description="Free-floating normalization factors (pyhf normfactor); the "
+        "POI may be one of them.",
+    )
+    mc_stat: StrictBool = Field(
+        default=True,
+        description="A staterror modifier per channel from the MC statistics "
+        "(the histograms' variances).",
+    )
+    max_skipped_fraction: FiniteFloat = Field(
+        default=0.001,
+        ge=0,
+        le=1,
+        description="The largest fraction of a sample's events (per variation) "
+        "that may be skipped for a NaN observable or a weight that is not finite "
+        "before a run stops (0: none; 1: only report).",
+    )
+    corrections: dict[str, Correction] = Field(
+        default_factory=dict,
+        description="Name -> correctionlib file (or {file, correction}): a C++ "
+        "object the expressions call, jec(Jet_eta, jet_pt) element-wise on RVecs or "
+        "jec.evaluate(eta, pt), on dual numbers (diffana.correction).",
+    )
+    plots: Plots = Field(
+        default=Plots(), description="The plots' experiment label and luminosity."
+    )
+    objective: Objective = Field(description="What is optimized.")
+    optimizer: Optimizer = Field(
+        default=Optimizer(), description="The optax optimizer and when to stop."
+    )
     #: The folder that relative paths are resolved against (not a YAML key).
     base_dir: str = Field(default=".", exclude=True)
+
+    @field_validator("poi")
+    @classmethod
+    def _poi_name(cls, v: str) -> str:
+        return identifier(v)
+
+    @field_validator("corrections", mode="before")
+    @classmethod
+    def _correction_refs(cls, v: Any) -> Any:
+        # name: file.json is short for name: {file: file.json}
+        if isinstance(v, dict):
+            return {k: {"file": c} if isinstance(c, str) else c for k, c in v.items()}
+        return v
+
+    @field_validator("corrections")
+    @classmethod
+    def _correction_names(cls, v: dict[str, Correction]) -> dict[str, Correction]:
+        for name in v:
+            identifier(name)
+        return v
 
     @field_validator("defines")
     @classmethod
@@ -220,13 +283,24 @@ class Config(Model):
             if name in params:
                 problems.append(f"defines.{name}: the name is also a parameter")
         samples = {s.name for s in self.samples}
-        for i, sy in enumerate(self.systematics):
-            for s in sy.samples or []:
-                if s not in samples:
+        data = self.data.name if self.data is not None else None
+        if data in samples:
+            problems.append(f"data.name: {data!r} is also the name of a sample")
+
+        def known_samples(key: str, names: Sequence[str] | None) -> None:
+            for s in names or []:
+                if s == data:
                     problems.append(
-                        f"systematics[{i}].samples: unknown sample {s!r} "
-                        f"(samples: {sorted(samples)})"
+                        f"{key}: {s!r} is the data sample; this acts on the "
+                        "simulated samples only"
                     )
+                elif s not in samples:
+                    problems.append(
+                        f"{key}: unknown sample {s!r} (samples: {sorted(samples)})"
+                    )
+
+        for i, sy in enumerate(self.systematics):
+            known_samples(f"systematics[{i}].samples", sy.samples)
             if isinstance(sy, ColumnSystematic):
                 for col in sy.up:
                     if col not in self.defines:
@@ -235,8 +309,24 @@ class Config(Model):
                             "(a column systematic gives other expressions for defines)"
                             + did_you_mean(col, self.defines)
                         )
+        unique("normfactors", [n.name for n in self.normfactors])
+        systs = {sy.name for sy in self.systematics}
+        for i, nf in enumerate(self.normfactors):
+            known_samples(f"normfactors[{i}].samples", nf.samples)
+            if nf.name in systs:
+                problems.append(
+                    f"normfactors[{i}].name: {nf.name!r} is also a systematic's name"
+                )
+            if nf.name == self.poi and nf.fixed:
+                problems.append(
+                    f"normfactors[{i}].fixed: {nf.name!r} is the POI, which the "
+                    "fits must not hold fixed"
+                )
+        if self.poi in systs:
+            problems.append(f"poi: {self.poi!r} is also a systematic's name")
         if not any(p.optimize for p in self.parameters):
             problems.append("parameters: none is optimized (optimize: true)")
+        problems += correction_problems(self, params)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -257,18 +347,26 @@ class Config(Model):
         obs = [o.model_copy(update={"bandwidth": None}) for o in self.observables]
         return self.model_copy(update={"parameters": params, "observables": obs})
 
-    def with_files(self, files: Mapping[str, Sequence[str]]) -> Config:
-        """A copy whose samples named in ``files`` read those files instead (paths
-        relative to the current folder, globs allowed)."""
-        samples = [
-            s.model_copy(update={"files": [os.path.abspath(f) for f in files[s.name]]})
-            if s.name in files
-            else s
-            for s in self.samples
-        ]
-        return self.model_copy(update={"samples": samples})
+    @property
+    def poi_normfactor(self) -> NormFactor | None:
+        """The entry of `normfactors` that is the POI; None when the POI is the
+        implicit normfactor of the signal samples."""
+        return next((n for n in self.normfactors if n.name == self.poi), None)
 
-    def sample_files(self, sample: Sample) -> list[str]:
+    def with_files(self, files: Mapping[str, Sequence[str]]) -> Config:
+        """A copy whose samples (and data) named in ``files`` read those files
+        instead (paths relative to the current folder, globs allowed)."""
+
+        def moved(s: Any) -> Any:
+            new = [os.path.abspath(f) for f in files.get(s.name, [])]
+            return s.model_copy(update={"files": new}) if s.name in files else s
+
+        data = None if self.data is None else moved(self.data)
+        return self.model_copy(
+            update={"samples": [moved(s) for s in self.samples], "data": data}
+        )
+
+    def sample_files(self, sample: Sample | DataSample) -> list[str]:
         """A sample's files: relative to `base_dir`, globs expanded, sorted."""
         out: list[str] = []
         for pattern in sample.files:
@@ -284,6 +382,9 @@ class Config(Model):
 
 #: The top-level keys of a configuration.
 _KEYS = [k for k, f in Config.model_fields.items() if not f.exclude]
+
+#: The keys every cabinetry configuration has (its schema requires them).
+_CABINETRY_KEYS = {"General", "Regions", "Samples"}
 
 
 def _position(part: str) -> int | None:
@@ -408,6 +509,14 @@ def load_dict(
     if "base_dir" in raw:
         msg = f"{source}: base_dir: unknown key"
         raise ConfigError(msg)
+    if set(raw) >= _CABINETRY_KEYS and not set(raw) & set(_KEYS):
+        msg = (
+            f"{source}: this is a cabinetry configuration (General, Regions, "
+            "Samples), not a diffana one: convert it with `diffana config "
+            "--from-cabinetry FILE --out diffana.yaml`, then add the parameters to "
+            "optimize (see docs/config.md)"
+        )
+        raise ConfigError(msg)
     try:
         return _validate(raw, base_dir)
     except ValidationError as err:
@@ -436,11 +545,17 @@ def _items(paths: Sequence[tuple[str, KeyPath]], keys: KeyPath) -> str:
 
 
 def check_inputs(config: Config, source: str = "config") -> dict[str, list[str]]:
-    """Check that every sample's files exist and hold its tree (with uproot, or ROOT
-    if uproot is not installed). Returns {sample: [files]}; raises ConfigError."""
+    """Check that every sample's (and the data's) files exist and hold its tree (with
+    uproot, or ROOT if uproot is not installed). Returns {sample: [files]}; raises
+    ConfigError."""
     out: dict[str, list[str]] = {}
-    for i, sample in enumerate(config.samples):
-        where = f"{source}: samples[{i}] ({sample.name})"
+    every: list[tuple[str, Sample | DataSample]] = [
+        (f"samples[{i}]", s) for i, s in enumerate(config.samples)
+    ]
+    if config.data is not None:
+        every.append(("data", config.data))
+    for key, sample in every:
+        where = f"{source}: {key} ({sample.name})"
         files = config.sample_files(sample)
         if not files:
             msg = f"{where}.files: no file matches {sample.files}"

@@ -7,25 +7,28 @@ backgrounds into ``OUT/samples``, and the shipped configuration
 ``diffana/examples/demo.yaml`` (copied to ``OUT/demo.yaml``) is run by
 `diffana.analysis.driver.run`, as ``diffana optimize OUT/demo.yaml --out OUT`` would.
 
-The analysis has three parameters: a soft cut on a tagger score (``disc_cut``),
-a soft cut on the subleading jet pT (``pt2_cut``) and the width of the six
-dijet-mass bins around 400 GeV (``bin_width``, soft binning). The event loop
-(RDataFrame through `diffana.rdf.DiffFrame`, forward mode) fills the histograms of
-every sample and systematic variation (jet energy scale, pile-up weights) with their
-Jacobians; JAX gives the gradient of the expected discovery significance (the
+The analysis optimizes two parameters: a soft cut on a tagger score (``disc_cut``)
+and a soft cut on the subleading jet pT (``pt2_cut``), each a sigmoid step whose
+width is a relaxation scale (``disc_width``, ``pt_width``). The observable is the
+dijet mass in GeV, in fixed bins (eight of 20 GeV from 320 to 480 GeV). The event
+loop (RDataFrame through `diffana.rdf.DiffFrame`, forward mode) fills the histograms
+of every sample and systematic variation (jet energy scale, pile-up weights) with
+their Jacobians; JAX gives the gradient of the expected discovery significance (the
 profile likelihood of a HistFactory model with every systematic and the MC
 statistics inside the fit, `diffana.stats`) w.r.t. the bins; their product is the
 gradient w.r.t. the parameters, with which optax (adam) climbs to the optimum.
 
-It prints the objective and parameters before and after, the starting gradient
-next to central finite differences, and writes ``report.json``, the pyhf
-workspaces and the plots (PNG and PDF) into ``OUT``.
+It logs (the command line prints) the objective and parameters before and after,
+the starting gradient next to central finite differences and the hard analysis'
+objective (step widths 0) at the start and at the end, and writes ``report.json``,
+the pyhf workspaces and the plots (PNG and PDF) into ``OUT``.
 
 May import `diffana.analysis.driver` and `diffana.generators.toy` (inside `run`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import pathlib
 import shutil
@@ -33,6 +36,8 @@ from importlib import resources
 from typing import Any
 
 __all__ = ["config_path", "run"]
+
+log = logging.getLogger(__name__)
 
 
 def config_path() -> pathlib.Path:
@@ -59,9 +64,11 @@ def run(
     n = generate.DEFAULT_EVENTS if events is None else int(events)
     paths = generate.generate(folder / "samples", seed=seed, events=n)
     if not quiet:
-        print(
-            f"generated {n} events (seed {seed}): "
-            + ", ".join(map(str, paths.values()))
+        log.info(
+            "generated %d events (seed %d): %s",
+            n,
+            seed,
+            ", ".join(map(str, paths.values())),
         )
     config = folder / "demo.yaml"
     shutil.copyfile(config_path(), config)

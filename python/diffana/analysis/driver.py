@@ -4,14 +4,19 @@ optimize, report, plot) and `run_evaluate` (one evaluation as JSON), with the
 comparison of the relaxed optimum with the hard analysis (`hard_comparison`) and the
 ``--files`` items (`file_overrides`).
 
+The before/after summary is logged (logger ``diffana.analysis.driver``: INFO,
+warnings of the optimizer as WARNING); the command line shows it as plain lines.
+
 May import every other module of `diffana.analysis` except ``demo``; ROOT (through
-`diffana.rdf`) for ``threads`` only.
+`diffana.rdf`) for ``threads`` only; `diffana.distributed.cluster` (inside
+functions) for ``scheduler``/``workers`` (the event loops on a Dask cluster).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import signal
@@ -23,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import ConfigError, ObjectiveError
+from ._errors import ConfigError, InputError, ObjectiveError
 from .config import Config, check_inputs, load
 from .evaluation import Analysis, Evaluation
-from .graph import NOMINAL
+from .graph import NOMINAL, Graph
 from .optimizer import OptimizationResult, optimize
 from .outputs import (
     CHECKPOINT,
@@ -37,6 +42,8 @@ from .outputs import (
 )
 from .plots import check_labels, plot
 from .report import evaluation_report, report, skipped_lines
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "RunInterrupted",
@@ -49,6 +56,16 @@ __all__ = [
 
 def _fmt_params(params: Mapping[str, float], names: Sequence[str]) -> str:
     return "  ".join(f"{n} = {params[n]:.4g}" for n in names)
+
+
+def _sayer(quiet: bool) -> Callable[[str], None]:
+    """The summary's lines: logged at INFO, or nothing when ``quiet``."""
+
+    def say(text: str) -> None:
+        if not quiet:
+            log.info(text)
+
+    return say
 
 
 class RunInterrupted(Exception):
@@ -141,10 +158,12 @@ def run(
     threads: int | None = None,
     force: bool = False,
     resume: bool = False,
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> dict[str, Any]:
     """Load, build, optimize, report (``report.json``, the workspaces and plots in
-    ``out``, see `diffana.analysis.outputs`); returns the report. Prints the
-    before/after summary unless ``quiet``. ``threads``: run the event loops with
+    ``out``, see `diffana.analysis.outputs`); returns the report. Logs the
+    before/after summary (INFO) unless ``quiet``. ``threads``: run the event loops with
     ROOT's implicit multithreading (N threads; None or 0: off).
 
     ``out`` is checked and locked before the first event loop; a previous run's
@@ -152,12 +171,12 @@ def run(
     an interrupted run, ``resume`` (continue from its checkpoint, written after
     every step). SIGINT and SIGTERM raise `RunInterrupted` after the last complete
     step's checkpoint; every file is written atomically and the marker of a
-    complete run last."""
+    complete run last. ``scheduler`` (a Dask scheduler's address) or ``workers``
+    (a LocalCluster of N processes): the event loops run on Dask
+    (`diffana.distributed`). ``stdout``: the stream whose being a terminal turns on the
+    live progress display (default ``sys.stdout``); the summary is logged."""
     stream = stdout if stdout is not None else sys.stdout
-
-    def say(text: str) -> None:
-        if not quiet:
-            print(text, file=stream, flush=True)
+    say = _sayer(quiet)
 
     t0 = time.perf_counter()
     config = load(config_file, overrides)
@@ -173,6 +192,10 @@ def run(
         if folder is not None:
             stack.enter_context(folder)
         stack.enter_context(_sigterm_as_interrupt())
+        # ``scheduler``/``workers``: every Analysis built inside runs on Dask.
+        from ..distributed.cluster import optional_cluster
+
+        stack.enter_context(optional_cluster(scheduler, workers))
         try:
             return _run(config, config_file, folder, json_file, check_gradient,
                         plots, threads, say, t0, stream, quiet)  # fmt: skip
@@ -248,7 +271,8 @@ def _run(
         resume=resume,
     )
     for warning in result.warnings:
-        say(f"warning: {warning}")
+        if not quiet:
+            log.warning(warning)
     say(
         f"end:    {_fmt_params(result.final.params, names)}   objective = {result.final.objective:.6g}"
     )
@@ -267,7 +291,10 @@ def _run(
         "optimization_s": result.seconds,
     }
     if _is_relaxed(config):
-        extra["hard"] = hard_comparison(config, result, str(config_file))
+        hard_histograms: dict[str, Any] = {}
+        extra["hard"] = hard_comparison(
+            config, result, str(config_file), hard_histograms
+        )
         for which, label in (("initial", "start:"), ("final", "end:")):
             h = extra["hard"][which]
             value = f"{h['objective']:.6g}" if h["objective"] is not None else "-"
@@ -282,7 +309,11 @@ def _run(
                 folder.write_json(f"workspace_{which}.json", rep["workspaces"][which])
             )
         if plots:
-            written += plot(analysis, result, folder)
+            hard = extra.get("hard")
+            if hard is not None:  # the hard histograms are plotted, not reported
+                hard = {w: {**hard[w], "histograms": hard_histograms[w]}
+                        for w in hard if w in hard_histograms}  # fmt: skip
+            written += plot(analysis, result, folder, hard)
         folder.complete([p.name for p in written])
         say("wrote " + ", ".join(str(p) for p in written))
     if json_file is not None:
@@ -297,12 +328,16 @@ def _is_relaxed(config: Config) -> bool:
 
 
 def hard_comparison(
-    config: Config, result: OptimizationResult, source: str = "config"
+    config: Config,
+    result: OptimizationResult,
+    source: str = "config",
+    histograms: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The hard analysis (`Config.hard`: relaxation scales 0, hard bins) at the start
     and at the end of an optimization: ``{"initial"|"final": {"params",
     "objective"}}``, with ``"error"`` (and objective None) where the hard
-    objective cannot be evaluated (e.g. an empty bin)."""
+    objective cannot be evaluated (e.g. an empty bin). ``histograms``: a dict that
+    receives the hard histograms (``"initial"``, ``"final"``), for the plots."""
     hard = config.hard()
     analysis = Analysis(hard, source=source)
     zeros = {p.name: 0.0 for p in hard.parameters if p.relaxation}
@@ -311,7 +346,10 @@ def hard_comparison(
         params = {**ev.params, **zeros}
         entry: dict[str, Any] = {"params": params, "objective": None}
         try:
-            entry["objective"] = analysis.objective_at(params)
+            histos = analysis.histograms({**hard.param_values, **params})
+            if histograms is not None:
+                histograms[which] = histos
+            entry["objective"] = analysis.objective_value(histos)[0]
         except ObjectiveError as e:
             entry["error"] = str(e)
         out[which] = entry
@@ -323,6 +361,8 @@ def file_overrides(config: Config, items: Sequence[str]) -> dict[str, list[str]]
     files; a plain ``F`` is given to every sample not named that way. Raises
     ConfigError for an unknown sample."""
     names = [s.name for s in config.samples]
+    if config.data is not None:  # the data's files are given by name only
+        names.append(config.data.name)
     named: dict[str, list[str]] = {}
     plain: list[str] = []
     for item in items:
@@ -336,7 +376,8 @@ def file_overrides(config: Config, items: Sequence[str]) -> dict[str, list[str]]
             plain.append(item)
     out = dict(named)
     if plain:
-        out.update({n: plain for n in names if n not in named})
+        data = config.data.name if config.data is not None else None
+        out.update({n: plain for n in names if n not in named and n != data})
     return out
 
 
@@ -351,25 +392,34 @@ def run_evaluate(
     threads: int | None = None,
     out: str | os.PathLike[str] | None = None,
     outgrad: str | os.PathLike[str] | None = None,
+    ingrad: Sequence[str | os.PathLike[str]] = (),
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> dict[str, Any]:
     """``diffana evaluate``: one event loop per sample at the configuration's
     parameters (after ``overrides``), histograms with Jacobians and the objective
     with its gradient; ``hard``: the hard analysis (`Config.hard`). Writes the
-    report to ``json_file`` and prints a summary unless ``quiet``; returns the
+    report to ``json_file`` and logs a summary unless ``quiet``; returns the
     report (with ``"error"`` when the objective could not be evaluated).
 
     ``out`` and ``outgrad``: the histograms as a yields file and their Jacobians
     as its forward gradient file, with provenance (`diffana.chain.yields`), for
     the next program of a chain (``diffana infer``); written even when the
-    objective cannot be evaluated."""
-    stream = stdout if stdout is not None else sys.stdout
+    objective cannot be evaluated.
 
-    def say(text: str) -> None:
-        if not quiet:
-            print(text, file=stream, flush=True)
+    ``ingrad``: gradient files of input event files (``diffana select
+    --outgrad``), each paired with its values file by sha256: those samples' dual
+    columns carry their tangents, so the Jacobians are d yields / d parameters
+    through the earlier stages (`diffana.chain.events.Inputs`).
+
+    The summary is logged (INFO) unless ``quiet``; ``stdout`` is not used (kept for
+    the callers that pass it)."""
+    say = _sayer(quiet)
 
     source = str(config_file)
-    config = load(config_file, overrides, check_files=not files)
+    # Inputs with tangents, or Parquet, are checked once converted (chain.events).
+    carry = bool(ingrad) or any(str(f).lower().endswith(".parquet") for f in files)
+    config = load(config_file, overrides, check_files=not files and not carry)
     if json_file is not None:
         check_file_target(json_file, "--json")
     if outgrad is not None and out is None:
@@ -380,7 +430,8 @@ def run_evaluate(
             check_file_target(target, option)
     if files:
         config = config.with_files(file_overrides(config, files))
-        check_inputs(config, source=source)
+        if not carry:
+            check_inputs(config, source=source)
     if hard:
         config = config.hard()
     if threads:
@@ -388,9 +439,28 @@ def run_evaluate(
 
         rdf._import_root().EnableImplicitMT(int(threads))
     t0 = time.perf_counter()
-    analysis = Analysis(config, source=source)
+    carry = carry or any(
+        f.lower().endswith(".parquet")
+        for s in config.samples
+        for f in config.sample_files(s)
+    )
+    if carry:
+        from ..chain.events import Inputs
+        from ..chain.record import ChainError
+
+        try:  # held until the end: the event loops read the copies in its folder
+            carried = Inputs(config, ingrad)
+        except ChainError as e:
+            raise InputError(f"{source}: {e}") from None
+        graph = Graph(config, carried.paths, source, tangents=carried.tangents)
+        analysis = Analysis(config, source=source, graph=graph)
     params = dict(config.param_values)
-    histos = analysis.histograms(params)
+    from ..distributed.cluster import optional_cluster
+
+    with optional_cluster(scheduler, workers):  # the event loops on Dask
+        if not carry:
+            analysis = Analysis(config, source=source)
+        histos = analysis.histograms(params)
     ev: Evaluation | None = None
     error = None
     try:

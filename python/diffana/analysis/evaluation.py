@@ -10,9 +10,13 @@ every array by ``jax.value_and_grad`` (reverse mode, jitted once). The chain rul
 gives d(objective)/d(theta) = sum over arrays of J^T g (for the ``staterror`` data,
 through the variances' Jacobian).
 
-May import numpy, JAX and equinox (inside functions), and the modules of
+On a Dask cluster (a ``client``, or inside a `diffana.distributed.cluster` block)
+the event loops run on its workers (`diffana.distributed.DaskGraph`); everything
+after the histograms is the same.
+
+May import numpy, JAX and equinox (inside functions), the modules of
 `diffana.analysis` below it: ``_errors``, ``config``, ``graph``, ``objectives``,
-``workspace``.
+``workspace``, and `diffana.distributed` (inside functions).
 """
 
 from __future__ import annotations
@@ -74,6 +78,11 @@ class Analysis:
 
     Building it compiles every expression (errors are `ConfigError` naming the
     configuration key); `evaluate` runs one event loop per sample.
+
+    ``client``: a ``dask.distributed.Client`` whose workers run the event loops
+    (`diffana.distributed.DaskGraph`; they compile the expressions in the first
+    step); by default the client of the enclosing `diffana.distributed.cluster`
+    block, if any.
     """
 
     def __init__(
@@ -83,6 +92,7 @@ class Analysis:
         source: str = "config",
         *,
         graph: Graph | None = None,
+        client: Any = None,
     ) -> None:
         _enable_x64()
         self.config = config
@@ -91,7 +101,9 @@ class Analysis:
         self.opt_names = tuple(p.name for p in config.parameters if p.optimize)
         # ``graph``: a stand-in where the histograms come from elsewhere (the
         # inference stage of `diffana.chain` reads them from files).
-        self.graph = graph if graph is not None else Graph(config, files, source)
+        self.graph = (
+            graph if graph is not None else _graph(config, files, source, client)
+        )
         self.model = StatModel(config)
         self._value_and_grad = self._make_objective()
 
@@ -279,6 +291,24 @@ class Analysis:
             down = self.objective_at({**params, name: params[name] - eps})
             out[name] = (up - down) / (2 * eps)
         return out
+
+
+def _graph(
+    config: Config,
+    files: Mapping[str, Sequence[str]] | None,
+    source: str,
+    client: Any,
+) -> Graph:
+    """The event loops: in this process, or on the Dask cluster of ``client`` (or
+    of the enclosing `diffana.distributed.cluster` block)."""
+    from ..distributed.cluster import active_client
+
+    client = client if client is not None else active_client()
+    if client is None:
+        return Graph(config, files, source)
+    from ..distributed.graph import DaskGraph
+
+    return DaskGraph(config, client, files, source)
 
 
 def _bins_text(bins: np.ndarray, edges: np.ndarray, shown: int = 5) -> str:

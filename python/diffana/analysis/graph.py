@@ -28,6 +28,10 @@ variation (`Graph.skipped`, next to `Graph.events`, the events each sample's loo
 read); more than ``max_skipped_fraction`` of a sample's events in any of them is a
 `SkippedEventsError`.
 
+The data (``data:``, if configured) get a DiffFrame of their own, built the same
+way: its nominal histograms (no systematic acts on data, and they are not scaled)
+with their Jacobians, under the data's name.
+
 May import numpy, `diffana.rdf` (ROOT on first use), `diffana.hist` (types),
 `diffana.analysis.config`, `diffana.analysis.inputs` and `diffana.analysis._errors`.
 """
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -45,8 +50,21 @@ import numpy as np
 from ..hist import GradHistogram
 from ..rdf.expressions import rename, uses
 from . import inputs
-from ._errors import ConfigError, ObjectiveError, SampleError, SkippedEventsError
-from .config import ColumnSystematic, Config, NormSystematic, Sample, WeightSystematic
+from ._errors import (
+    ConfigError,
+    InputError,
+    ObjectiveError,
+    SampleError,
+    SkippedEventsError,
+)
+from .config import (
+    ColumnSystematic,
+    Config,
+    DataSample,
+    NormSystematic,
+    Sample,
+    WeightSystematic,
+)
 
 __all__ = ["NOMINAL", "Graph", "Histograms", "Skipped", "skipped_counts"]
 
@@ -71,13 +89,26 @@ def skipped_counts(histos: Histograms) -> Skipped:
 
 @dataclasses.dataclass
 class _SampleFrames:
-    sample: Sample
+    sample: Sample | DataSample
     ddf: Any
     sumw: Any  # an RDataFrame Sum result, or None
     count: Any  # an RDataFrame Count result: the events each loop reads
     handles: dict[str, dict[str, Any]]  # channel -> variation -> GradHistResult
     paths: list[str]
     scale: float | None = None
+
+
+def declare_corrections(config: Config, source: str) -> None:
+    """Declare the configuration's correctionlib corrections to cling, before any
+    expression uses them (idempotent; `diffana.correction.declare`)."""
+    if not config.corrections:
+        return
+    from ..correction import declare
+
+    for name, ref in config.corrections.items():
+        path = os.path.join(config.base_dir, os.path.expanduser(ref.file))
+        with _config_key(source, f"corrections.{name}"):
+            declare(name, path, ref.correction)
 
 
 @contextmanager
@@ -104,6 +135,11 @@ class Graph:
         Sample name -> files, instead of the configuration's.
     source : str
         What error messages name (the configuration file).
+    tangents : mapping, optional
+        Sample name -> (parameter names, dual columns, prefix) for samples whose
+        files carry tangents (``<prefix>x__d_<param>`` beside ``x``,
+        `diffana.chain.events`): those columns are Duals again
+        (`diffana.rdf.DiffFrame.with_tangents`).
     """
 
     def __init__(
@@ -111,11 +147,16 @@ class Graph:
         config: Config,
         files: Mapping[str, Sequence[str]] | None = None,
         source: str = "config",
+        *,
+        tangents: Mapping[str, tuple[Sequence[str], Sequence[str], str]] | None = None,
     ) -> None:
         from .. import rdf
 
         self.config = config
         self.source = source
+        # sample -> (parameter names, dual columns, prefix) of inputs that carry
+        # tangents (their files hold <prefix>x__d_<param> next to x).
+        self.tangents = dict(tangents or {})
         self.edges = {o.name: np.asarray(o.edges, float) for o in config.observables}
         paths = {
             s.name: list(files[s.name]) if files else config.sample_files(s)
@@ -123,20 +164,54 @@ class Graph:
         }
         # Before ROOT opens any file: ROOT may crash on a corrupt one.
         self.inputs = inputs.validate(config, paths, source)
+        data = config.data
+        if data is not None:
+            paths[data.name] = (
+                list(files[data.name])
+                if files and data.name in files
+                else config.sample_files(data)
+            )
+            self._validate_data(data, paths[data.name])
         #: sample -> events read by its last event loop (none run yet: empty)
         self.events: dict[str, int] = {}
         #: the events skipped by every histogram of the last event loops
         self.skipped: Skipped = {}
         ROOT = rdf._import_root()
+        declare_corrections(config, source)
         self._frames: list[_SampleFrames] = []
         for i, sample in enumerate(config.samples):
-            self._frames.append(self._build(ROOT, i, sample, paths[sample.name]))
+            where = f"samples[{i}]"
+            self._frames.append(self._build(ROOT, where, sample, paths[sample.name]))
+        if data is not None:
+            self._frames.append(self._build(ROOT, "data", data, paths[data.name]))
+
+    def _validate_data(self, data: DataSample, paths: Sequence[str]) -> None:
+        """`inputs.validate` of the data's files (it reads the samples of a
+        configuration: here one whose only sample is the data)."""
+        as_sample = Sample.model_construct(
+            name=data.name, files=list(paths), tree=data.tree, weight=data.weight
+        )
+        only = self.config.model_copy(update={"samples": [as_sample]})
+        try:
+            check = inputs.validate(only, {data.name: paths}, self.source)
+        except InputError as e:
+            old = f"{self.source}: samples[0] ({data.name})"
+            msg = str(e).replace(old, f"{self.source}: data ({data.name})", 1)
+            raise InputError(msg) from None
+        self.inputs.entries.update(check.entries)
+        self.inputs.branches.update(check.branches)
+        self.inputs.seconds += check.seconds
+
+    def _applies(self, sy: Any, sample: str) -> bool:
+        """Whether a systematic acts on ``sample`` (never on the data)."""
+        data = self.config.data
+        return sy.applies_to(sample) and (data is None or sample != data.name)
 
     def variations(self, sample: str) -> list[str]:
         """The histogram variations of a sample: nominal, then <syst>_up/_down."""
         out = [NOMINAL]
         for sy in self.config.systematics:
-            if isinstance(sy, NormSystematic) or not sy.applies_to(sample):
+            if isinstance(sy, NormSystematic) or not self._applies(sy, sample):
                 continue
             out += [f"{sy.name}_up", f"{sy.name}_down"]
         return out
@@ -154,12 +229,15 @@ class Graph:
     # ---- building -------------------------------------------------------------------
 
     def _build(
-        self, ROOT: Any, index: int, sample: Sample, paths: Sequence[str]
+        self,
+        ROOT: Any,
+        where: str,
+        sample: Sample | DataSample,
+        paths: Sequence[str],
     ) -> _SampleFrames:
         from ..rdf import DiffFrame, _compiled
 
         cfg, src = self.config, self.source
-        where = f"samples[{index}]"
         df = ROOT.RDataFrame(sample.tree, ROOT.std.vector["std::string"](paths))
         count = df.Count()  # filled by every loop, for the skipped fraction
         sumw = None
@@ -172,6 +250,9 @@ class Graph:
                 sumw = node.Sum(col)
         with _config_key(src, "parameters"):
             ddf = DiffFrame(df, cfg.param_values)
+        if sample.name in self.tangents:
+            with _config_key(src, f"{where} (the tangents of its input files)"):
+                ddf = ddf.with_tangents(*self.tangents[sample.name])
         for name, expr in cfg.defines.items():
             with _config_key(src, f"defines.{name}"):
                 ddf = ddf.define(name, expr)
@@ -197,7 +278,7 @@ class Graph:
         return _SampleFrames(sample, ddf, sumw, count, handles, list(paths))
 
     def _define_variations(
-        self, ddf: Any, sample: Sample
+        self, ddf: Any, sample: Sample | DataSample
     ) -> tuple[Any, dict[str, dict[str, str]], dict[str, str]]:
         """Varied copies of the defines (column systematics) and the varied weights
         (weight systematics): the frame, variation -> {define: varied column}, and
@@ -206,7 +287,7 @@ class Graph:
         renames: dict[str, dict[str, str]] = {NOMINAL: {}}
         weights: dict[str, str] = {}
         for k, sy in enumerate(cfg.systematics):
-            if not sy.applies_to(sample.name):
+            if not self._applies(sy, sample.name):
                 continue
             directions: tuple[str, ...] = ("up", "down")
             if isinstance(sy, ColumnSystematic):
@@ -240,7 +321,7 @@ class Graph:
         self,
         ddf: Any,
         where: str,
-        sample: Sample,
+        sample: Sample | DataSample,
         var: str,
         ren: Mapping[str, str],
         weights: Mapping[str, str],
@@ -290,7 +371,7 @@ class Graph:
             for sy in self.config.systematics
             if isinstance(sy, ColumnSystematic)
             and sy.symmetrize
-            and sy.applies_to(sample)
+            and self._applies(sy, sample)
         ]
 
     # ---- running --------------------------------------------------------------------
@@ -300,7 +381,12 @@ class Graph:
         if fr.scale is None:
             k = fr.sample.scale
             if fr.sumw is not None:
-                sumw = float(fr.sumw.GetValue())  # filled by the first loop
+                # Files selected from larger ones record the sum over those
+                # (diffana select --sumw): the cross-section normalises to it.
+                recorded = self.inputs.sum_weights.get(fr.sample.name, {})
+                sumw = recorded.get(fr.sample.weight)
+                if sumw is None:
+                    sumw = float(fr.sumw.GetValue())  # filled by the first loop
                 if not (sumw > 0 and math.isfinite(sumw)):
                     msg = (
                         f"{self.source}: sample {fr.sample.name!r}: the sum of "

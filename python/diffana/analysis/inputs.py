@@ -36,6 +36,7 @@ Examples
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -50,12 +51,15 @@ __all__ = ["InputCheck", "used_names", "validate"]
 
 class InputCheck:
     """What `validate` found: ``entries`` (sample -> number of entries in its
-    files), ``seconds`` (the time spent reading) and ``branches`` (sample -> the
-    branches that were read)."""
+    files), ``seconds`` (the time spent reading), ``branches`` (sample -> the
+    branches that were read) and ``sum_weights`` (sample -> weight expression ->
+    the sum over the events its files were selected from, where every file records
+    it: ``diffana select --sumw``)."""
 
     def __init__(self) -> None:
         self.entries: dict[str, int] = {}
         self.branches: dict[str, list[str]] = {}
+        self.sum_weights: dict[str, dict[str, float]] = {}
         self.seconds = 0.0
 
     def __repr__(self) -> str:
@@ -145,6 +149,7 @@ class _FileInfo:
         self.entries = entries
         self.branches = branches
         self.checked: set[str] = set()
+        self.sum_weights: dict[str, float] = {}
 
     def needed(self, names: set[str]) -> set[str]:
         out = set()
@@ -177,18 +182,48 @@ def _open_tree(f: Any, path: str, tree: str) -> tuple[Any, _FileInfo]:
     return t, _FileInfo(int(t.num_entries), branches)
 
 
-def _check_file(path: str, tree: str, names: set[str]) -> tuple[int, list[str]]:
-    """(entries, branches read) of ``tree`` in ``path``; raises InputError."""
+#: What `diffana.chain.events` writes into a values file whose dual columns have
+#: their tangents in a separate gradient file.
+TANGENTS_MARKER = "diffana_values"
+
+
+def _read_marker(path: str, text: str, names: set[str]) -> dict[str, float]:
+    """The sums of weights a selected file records (weight expression -> sum over
+    the events it was selected from). InputError when the analysis reads columns
+    of ``path`` whose tangents are in a gradient file it was not given: they would
+    be constants, and every derivative through them silently 0."""
+    try:
+        data = json.loads(text)
+        dual = [str(c) for c in data.get("dual", [])]
+        sums = {str(k): float(v) for k, v in (data.get("sum_weights") or {}).items()}
+    except (ValueError, AttributeError, TypeError):
+        return {}
+    used = [c for c in dual if c in names]
+    if used:
+        msg = (
+            f"{path}: its columns {used} have tangents in a gradient file (written "
+            "by diffana select --outgrad): pass it with diffana evaluate --ingrad; "
+            "read alone they would be constants and their derivatives 0"
+        )
+        raise InputError(msg)
+    return sums
+
+
+def _check_file(path: str, tree: str, names: set[str]) -> _FileInfo:
+    """What is known of ``tree`` in ``path`` once the branches of ``names`` are
+    read; raises InputError."""
     import uproot
 
     st = os.stat(path)
     key = (os.path.realpath(path), st.st_size, st.st_mtime_ns, tree)
     info = _checked.get(key)
     if info is not None and info.needed(names) <= info.checked:
-        return info.entries, sorted(info.needed(names))
+        return info
     try:
         with uproot.open(path) as f:
             t, fresh = _open_tree(f, path, tree)
+            if TANGENTS_MARKER in f:
+                fresh.sum_weights = _read_marker(path, str(f[TANGENTS_MARKER]), names)
             info = info or fresh
             needed = info.needed(names)
             todo = sorted(needed - info.checked)
@@ -214,7 +249,7 @@ def _check_file(path: str, tree: str, names: set[str]) -> tuple[int, list[str]]:
         raise InputError(msg) from None
     info.checked |= needed
     _checked[key] = info
-    return info.entries, sorted(needed)
+    return info
 
 
 def validate(
@@ -240,18 +275,22 @@ def validate(
         paths = list(files[sample.name]) if files else config.sample_files(sample)
         entries = 0
         read: set[str] = set()
+        sums: list[dict[str, float]] = []
         for path in paths:
             try:
-                n, branches = _check_file(path, sample.tree, names)
+                info = _check_file(path, sample.tree, names)
             except InputError as e:
                 msg = f"{source}: samples[{i}] ({sample.name}): {e}"
                 raise InputError(msg) from None
             except OSError as e:
                 msg = f"{source}: samples[{i}] ({sample.name}): {path}: {e}"
                 raise InputError(msg) from None
-            entries += n
-            read.update(branches)
+            entries += info.entries
+            read.update(info.needed(names))
+            sums.append(info.sum_weights)
         out.entries[sample.name] = entries
         out.branches[sample.name] = sorted(read)
+        common = set.intersection(*(set(s) for s in sums)) if sums else set()
+        out.sum_weights[sample.name] = {w: sum(s[w] for s in sums) for w in common}
     out.seconds = time.perf_counter() - t0
     return out

@@ -64,8 +64,10 @@ class ModelInputs(Protocol):
         summed, the channels one after the other (a JAX array)."""
 
     def workspace(self) -> dict[str, Any]:
-        """The pyhf JSON workspace whose sample data are JAX arrays; its
-        observations only complete it (the objectives use Asimov data)."""
+        """The pyhf JSON workspace whose sample data are JAX arrays; its measurement
+        names the configuration's POI. Its observations are the data's arrays
+        where the configuration has data (else zeros); the expected objectives use
+        Asimov data and do not read them."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,14 +102,16 @@ def discovery_significance(model: ModelInputs) -> Any:
 
 
 def cls(model: ModelInputs, mu: float = 1.0, test_stat: str = "qtilde") -> Any:
-    """The expected CLs of the signal strength ``mu``."""
+    """The expected CLs of the POI (the configuration's ``poi``) at the value
+    ``mu``."""
     from .. import stats
 
     return stats.expected_cls(model.workspace(), mu=mu, test_stat=test_stat)
 
 
 def poi_uncertainty(model: ModelInputs) -> Any:
-    """The expected uncertainty on the signal strength (the fit's Hessian)."""
+    """The expected uncertainty on the POI (the configuration's ``poi``), from the
+    fit's Hessian."""
     from .. import stats
 
     return stats.expected_poi_uncertainty(model.workspace())

@@ -18,6 +18,8 @@ After every step the loop hands its whole state (`OptimizationResult` so far, th
 scaled coordinates, the optax state) to ``checkpoint``; `optimize` started from such
 a state (``resume``) continues to the same result as an uninterrupted run.
 
+Each step is logged at DEBUG (logger ``diffana.analysis.optimizer``).
+
 May import numpy, optax and rich (inside functions), and `diffana.analysis`'s
 ``_errors`` and ``evaluation``.
 """
@@ -26,16 +28,20 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from .._optional import import_optional
 from ._errors import ObjectiveError
 from .evaluation import Analysis, Evaluation
 
 __all__ = ["OptimizationResult", "Status", "optimize"]
+
+log = logging.getLogger(__name__)
 
 
 class Status(str, enum.Enum):
@@ -203,8 +209,7 @@ def optimize(
     a JSON-able dict; ``resume``: such a state, to continue from. Raises
     `ObjectiveError` when the starting objective or gradient is not finite.
     """
-    import optax
-
+    optax = import_optional("optax", "diffana.analysis.optimizer")
     cfg = analysis.config
     opt_cfg = cfg.optimizer
     names = analysis.opt_names
@@ -288,6 +293,13 @@ def optimize(
             ev, u, state = new, u_next, new_state
             history.append(_record(step, ev, clipped))
             bar.update(step, ev.objective, ev.params)
+            log.debug(
+                "step %d: objective %.6g at %s%s",
+                step,
+                ev.objective,
+                _fmt(ev.params, names),
+                f" (clipped: {', '.join(clipped)})" if clipped else "",
+            )
             if opt_cfg.tolerance > 0 and abs(delta) < opt_cfg.tolerance:
                 done = (
                     Status.CONVERGED,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import logging
 import os
 import pathlib
 import shutil
@@ -41,6 +42,8 @@ __all__ = [
     "check_file_target",
     "write_atomic",
 ]
+
+log = logging.getLogger(__name__)
 
 #: Written last: the run in this folder is complete (lists its files).
 MARKER = "run_complete.json"
@@ -267,6 +270,7 @@ class RunFolder:
             # The marker first: a crash while moving never leaves it behind.
             for p in sorted(old, key=lambda p: p.name != MARKER):
                 os.replace(p, previous / p.name)
+            log.info("moved the previous run's %d files into %s", len(old), previous)
 
     # -- writing --------------------------------------------------------------
     def file(self, name: str) -> pathlib.Path:

@@ -6,10 +6,14 @@ The histograms of `diffana.analysis.graph` become arrays in the model's bins (an
 observable's ``fit_bins`` merge its bins: `StatModel.rebinned`, linear in the number
 of bins; without ``fit_bins`` the histograms are used as they are), each with its
 Jacobian ``[fit bins, P]``, named ``sample/channel/variation`` (and
-``sample/channel/variances`` with ``mc_stat: true``). The workspace takes numpy or
-JAX arrays as sample data: per channel (observable), the signal samples carry the POI
-``mu`` (normfactor); ``normsys`` and ``histosys`` (from the variation histograms)
-as configured; ``staterror`` from the variances.
+``sample/channel/variances`` with ``mc_stat: true``; the data's only
+``data/channel/nominal``). The workspace takes numpy or JAX arrays as sample data:
+per channel (observable), the signal samples carry the POI (``poi``, default ``mu``;
+a normfactor) unless ``normfactors`` declares it, then the ``normfactors`` (their
+nominal values, bounds and ``fixed`` in the measurement's parameters); ``normsys``
+and ``histosys`` (from the variation histograms) as configured; ``staterror`` from
+the variances. The data's histograms are the observations (and stay arrays: an
+objective that reads them differentiates through them).
 
 May import numpy, JAX (inside functions), `diffana.hist` (`GradHistogram`),
 `diffana.analysis.config` and `diffana.analysis.graph` (its names and types, no
@@ -111,13 +115,14 @@ class StatModel:
     def leaves(self, histos: Histograms) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Array name -> (array, its Jacobian [fit bins, P]): the statistical
         model's inputs, in the fit bins."""
-        out = {}
+        out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        data = self.config.data.name if self.config.data is not None else None
         for s, chans in histos.items():
             for ch, variations in chans.items():
                 for v, h in variations.items():
                     m = self.rebinned(h, ch)
                     out[f"{s}/{ch}/{v}"] = (m.values, m.jacobian)
-                if self.config.mc_stat:
+                if self.config.mc_stat and s != data:
                     nom = self.rebinned(variations[NOMINAL], ch)
                     out[f"{s}/{ch}/variances"] = (nom.variances, nom.variances_jacobian)
         return out
@@ -132,16 +137,22 @@ class StatModel:
         data; default: the sum of the backgrounds, which needs numpy leaves) only
         label the workspace: the objectives use Asimov data."""
         cfg = self.config
+        implicit_poi = cfg.poi_normfactor is None
         if observations is None:
-            observations = self.background_sums(leaves)
+            observations = self.observed(leaves)
         channels = []
         for ch in self.channels:
             samples = []
             for s in cfg.samples:
                 nominal = leaves[f"{s.name}/{ch}/{NOMINAL}"]
                 mods: list[dict[str, Any]] = []
-                if s.role == "signal":
-                    mods.append({"name": "mu", "type": "normfactor", "data": None})
+                if s.role == "signal" and implicit_poi:
+                    mods.append({"name": cfg.poi, "type": "normfactor", "data": None})
+                for nf in cfg.normfactors:
+                    if nf.applies_to(s.name):
+                        mods.append(
+                            {"name": nf.name, "type": "normfactor", "data": None}
+                        )
                 for sy in cfg.systematics:
                     if not sy.applies_to(s.name):
                         continue
@@ -164,14 +175,31 @@ class StatModel:
         return {
             "channels": channels,
             "observations": [
-                {"name": ch, "data": [float(x) for x in observations[ch]]}
+                {"name": ch, "data": _observation(observations[ch])}
                 for ch in self.channels
             ],
             "measurements": [
-                {"name": "measurement", "config": {"poi": "mu", "parameters": []}}
+                {
+                    "name": "measurement",
+                    "config": {
+                        "poi": cfg.poi,
+                        "parameters": [nf.parameter() for nf in cfg.normfactors],
+                    },
+                }
             ],
             "version": "1.0.0",
         }
+
+    def observed(self, leaves: Mapping[str, Any]) -> dict[str, Any]:
+        """Channel -> the data's histogram (the leaf ``data/channel/nominal``) where
+        the configuration has data and ``leaves`` hold it; else the summed nominal
+        backgrounds (numpy leaves)."""
+        data = self.config.data
+        if data is not None and all(
+            f"{data.name}/{ch}/{NOMINAL}" in leaves for ch in self.channels
+        ):
+            return {ch: leaves[f"{data.name}/{ch}/{NOMINAL}"] for ch in self.channels}
+        return dict(self.background_sums(leaves))
 
     def background_sums(self, leaves: Mapping[str, Any]) -> dict[str, list[float]]:
         """Channel -> the summed nominal backgrounds (numpy leaves)."""
@@ -223,11 +251,26 @@ class _Inputs:
         return jnp.concatenate(parts)
 
     def workspace(self) -> dict[str, Any]:
-        # The objectives are expected results, computed on Asimov data: observations
-        # only complete the workspace, so fixed zeros do (and keep it jit-able).
+        # The objectives are expected results, computed on Asimov data: without
+        # data, observations only complete the workspace, so fixed zeros do (and
+        # keep it jit-able); the data's arrays are passed on as they are.
         model = self._model
-        zeros = {ch: [0.0] * (model.fit_edges[ch].size - 1) for ch in model.channels}
-        return model.workspace(self._leaves, zeros)
+        obs: dict[str, Any] = {
+            ch: [0.0] * (model.fit_edges[ch].size - 1) for ch in model.channels
+        }
+        data = model.config.data
+        if data is not None:
+            for ch in model.channels:
+                obs[ch] = self._leaves.get(f"{data.name}/{ch}/{NOMINAL}", obs[ch])
+        return model.workspace(self._leaves, obs)
+
+
+def _observation(data: Any) -> Any:
+    """Observed counts as the workspace holds them: a list of floats for numbers
+    (what pyhf reads), a JAX array as it is (traced under the objective's jit)."""
+    if isinstance(data, (list, tuple, np.ndarray)):
+        return [float(x) for x in data]
+    return data
 
 
 def _edge_index(edges: np.ndarray, fit: np.ndarray) -> np.ndarray | None:

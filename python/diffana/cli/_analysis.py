@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""What ``diffana optimize`` and ``diffana evaluate`` share: the ``--set`` and
-``--threads`` options and the translation of the analysis' errors into exit statuses.
+"""What ``diffana optimize`` and ``diffana evaluate`` share: the ``--set``,
+``--threads`` and ``--scheduler``/``--workers`` options and the translation of the
+analysis' errors into exit statuses.
 
 Imports `diffana.analysis` (its errors).
 """
@@ -12,6 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from .._optional import MissingDependency
 from ..analysis import ConfigError, ObjectiveError
 from ..analysis.driver import RunInterrupted
 
@@ -31,8 +33,21 @@ def _threads(text: str) -> int:
     return n
 
 
+def _workers(text: str) -> int:
+    """``--workers``: a whole number >= 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        msg = f"expected a whole number >= 1 (Dask worker processes), got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return n
+
+
 def add_set_and_threads(parser: argparse.ArgumentParser) -> None:
-    """Add ``--set NAME=VALUE`` (repeatable, into ``overrides``) and ``--threads N``.
+    """Add ``--set NAME=VALUE`` (repeatable, into ``overrides``), ``--threads N``,
+    and ``--scheduler ADDRESS`` or ``--workers N`` (the event loops on Dask).
 
     Examples
     --------
@@ -42,6 +57,9 @@ def add_set_and_threads(parser: argparse.ArgumentParser) -> None:
     >>> args = parser.parse_args(["--set", "a=1", "--set", "optimizer.steps=2"])
     >>> args.overrides, args.threads
     (['a=1', 'optimizer.steps=2'], 0)
+    >>> args = parser.parse_args(["--scheduler", "tcp://head:8786"])
+    >>> args.scheduler, args.workers
+    ('tcp://head:8786', None)
     """
     parser.add_argument(
         "--set",
@@ -60,6 +78,23 @@ def add_set_and_threads(parser: argparse.ArgumentParser) -> None:
         help="event loops with ROOT's implicit multithreading on N threads (a crash "
         "of ROOT in a worker thread then ends the process; the checkpoint of the "
         "last step survives)",
+    )
+    dask = parser.add_mutually_exclusive_group()
+    dask.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the event loops on the Dask cluster of this scheduler "
+        "(tcp://host:8786; its workers need diffana and the input files), one task "
+        "per file and entry range (pip install 'diffana[dask]')",
+    )
+    dask.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        metavar="N",
+        help="run the event loops on a Dask cluster of N worker processes on this "
+        "machine (pip install 'diffana[dask]')",
     )
 
 
@@ -85,7 +120,7 @@ def report_or_status(
     """
     try:
         return call()
-    except ConfigError as e:
+    except (ConfigError, MissingDependency) as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
     except (ObjectiveError, ImportError) as e:

@@ -42,6 +42,11 @@ def setup(parser: argparse.ArgumentParser) -> None:
         "histograms with their Jacobians w.r.t. the parameters and the objective "
         "with its gradient."
     )
+    parser.epilog = (
+        "Every key of the configuration: docs/config.md, or `diffana config "
+        "--reference`; a cabinetry configuration converts with `diffana config "
+        "--from-cabinetry FILE --out OUT.yaml`."
+    )
     parser.add_argument("config", type=pathlib.Path, help="the analysis YAML file")
     parser.add_argument(
         "--files",
@@ -83,6 +88,16 @@ def setup(parser: argparse.ArgumentParser) -> None:
         "GRAD, the yields file's forward gradient (its record holds the sha256 of "
         "YIELDS, the parameters and the configuration)",
     )
+    parser.add_argument(
+        "--ingrad",
+        nargs="+",
+        default=[],
+        type=pathlib.Path,
+        metavar="GRAD",
+        help="gradient files of input event files (diffana select --outgrad), each "
+        "paired with its values file by sha256: the Jacobians are then derivatives "
+        "through the stages that wrote them",
+    )
     parser.add_argument("--quiet", action="store_true", help="print nothing on success")
     add_set_and_threads(parser)
 
@@ -103,6 +118,9 @@ def run(args: argparse.Namespace) -> int:
                 threads=args.threads,
                 out=args.out,
                 outgrad=args.outgrad,
+                ingrad=args.ingrad,
+                scheduler=args.scheduler,
+                workers=args.workers,
             ),
         )
     except ChainError as e:  # a yields file that JSON cannot hold (not finite)

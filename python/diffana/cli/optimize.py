@@ -39,6 +39,9 @@ def setup(parser: argparse.ArgumentParser) -> None:
         "optimizer; report.json, the workspaces and the plots in --out."
     )
     parser.epilog = (
+        "Every key of the configuration: docs/config.md, or `diffana config "
+        "--reference`; a cabinetry configuration converts with `diffana config "
+        "--from-cabinetry FILE --out OUT.yaml`. "
         "The configuration's expressions are C++ run by ROOT's cling with your "
         "rights, like a ROOT macro: run only configurations you trust."
     )
@@ -90,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
             overrides=args.overrides,
             check_gradient=args.check_gradient,
             threads=args.threads,
+            scheduler=args.scheduler,
+            workers=args.workers,
             force=args.force,
             resume=args.resume,
         ),

@@ -25,6 +25,10 @@ import pathlib
 from collections.abc import Sequence
 from types import ModuleType
 
+from .._optional import require
+
+require(__name__)  # before the imports: a missing dependency names its extra
+
 from . import agc, toy
 from .agc import make_chunk
 from .toy import make_sample

@@ -7,11 +7,14 @@ Imports nothing of diffana, so that every generator may import it.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import pathlib
 from collections.abc import Collection, Iterator
 
 __all__ = ["check_request", "written_atomically"]
+
+log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -34,6 +37,7 @@ def written_atomically(path: pathlib.Path) -> Iterator[pathlib.Path]:
     try:
         yield tmp
         os.replace(tmp, path)
+        log.debug("wrote %s", path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()

@@ -16,8 +16,8 @@ Samples (files ``<name>.root``):
 - ``qcd``: two or more jets on a steeply falling pT spectrum, ``disc`` mostly near 0
   with a flat tail up to 1 (so that a tight ``disc`` cut does not remove it all).
 
-The cuts on ``disc`` and on the subleading jet pT and the width of the dijet-mass bins
-around the peak each have an interior optimum of the expected significance.
+The cuts on ``disc`` and on the subleading jet pT each have an interior optimum of the
+expected significance of a fit to the dijet mass.
 
 Everything is drawn from ``numpy.random.default_rng(seed)``: the same seed and sizes
 give the same files, byte for byte in their contents.

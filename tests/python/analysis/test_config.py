@@ -45,9 +45,14 @@ def error(folder, raw, **kw):
 def test_the_demo_configuration_is_valid(folder, raw):
     cfg = dc.load(write(folder, raw))
     assert [s.name for s in cfg.samples] == ["signal", "ttbar", "qcd"]
-    assert cfg.param_values == {"disc_cut": 0.3, "pt2_cut": 60.0, "bin_width": 40.0}
-    assert list(cfg.defines) == ["jet_pt", "pt2", "mjj", "x"]  # order kept
-    assert cfg.observables[0].edges == [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0]
+    assert cfg.param_values == {
+        "disc_cut": 0.3, "pt2_cut": 60.0, "disc_width": 0.05, "pt_width": 10.0,
+    }  # fmt: skip
+    relaxations = [p.name for p in cfg.parameters if p.relaxation]
+    assert relaxations == ["disc_width", "pt_width"]
+    assert list(cfg.defines) == ["jet_pt", "pt2", "mjj"]  # order kept
+    # the dijet mass in GeV, in fixed 20 GeV bins
+    assert cfg.observables[0].edges == [320.0 + 20.0 * i for i in range(9)]
     assert [s.type for s in cfg.systematics] == [
         "normsys",
         "normsys",
@@ -136,8 +141,8 @@ def test_the_demo_configuration_is_valid(folder, raw):
             "observables[0].name: 's-r' is not a channel name",
         ),
         (
-            lambda r: r["observables"][0].update(fit_bins=[-3.0, 0.5, 3.0]),
-            "observables[0]: fit_bins [0.5] are not edges of bins",
+            lambda r: r["observables"][0].update(fit_bins=[320.0, 330.0, 480.0]),
+            "observables[0]: fit_bins [330.0] are not edges of bins",
         ),
         (
             lambda r: r["observables"][0].update(fit_bins=[1.0, -1.0]),
@@ -158,6 +163,46 @@ def test_the_demo_configuration_is_valid(folder, raw):
         (
             lambda r: r["selections"].append({"filter": "a", "soft_filter": "b"}),
             "selections[3]: a selection needs exactly one of",
+        ),
+        (lambda r: r.update(poi="int"), "poi: 'int' is"),
+        (
+            lambda r: r.update(
+                normfactors=[{"name": "k", "bounds": [0, 1], "nominal": 2}]
+            ),
+            "normfactors[0]: nominal 2.0 is outside its bounds [0.0, 1.0]",
+        ),
+        (
+            lambda r: r.update(normfactors=[{"name": "k", "sample": ["qcd"]}]),
+            "normfactors[0].sample: unknown key; did you mean 'samples'?",
+        ),
+        (
+            lambda r: r.update(data={"name": "qcd", "files": "samples/qcd.root"}),
+            "data.name: 'qcd' is also the name of a sample",
+        ),
+        (
+            lambda r: r.update(data={"file": "samples/qcd.root"}),
+            "data.file: unknown key; did you mean 'files'?",
+        ),
+        (
+            lambda r: r.update(General={}, Regions=[], Samples=[]),
+            "General: unknown key",
+        ),
+        (
+            lambda r: r.update(corrections={"jec": "nothere.json"}),
+            "corrections.jec: no file",
+        ),
+        (
+            lambda r: r.update(corrections={"disc_cut": "nothere.json"}),
+            "corrections.disc_cut: the name is also a parameter, define or sample",
+        ),
+        (
+            lambda r: r.update(corrections={"jec": {"files": "x.json"}}),
+            "corrections.jec.files: unknown key; did you mean 'file'?",
+        ),
+        (lambda r: r.update(plots={"labl": "CMS"}), "plots.labl: unknown key"),
+        (
+            lambda r: r["parameters"][0].update(unit=3),
+            "parameters[0].unit: Input should be a valid string",
         ),
     ],
 )

@@ -175,6 +175,8 @@ def test_yaml_number_forms(tmp_path, raw):
     """Ints are floats where floats belong; ``1e-3`` (a string to YAML 1.1, which
     wants a dot: ``1.0e-3``) is read as a float where a float belongs, and stays an
     expression in ``defines``."""
+    raw = copy.deepcopy(raw)
+    raw["observables"][0]["bandwidth"] = 0.2  # soft bins, for the .2e0 form below
     text = yaml.safe_dump(raw, sort_keys=False)
     text = text.replace("lumi: 1000.0", "lumi: 1000")
     text = text.replace("learning_rate: 0.03", "learning_rate: 1e-3")
