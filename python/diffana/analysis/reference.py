@@ -180,11 +180,12 @@ def _rows(
             f"| {_cell(meaning)} |"
         )
         inner, _ = _strip(tp)
-        is_list = get_origin(inner) is list
-        elem = get_args(inner)[0] if is_list else tp
+        origin = get_origin(inner)
+        # list entries: path[].key; mapping values (corrections): path.<name>.key
+        elem = get_args(inner)[-1] if origin in (list, dict) else tp
+        sub = {list: f"{path}[].", dict: f"{path}.<name>."}.get(origin, f"{path}.")
         for member in _members(elem):
             if _is_model(member):
-                sub = f"{path}[]." if is_list else f"{path}."
                 sections.append((sub, member))
     return rows
 

@@ -167,16 +167,35 @@ WORKSPACES: dict[str, Callable[[], dict[str, Any]]] = {
 }
 
 
+#: Observations of ``simple`` below its background (50, 52): pyhf's documentation
+#: example of an observed limit.
+DEFICIT = [51.0, 48.0]
+
+
+def observed(
+    signal: Any = (12.0, 11.0), background: Any = None, obs: Any = DEFICIT
+) -> dict[str, Any]:
+    """``simple(signal)`` with another background (if given) and observations."""
+    ws = simple(signal)
+    if background is not None:
+        ws["channels"][0]["samples"][1]["data"] = background
+    ws["observations"] = [{"name": "singlechannel", "data": obs}]
+    return ws
+
+
 @pytest.fixture(scope="session")
 def workspaces() -> types.SimpleNamespace:
-    """The builders ``simple(signal)``, ``correlated()``, ``two_channel()``,
-    ``measurement(parameters)``, and ``by_name`` (name -> builder)."""
+    """The builders ``simple(signal)``, ``observed(signal, background, obs)``,
+    ``correlated()``, ``two_channel()``, ``measurement(parameters)``, ``by_name``
+    (name -> builder) and ``DEFICIT`` (``observed``'s default observations)."""
     return types.SimpleNamespace(
         simple=simple,
+        observed=observed,
         correlated=correlated,
         two_channel=two_channel,
         measurement=measurement,
         by_name=dict(WORKSPACES),
+        DEFICIT=DEFICIT,
     )
 
 
@@ -194,6 +213,14 @@ class PyhfReference:
         import diffana.stats as ds
 
         return self.pyhf.Workspace(ds.to_pyhf_json(ws)).model()
+
+    def model_and_data(self, ws: dict[str, Any]) -> tuple[Any, Any]:
+        """pyhf's model and its ``workspace.data(model)`` (observations + auxdata)."""
+        import diffana.stats as ds
+
+        workspace = self.pyhf.Workspace(ds.to_pyhf_json(ws))
+        model = workspace.model()
+        return model, workspace.data(model)
 
     @staticmethod
     def asimov(model: Any, poi: float) -> tuple[np.ndarray, Any]:

@@ -30,20 +30,12 @@ pytestmark = [
     ),
 ]
 
-DEFICIT = [51.0, 48.0]
-
-
-def simple_with(workspaces, signal=(12.0, 11.0), background=None, obs=DEFICIT):
-    ws = workspaces.simple(signal)
-    if background is not None:
-        ws["channels"][0]["samples"][1]["data"] = background
-    ws["observations"] = [{"name": "singlechannel", "data": obs}]
-    return ws
+DEFICIT = [51.0, 48.0]  # conftest.DEFICIT
 
 
 def test_band_matches_pyhf_postfit_and_prefit(workspaces, pyhf_ref):
     pyhf = pyhf_ref.pyhf
-    ws = simple_with(workspaces)
+    ws = workspaces.observed()
     workspace = pyhf.Workspace(ds.to_pyhf_json(ws))
     model = workspace.model()
     data = workspace.data(model)
@@ -86,7 +78,7 @@ def test_band_gradients_match_finite_differences(workspaces):
     args = (jnp.array([12.0, 11.0]), jnp.array([50.0, 52.0]), jnp.array(DEFICIT))
 
     def band(s, b, obs, prefit=False):
-        ws = simple_with(workspaces, s, b, obs)
+        ws = workspaces.observed(s, b, obs)
         return expected_cls_band(ws, 1.2, prefit=prefit)
 
     # The -2 sigma edge post-fit, the +1 sigma one pre-fit.
@@ -101,7 +93,7 @@ def test_band_gradients_match_finite_differences(workspaces):
 
 
 def test_band_bad_input(workspaces):
-    ws = simple_with(workspaces)
+    ws = workspaces.observed()
     with pytest.raises(ValueError, match="prefit=True uses no data"):
         expected_cls_band(ws, prefit=True, data=DEFICIT)
     no_obs = workspaces.simple()

@@ -32,27 +32,13 @@ pytestmark = [
     ),
 ]
 
-DEFICIT = [51.0, 48.0]
-
-
-def simple_with(workspaces, signal=(12.0, 11.0), background=None, obs=DEFICIT):
-    ws = workspaces.simple(signal)
-    if background is not None:
-        ws["channels"][0]["samples"][1]["data"] = background
-    ws["observations"] = [{"name": "singlechannel", "data": obs}]
-    return ws
-
-
-def pyhf_model_data(pyhf_ref, ws):
-    workspace = pyhf_ref.pyhf.Workspace(ds.to_pyhf_json(ws))
-    model = workspace.model()
-    return model, workspace.data(model)
+DEFICIT = [51.0, 48.0]  # conftest.DEFICIT
 
 
 def test_limits_match_pyhf_upper_limit(workspaces, pyhf_ref):
     pyhf = pyhf_ref.pyhf
-    ws = simple_with(workspaces)
-    model, data = pyhf_model_data(pyhf_ref, ws)
+    ws = workspaces.observed()
+    model, data = pyhf_ref.model_and_data(ws)
     ref_obs, ref_exp = pyhf.infer.intervals.upper_limits.upper_limit(
         data, model, rtol=1e-9, atol=1e-12
     )
@@ -69,7 +55,7 @@ def test_two_channel_limit_brackets_pyhf_crossing(workspaces, pyhf_ref):
     our observed limit (whose root finding also runs the post-fit Asimov fits)."""
     pyhf = pyhf_ref.pyhf
     ws = workspaces.two_channel()
-    model, data = pyhf_model_data(pyhf_ref, ws)
+    model, data = pyhf_ref.model_and_data(ws)
     mu = float(observed_upper_limit(ws))
     above, below = (
         float(pyhf.infer.hypotest(m, data, model))
@@ -88,11 +74,9 @@ def test_limit_gradients_match_finite_differences(workspaces):
     """Observed (post-fit Asimov data inside) and pre-fit expected limits."""
     s0, b0, obs0 = jnp.array([12.0, 11.0]), jnp.array([50.0, 52.0]), jnp.array(DEFICIT)
     cases = {
-        "observed": lambda s, b, o: observed_upper_limit(
-            simple_with(workspaces, s, b, o)
-        ),
+        "observed": lambda s, b, o: observed_upper_limit(workspaces.observed(s, b, o)),
         "prefit+1": lambda s, b, o: expected_upper_limit(
-            simple_with(workspaces, s, b, None), nsigma=1.0, prefit=True
+            workspaces.observed(s, b, None), nsigma=1.0, prefit=True
         ),
     }
     h = 1e-3
@@ -130,14 +114,14 @@ def test_jit(workspaces):
 
 
 def test_bad_input_is_one_line(workspaces):
-    ws = simple_with(workspaces)
+    ws = workspaces.observed()
     ws["measurements"][0]["config"]["parameters"] = [
         {"name": "mu", "bounds": [[0.0, 0.5]], "inits": [0.1]}
     ]
     with pytest.raises(ValueError, match=r"upper bound 0\.5 of 'mu'") as err:
         observed_upper_limit(ws)
     assert "\n" not in str(err.value)
-    good = simple_with(workspaces)
+    good = workspaces.observed()
     with pytest.raises(ValueError, match="NaN or infinite"):
         observed_upper_limit(good, data=[math.nan, 48.0])
     with pytest.raises(ValueError, match="level must be a number in"):

@@ -37,21 +37,7 @@ pytestmark = [
     ),
 ]
 
-DEFICIT = [51.0, 48.0]
-
-
-def simple_with(workspaces, signal=(12.0, 11.0), background=None, obs=DEFICIT):
-    ws = workspaces.simple(signal)
-    if background is not None:
-        ws["channels"][0]["samples"][1]["data"] = background
-    ws["observations"] = [{"name": "singlechannel", "data": obs}]
-    return ws
-
-
-def pyhf_data(pyhf_ref, ws):
-    workspace = pyhf_ref.pyhf.Workspace(ds.to_pyhf_json(ws))
-    model = workspace.model()
-    return model, workspace.data(model)
+DEFICIT = [51.0, 48.0]  # conftest.DEFICIT
 
 
 # ---- values ---------------------------------------------------------------------------
@@ -65,8 +51,8 @@ OBSERVATIONS = {"deficit": DEFICIT, "excess": [62.0, 58.0]}
 @pytest.mark.parametrize("case", sorted(OBSERVATIONS))
 def test_hypotest_matches_pyhf(case, workspaces, pyhf_ref):
     pyhf = pyhf_ref.pyhf
-    ws = simple_with(workspaces, obs=OBSERVATIONS[case])
-    model, data = pyhf_data(pyhf_ref, ws)
+    ws = workspaces.observed(obs=OBSERVATIONS[case])
+    model, data = pyhf_ref.model_and_data(ws)
     for test_stat, mu in (("qtilde", 1.0), ("q", 0.5), ("q0", 0.0)):
         ref, ref_band = pyhf.infer.hypotest(
             mu, data, model, test_stat=test_stat, return_expected_set=True
@@ -92,7 +78,7 @@ def test_two_channel_cls_matches_pyhf(workspaces, pyhf_ref):
     expectation (mu_hat = 1 inside the bounds). The deficit of the simple
     workspace covers the q̃μ branch where q exceeds the Asimov q_A."""
     ws = workspaces.two_channel()
-    model, data = pyhf_data(pyhf_ref, ws)
+    model, data = pyhf_ref.model_and_data(ws)
     ref, ref_band = pyhf_ref.pyhf.infer.hypotest(
         1.5, data, model, return_expected_set=True
     )
@@ -105,7 +91,7 @@ def test_fit_on_data_matches_pyhf(workspaces, pyhf_ref):
     """The maximum-likelihood fit on data is `fit` on `observed_data`."""
     pyhf = pyhf_ref.pyhf
     ws = workspaces.two_channel()
-    model, data = pyhf_data(pyhf_ref, ws)
+    model, data = pyhf_ref.model_and_data(ws)
     ours = observed_data(ws)
     np.testing.assert_allclose(ours, np.asarray(data, float), rtol=1e-15)
     ref_pars, ref_val = pyhf.infer.mle.fit(data, model, return_fitted_val=True)
@@ -128,7 +114,7 @@ def test_gradients_match_finite_differences(workspaces):
     s0, b0, obs0 = jnp.array([12.0, 11.0]), jnp.array([50.0, 52.0]), jnp.array(DEFICIT)
 
     def cls(s, b, obs):
-        return observed_cls(simple_with(workspaces, s, b, obs), 1.2)
+        return observed_cls(workspaces.observed(s, b, obs), 1.2)
 
     grads = jax.grad(cls, argnums=(0, 1, 2))(s0, b0, obs0)
     h = 1e-3
@@ -145,7 +131,7 @@ def test_gradients_match_finite_differences(workspaces):
     excess = jnp.array([62.0, 58.0])
 
     def z(s, obs):
-        return observed_discovery_significance(simple_with(workspaces, s, None, obs))
+        return observed_discovery_significance(workspaces.observed(s, None, obs))
 
     gs, go = jax.grad(z, argnums=(0, 1))(s0, excess)
     fd_s = [_central(lambda v: z(v, excess), s0, i, h) for i in range(2)]
@@ -155,7 +141,7 @@ def test_gradients_match_finite_differences(workspaces):
 
 
 def test_unconditional_fit_on_data_differentiates_implicitly(workspaces):
-    ws_of = lambda b: simple_with(workspaces, background=b, obs=[62.0, 58.0])
+    ws_of = lambda b: workspaces.observed(background=b, obs=[62.0, 58.0])
     b0 = jnp.array([50.0, 52.0])
 
     def fitted(b):
@@ -173,7 +159,7 @@ def test_jit_and_nan_data_under_jit(workspaces):
     """One compilation: the value equals the eager one; NaN data are an error."""
 
     def f(s, d):
-        return observed_cls(simple_with(workspaces, s), 1.0, data=d)
+        return observed_cls(workspaces.observed(s), 1.0, data=d)
 
     s, d = jnp.array([12.0, 11.0]), jnp.array(DEFICIT)
     jitted = jax.jit(f)
@@ -193,7 +179,7 @@ def test_bad_input_is_one_line(workspaces):
     assert "\n" not in str(err.value)
     with pytest.raises(ValueError, match="Model carries no observations"):
         observed_cls(ds.Model(workspaces.simple()))
-    good = simple_with(workspaces)
+    good = workspaces.observed()
     with pytest.raises(ValueError, match="NaN or infinite"):
         observed_cls(good, data=[math.nan, 48.0])
     with pytest.raises(ValueError, match="negative"):
@@ -206,6 +192,6 @@ def test_bad_input_is_one_line(workspaces):
         observed_cls(good, test_stat="q0")
     with pytest.raises(ValueError, match="POI bounds"):
         observed_cls(good, mu=-1.0)
-    bad_obs = simple_with(workspaces, obs=[1.0, 2.0, 3.0])
+    bad_obs = workspaces.observed(obs=[1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="3 bins, the channel 2"):
         observed_data(bad_obs)
