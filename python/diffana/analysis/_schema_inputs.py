@@ -41,18 +41,42 @@ __all__ = [
 _CHANNEL = re.compile(r"^[A-Za-z0-9_]+$")
 
 
-class Sample(Model):
-    """One input sample: ROOT files with a TTree."""
+class _Events(Model):
+    """What the event loop reads of a sample or of the data: named ROOT files with
+    a TTree, and an event weight (each subclass says the name's default and what
+    the weight means)."""
 
-    name: Name = Field(
-        description="The sample's name (a C++ identifier): the pyhf sample name."
-    )
+    name: Name
     files: list[str] = Field(
         min_length=1,
         description="ROOT files (one path or a list; globs allowed), relative to "
         "the configuration's folder.",
     )
     tree: str = Field(default="Events", description="The TTree in every file.")
+    weight: str
+
+    @field_validator("files", mode="before")
+    @classmethod
+    def _one_file(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, v: str) -> str:
+        return identifier(v)
+
+    @field_validator("weight")
+    @classmethod
+    def _check_weight(cls, v: str) -> str:
+        return expression(v)
+
+
+class Sample(_Events):
+    """One input sample: ROOT files with a TTree."""
+
+    name: Name = Field(
+        description="The sample's name (a C++ identifier): the pyhf sample name."
+    )
     weight: str = Field(
         default="1.0", description="The event weight: a C++ expression."
     )
@@ -82,21 +106,6 @@ class Sample(Model):
             raise ValueError(msg)
         return v
 
-    @field_validator("files", mode="before")
-    @classmethod
-    def _one_file(cls, v: Any) -> Any:
-        return [v] if isinstance(v, str) else v
-
-    @field_validator("name")
-    @classmethod
-    def _check_name(cls, v: str) -> str:
-        return identifier(v)
-
-    @field_validator("weight")
-    @classmethod
-    def _check_weight(cls, v: str) -> str:
-        return expression(v)
-
 
 class Correction(Model):
     """A correctionlib correction the expressions call by its key's name."""
@@ -112,7 +121,7 @@ class Correction(Model):
     )
 
 
-class DataSample(Model):
+class DataSample(_Events):
     """The observed data: ROOT files with a TTree, histogrammed by the same event
     loop code as the simulated samples (without systematics or scaling); its
     histograms are the workspace's observations.
@@ -128,31 +137,10 @@ class DataSample(Model):
         default="data",
         description="The data sample's name (a C++ identifier, not a sample's name).",
     )
-    files: list[str] = Field(
-        min_length=1,
-        description="ROOT files (one path or a list; globs allowed), relative to "
-        "the configuration's folder.",
-    )
-    tree: str = Field(default="Events", description="The TTree in every file.")
     weight: str = Field(
         default="1.0",
         description="The event weight (a C++ expression; 1 for real data).",
     )
-
-    @field_validator("files", mode="before")
-    @classmethod
-    def _one_file(cls, v: Any) -> Any:
-        return [v] if isinstance(v, str) else v
-
-    @field_validator("name")
-    @classmethod
-    def _check_name(cls, v: str) -> str:
-        return identifier(v)
-
-    @field_validator("weight")
-    @classmethod
-    def _check_weight(cls, v: str) -> str:
-        return expression(v)
 
     @property
     def xsec(self) -> None:

@@ -107,18 +107,39 @@ def declare_corrections(config: Config, source: str) -> None:
 
     for name, ref in config.corrections.items():
         path = os.path.join(config.base_dir, os.path.expanduser(ref.file))
-        with _config_key(source, f"corrections.{name}"):
+        with config_key(source, f"corrections.{name}"):
             declare(name, path, ref.correction)
 
 
 @contextmanager
-def _config_key(source: str, key: str) -> Iterator[None]:
+def config_key(source: str, key: str) -> Iterator[None]:
     """Re-raise a DiffFrame error (CompileError & co.) as ConfigError naming the key."""
     try:
         yield
     except (ValueError, TypeError) as e:
         msg = f"{source}: {key}: {e}"
         raise ConfigError(msg) from None
+
+
+def define_all(ddf: Any, config: Config, source: str) -> Any:
+    """``ddf`` with the configuration's ``defines``, in order (errors name the key)."""
+    for name, expr in config.defines.items():
+        with config_key(source, f"defines.{name}"):
+            ddf = ddf.define(name, expr)
+    return ddf
+
+
+def select_all(
+    node: Any, config: Config, source: str, renames: Mapping[str, str] | None = None
+) -> Any:
+    """``node`` after the configuration's ``selections`` (hard filters and soft
+    filters), their expressions with the column ``renames`` of a variation."""
+    for j, sel in enumerate(config.selections):
+        expr = rename(sel.expression, renames or {})
+        with config_key(source, f"selections[{j}].{sel.kind}"):
+            apply = node.filter if sel.kind == "filter" else node.soft_filter
+            node = apply(expr)
+    return node
 
 
 class Graph:
@@ -242,21 +263,19 @@ class Graph:
         count = df.Count()  # filled by every loop, for the skipped fraction
         sumw = None
         if sample.xsec is not None:
-            with _config_key(src, f"{where}.weight (sum of weights for xsec)"):
+            with config_key(src, f"{where}.weight (sum of weights for xsec)"):
                 col = "diffana_cfg_sumw"
                 node = _compiled(
                     "weight", sample.weight, lambda: df.Define(col, sample.weight)
                 )
                 sumw = node.Sum(col)
-        with _config_key(src, "parameters"):
+        with config_key(src, "parameters"):
             ddf = DiffFrame(df, cfg.param_values)
         if sample.name in self.tangents:
-            with _config_key(src, f"{where} (the tangents of its input files)"):
+            with config_key(src, f"{where} (the tangents of its input files)"):
                 ddf = ddf.with_tangents(*self.tangents[sample.name])
-        for name, expr in cfg.defines.items():
-            with _config_key(src, f"defines.{name}"):
-                ddf = ddf.define(name, expr)
-        with _config_key(src, f"{where}.weight"):
+        ddf = define_all(ddf, cfg, src)
+        with config_key(src, f"{where}.weight"):
             ddf = ddf.define("diffana_cfg_w", sample.weight)
         ddf, renames, weights = self._define_variations(ddf, sample)
         # Observables (before the selections, so that every branch sees them; they
@@ -266,7 +285,7 @@ class Graph:
                 key = f"observables[{j}].expression"
                 if var != NOMINAL:
                     key += f" (varied by {var})"
-                with _config_key(src, key):
+                with config_key(src, key):
                     ddf = ddf.define(
                         _obs_column(obs.name, var), rename(obs.expression, ren)
                     )
@@ -306,13 +325,13 @@ class Graph:
                         else:
                             continue
                         vname = f"{name}__{var}"
-                        with _config_key(src, key):
+                        with config_key(src, key):
                             ddf = ddf.define(vname, rename(new, ren))
                         ren[name] = vname
                     renames[var] = ren
                 elif isinstance(sy, WeightSystematic):
                     col = f"diffana_cfg_w_{var}"
-                    with _config_key(src, f"systematics[{k}].{direction}"):
+                    with config_key(src, f"systematics[{k}].{direction}"):
                         ddf = ddf.define(col, getattr(sy, direction))
                     weights[var] = col
         return ddf, renames, weights
@@ -330,18 +349,11 @@ class Graph:
         """The selections of one set of column renames and the histograms on them
         (the nominal branch also books the weight systematics')."""
         cfg, src = self.config, self.source
-        node = ddf
-        for j, sel in enumerate(cfg.selections):
-            expr = rename(sel.expression, ren)
-            with _config_key(src, f"selections[{j}].{sel.kind}"):
-                if sel.kind == "filter":
-                    node = node.filter(expr)
-                else:
-                    node = node.soft_filter(expr)
+        node = select_all(ddf, cfg, src, ren)
         wcol = "diffana_cfg_w"
         if var != NOMINAL and uses(sample.weight, list(ren)):
             wcol = f"diffana_cfg_w_{var}"  # the weight uses a varied define
-            with _config_key(src, f"{where}.weight (varied by {var})"):
+            with config_key(src, f"{where}.weight (varied by {var})"):
                 node = node.define(wcol, rename(sample.weight, ren))
         books = [(var, wcol)]
         if var == NOMINAL:
@@ -352,10 +364,10 @@ class Graph:
                 key = f"observables[{j}].weight"
                 if var != NOMINAL:
                     key += f" (varied by {var})"
-                with _config_key(src, key):
+                with config_key(src, key):
                     onode = node.soft_filter(rename(obs.weight, ren))
             for v, w in books:
-                with _config_key(src, f"observables[{j}]"):
+                with config_key(src, f"observables[{j}]"):
                     handles[obs.name][v] = onode.histo(
                         _obs_column(obs.name, var),
                         self.edges[obs.name],

@@ -370,7 +370,9 @@ def combined(
         check_no_tangents(values)
         if event_format(values, "--in") == "root":
             return os.fspath(values)
-    target = folder / f"{pathlib.Path(values).stem}.{sha256_file(values)[:16]}.root"
+    # A gradient's record holds the (checked) hash: large inputs are not read again.
+    digest = desc.record.values_sha256 if desc is not None else sha256_file(values)
+    target = folder / f"{pathlib.Path(values).stem}.{digest[:16]}.root"
     if target.exists():
         return os.fspath(target)
     if desc is not None:

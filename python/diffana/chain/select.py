@@ -24,13 +24,11 @@ from __future__ import annotations
 import os
 import pathlib
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
-from ..analysis._errors import ConfigError
 from ..analysis.config import Config
-from ..analysis.graph import declare_corrections
+from ..analysis.graph import config_key, declare_corrections, define_all, select_all
 from .events import (
     INPUT_PREFIX,
     EventGradient,
@@ -46,17 +44,6 @@ __all__ = ["select"]
 
 #: The column that carries the soft filters' weight, unless told otherwise.
 SELECT_WEIGHT = "select_weight"
-
-
-@contextmanager
-def _key(source: str, key: str) -> Iterator[None]:
-    try:
-        yield
-    except (ValueError, TypeError) as e:
-        if isinstance(e, ChainError):
-            raise
-        msg = f"{source}: {key}: {e}"
-        raise ConfigError(msg) from None
 
 
 def select(
@@ -132,13 +119,13 @@ def select(
         paths = [combined(v, paired.get(os.fspath(v)), tree, folder) for v in inputs]
         df = ROOT.RDataFrame(tree, ROOT.std.vector["std::string"](paths))
         sums = _sums_of_weights(df, inputs, sumw, source)
-        with _key(source, "parameters"):
+        with config_key(source, "parameters"):
             ddf = DiffFrame(df, params)
         if descs:
             ddf = ddf.with_tangents(descs[0].record.names, descs[0].dual, INPUT_PREFIX)
         ddf, written = _apply(ddf, config, list(columns), weight_column, source)
         snap = folder / "snapshot.root"
-        with _key(source, "--columns"):
+        with config_key(source, "--columns"):
             ddf.snapshot(tree, snap, written)
         recorded = {w: float(s if isinstance(s, float) else s.GetValue())
                     for w, s in sums.items()}  # fmt: skip
@@ -170,7 +157,7 @@ def _sums_of_weights(
             raise ChainError(msg)
         else:
             col = f"diffana_sumw_{j}"
-            with _key(source, f"--sumw {w}"):
+            with config_key(source, f"--sumw {w}"):
                 out[w] = df.Define(col, w).Sum(col)
     return out
 
@@ -180,13 +167,7 @@ def _apply(
 ) -> tuple[Any, list[str]]:
     """``ddf`` with the configuration's defines and selections, and the columns to
     write (with the soft-filter weight's)."""
-    for name, expr in config.defines.items():
-        with _key(source, f"defines.{name}"):
-            ddf = ddf.define(name, expr)
-    for j, sel in enumerate(config.selections):
-        with _key(source, f"selections[{j}].{sel.kind}"):
-            ddf = ddf.filter(sel.expression) if sel.kind == "filter" else (
-                ddf.soft_filter(sel.expression))  # fmt: skip
+    ddf = select_all(define_all(ddf, config, source), config, source)
     if not columns:
         msg = "--columns: no columns to write"
         raise ChainError(msg)
@@ -197,7 +178,7 @@ def _apply(
                 "goes: choose another --weight-column"
             )
             raise ChainError(msg)
-        with _key(source, "selections (soft_filter weight)"):
+        with config_key(source, "selections (soft_filter weight)"):
             ddf = ddf.define(weight_column, ddf.weight_column)
         columns = [*columns, weight_column]
     return ddf, columns
