@@ -77,22 +77,41 @@ class RunInterrupted(Exception):
         self.signum = signum
 
 
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM raises KeyboardInterrupt (as SIGINT does), so that both unwind the
-    run the same way (the main thread only: elsewhere signals cannot be handled)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+class _Interrupts:
+    """SIGINT and SIGTERM while a run is in progress: each raises KeyboardInterrupt
+    and is also *recorded*, because the exception can be swallowed on its way (a
+    signal that lands inside a JAX computation or a C++ call comes back as an
+    ordinary error, which an objective that may fail catches). `check` raises
+    again before anything that would call the run good (a checkpoint, the
+    marker of a complete run). Main thread only: elsewhere signals cannot be
+    handled."""
 
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt("SIGTERM")
+    def __init__(self) -> None:
+        self.signum: int | None = None
 
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    def check(self) -> None:
+        """Raise KeyboardInterrupt if a signal arrived since the run began."""
+        if self.signum is not None:
+            raise KeyboardInterrupt(signal.Signals(self.signum).name)
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[_Interrupts]:
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+
+        def handler(signum: int, frame: Any) -> None:
+            self.signum = signum
+            raise KeyboardInterrupt(signal.Signals(signum).name)
+
+        previous = {
+            s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            yield self
+        finally:
+            for s, h in previous.items():
+                signal.signal(s, h)
 
 
 def _non_finite_key(data: Any, path: str = "") -> str | None:
@@ -191,16 +210,16 @@ def run(
     with contextlib.ExitStack() as stack:
         if folder is not None:
             stack.enter_context(folder)
-        stack.enter_context(_sigterm_as_interrupt())
+        interrupts = stack.enter_context(_Interrupts().installed())
         # ``scheduler``/``workers``: every Analysis built inside runs on Dask.
         from ..distributed.cluster import optional_cluster
 
         stack.enter_context(optional_cluster(scheduler, workers))
         try:
             return _run(config, config_file, folder, json_file, check_gradient,
-                        plots, threads, say, t0, stream, quiet)  # fmt: skip
+                        plots, threads, say, t0, stream, quiet, interrupts)  # fmt: skip
         except KeyboardInterrupt as e:
-            term = str(e) == "SIGTERM"
+            term = interrupts.signum == signal.SIGTERM or str(e) == "SIGTERM"
             kept = (
                 f"; the checkpoint in {folder.path} holds the last complete step: "
                 "the same command with --resume continues it"
@@ -224,6 +243,7 @@ def _run(
     t0: float,
     stream: Any,
     quiet: bool,
+    interrupts: _Interrupts,
 ) -> dict[str, Any]:
     resume = None
     if folder is not None and folder.resume:
@@ -260,6 +280,7 @@ def _run(
     fingerprint = _fingerprint(config)
 
     def checkpoint(state: dict[str, Any]) -> None:
+        interrupts.check()  # a step evaluated while interrupted is not kept
         if folder is not None:
             folder.save_checkpoint({"format": 1, "config": fingerprint, **state})
 
@@ -300,6 +321,7 @@ def _run(
             value = f"{h['objective']:.6g}" if h["objective"] is not None else "-"
             error = f"   ({h['error']})" if "error" in h else ""
             say(f"hard analysis at the {label:<7}objective = {value}{error}")
+    interrupts.check()
     rep = report(analysis, result, os.fspath(config_file), extra)
     text = _dumps(rep)
     if folder is not None:
@@ -314,9 +336,11 @@ def _run(
                 hard = {w: {**hard[w], "histograms": hard_histograms[w]}
                         for w in hard if w in hard_histograms}  # fmt: skip
             written += plot(analysis, result, folder, hard)
+        interrupts.check()
         folder.complete([p.name for p in written])
         say("wrote " + ", ".join(str(p) for p in written))
     if json_file is not None:
+        interrupts.check()
         write_atomic(json_file, text)
     return rep
 

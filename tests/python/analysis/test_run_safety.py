@@ -387,6 +387,36 @@ def test_signals_during_the_loop_resume_to_the_same_result(
     assert rep["status"] == whole["status"]
 
 
+def test_an_interrupt_swallowed_on_the_way_still_stops_the_run(
+    uninterrupted, tmp_path, monkeypatch
+):
+    """A SIGINT whose KeyboardInterrupt something catches (as a JAX computation or
+    a C++ call can turn it into an ordinary error) still ends the run as
+    interrupted: no marker, the checkpoint of the last step before it."""
+    path, whole = uninterrupted
+    save = outputs.RunFolder.save_checkpoint
+
+    def save_then_swallowed_signal(self, state):
+        save(self, state)
+        if state["step"] == 2 and state["finished"] is None:
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(1)  # the handler runs here
+            except KeyboardInterrupt:
+                pass
+
+    out = tmp_path / "cut"
+    with monkeypatch.context() as m:
+        m.setattr(outputs.RunFolder, "save_checkpoint", save_then_swallowed_signal)
+        with pytest.raises(driver.RunInterrupted, match="--resume") as err:
+            driver.run(path, out=out, quiet=True, plots=False)
+    assert err.value.signum == signal.SIGINT
+    assert not (out / outputs.MARKER).exists()
+    assert json.loads((out / outputs.CHECKPOINT).read_text())["step"] == 2
+    rep = driver.run(path, out=out, quiet=True, plots=False, resume=True)
+    assert rep["final"] == json.loads(json.dumps(whole["final"]))
+
+
 def test_a_gradient_that_vanishes_on_the_way_is_named(analysis):
     """The last step's gradient for pt2_cut is exactly 0 (it ran into a saturated
     relaxation): a warning says so, with the step."""
