@@ -15,6 +15,7 @@ functions) for ``scheduler``/``workers`` (the event loops on a Dask cluster).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -179,6 +180,8 @@ def run(
     resume: bool = False,
     scheduler: str | None = None,
     workers: int | None = None,
+    batch: int | None = None,
+    max_entries: int | None = None,
 ) -> dict[str, Any]:
     """Load, build, optimize, report (``report.json``, the workspaces and plots in
     ``out``, see `diffana.analysis.outputs`); returns the report. Logs the
@@ -192,7 +195,11 @@ def run(
     step's checkpoint; every file is written atomically and the marker of a
     complete run last. ``scheduler`` (a Dask scheduler's address) or ``workers``
     (a LocalCluster of N processes): the event loops run on Dask
-    (`diffana.distributed`). ``stdout``: the stream whose being a terminal turns on the
+    (`diffana.distributed`); there, ``batch``: each optimizer step after the first
+    runs the event loops of only that many partitions (of at most ``max_entries``
+    entries) and the model sees the latest result of every partition; every other
+    evaluation (the start, the gradient check, the end, the hard analysis) runs
+    them all. ``stdout``: the stream whose being a terminal turns on the
     live progress display (default ``sys.stdout``); the summary is logged."""
     stream = stdout if stdout is not None else sys.stdout
     say = _sayer(quiet)
@@ -214,7 +221,9 @@ def run(
         # ``scheduler``/``workers``: every Analysis built inside runs on Dask.
         from ..distributed.cluster import optional_cluster
 
-        stack.enter_context(optional_cluster(scheduler, workers))
+        stack.enter_context(
+            optional_cluster(scheduler, workers, batch=batch, max_entries=max_entries)
+        )
         try:
             return _run(config, config_file, folder, json_file, check_gradient,
                         plots, threads, say, t0, stream, quiet, interrupts)  # fmt: skip
@@ -253,6 +262,7 @@ def _run(
 
         rdf._import_root().EnableImplicitMT(int(threads))
     analysis = Analysis(config, source=str(config_file))
+    batch = _unbatched(analysis)  # only the optimizer's steps are batched
     t_build = time.perf_counter() - t0
     names = analysis.opt_names
     initial = analysis.evaluate()
@@ -284,6 +294,8 @@ def _run(
         if folder is not None:
             folder.save_checkpoint({"format": 1, "config": fingerprint, **state})
 
+    if batch is not None:
+        analysis.graph.batch = batch  # type: ignore[attr-defined]
     result = optimize(
         analysis,
         progress=not quiet and tty,
@@ -291,6 +303,12 @@ def _run(
         checkpoint=checkpoint,
         resume=resume,
     )
+    if _unbatched(analysis) is not None:
+        # The last step's histograms mixed partitions of several steps: the
+        # report's end point is evaluated on every partition.
+        result = dataclasses.replace(
+            result, final=analysis.evaluate(result.final.params)
+        )
     for warning in result.warnings:
         if not quiet:
             log.warning(warning)
@@ -345,6 +363,16 @@ def _run(
     return rep
 
 
+def _unbatched(analysis: Analysis) -> int | None:
+    """Switch off a Dask graph's batched steps (`diffana.distributed.DaskGraph`'s
+    ``batch``): every partition in every later evaluation. Returns the batch size
+    it had (None for a local graph or unbatched steps)."""
+    batch: int | None = getattr(analysis.graph, "batch", None)
+    if batch is not None:
+        analysis.graph.batch = None  # type: ignore[attr-defined]
+    return batch
+
+
 def _is_relaxed(config: Config) -> bool:
     """Whether the analysis marks relaxation scales (``relaxation: true``): then
     `run` also evaluates the hard analysis at the start and at the end."""
@@ -364,6 +392,7 @@ def hard_comparison(
     receives the hard histograms (``"initial"``, ``"final"``), for the plots."""
     hard = config.hard()
     analysis = Analysis(hard, source=source)
+    _unbatched(analysis)
     zeros = {p.name: 0.0 for p in hard.parameters if p.relaxation}
     out: dict[str, Any] = {}
     for which, ev in (("initial", result.initial), ("final", result.final)):
@@ -468,6 +497,12 @@ def run_evaluate(
         for s in config.samples
         for f in config.sample_files(s)
     )
+    if carry and (scheduler is not None or workers is not None):
+        msg = (
+            f"{source}: inputs with tangents (--ingrad) or in Parquet are read in "
+            "this process, not on a Dask cluster: run without --scheduler/--workers"
+        )
+        raise ConfigError(msg)
     if carry:
         from ..chain.events import Inputs
         from ..chain.record import ChainError

@@ -301,14 +301,15 @@ def _graph(
 ) -> Graph:
     """The event loops: in this process, or on the Dask cluster of ``client`` (or
     of the enclosing `diffana.distributed.cluster` block)."""
-    from ..distributed.cluster import active_client
+    from ..distributed.cluster import active_client, active_options
 
+    options = active_options() if client is None else {}
     client = client if client is not None else active_client()
     if client is None:
         return Graph(config, files, source)
     from ..distributed.graph import DaskGraph
 
-    return DaskGraph(config, client, files, source)
+    return DaskGraph(config, client, files, source, **options)
 
 
 def _bins_text(bins: np.ndarray, edges: np.ndarray, shown: int = 5) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import pathlib
+import sys
 
 from ..analysis import run as run_analysis
 from ._analysis import add_set_and_threads, report_or_status
@@ -74,15 +75,53 @@ def setup(parser: argparse.ArgumentParser) -> None:
     )
     add_set_and_threads(parser)
     parser.add_argument(
+        "--batch",
+        type=_whole,
+        default=None,
+        metavar="N",
+        help="with --scheduler/--workers: after a first step over every partition, "
+        "each step runs the event loops of only the next N partitions; the model "
+        "always sees full statistics, made of the latest result of every partition "
+        "(the end point is evaluated on all of them)",
+    )
+    parser.add_argument(
+        "--partition-entries",
+        type=_whole,
+        default=None,
+        metavar="N",
+        help="with --scheduler/--workers: at most N entries per partition (one "
+        "task); default: one partition per worker thread and file",
+    )
+    parser.add_argument(
         "--check-gradient",
         action="store_true",
         help="print the starting gradient next to central finite differences",
     )
 
 
+def _whole(text: str) -> int:
+    """A whole number >= 1 (``--batch``, ``--partition-entries``)."""
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        msg = f"expected a whole number >= 1, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return n
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the optimization: 0 on success, 1 when it failed or the objective cannot
     be evaluated, 2 for a bad configuration."""
+    batching = args.batch is not None or args.partition_entries is not None
+    if batching and args.scheduler is None and args.workers is None:
+        print(
+            "diffana optimize: error: --batch and --partition-entries need a Dask "
+            "cluster (--scheduler or --workers)",
+            file=sys.stderr,
+        )
+        return 2
     rep = report_or_status(
         "diffana optimize",
         lambda: run_analysis(
@@ -95,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
             threads=args.threads,
             scheduler=args.scheduler,
             workers=args.workers,
+            batch=args.batch,
+            max_entries=args.partition_entries,
             force=args.force,
             resume=args.resume,
         ),

@@ -23,10 +23,13 @@ from typing import Any
 
 from ..analysis._errors import ConfigError
 
-__all__ = ["active_client", "cluster", "optional_cluster"]
+__all__ = ["active_client", "active_options", "cluster", "optional_cluster"]
 
 _client: contextvars.ContextVar[Any] = contextvars.ContextVar(
     "diffana_dask_client", default=None
+)
+_options: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "diffana_dask_options", default=None
 )
 
 
@@ -36,19 +39,35 @@ def active_client() -> Any:
     return _client.get()
 
 
+def active_options() -> dict[str, Any]:
+    """The `diffana.distributed.DaskGraph` keywords of the innermost `cluster`
+    block (``batch``, ``max_entries``; empty outside one)."""
+    return dict(_options.get() or {})
+
+
+def _whole(name: str, value: Any) -> None:
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or value < 1
+    ):
+        msg = f"{name} must be a whole number >= 1, got {value!r}"
+        raise ValueError(msg)
+
+
 def _check(scheduler: Any, workers: int | None) -> None:
     if (scheduler is None) == (workers is None):
         msg = "give either a scheduler (an address or a Client) or a number of workers"
         raise ValueError(msg)
-    if workers is not None and (
-        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-    ):
-        msg = f"workers must be a whole number >= 1, got {workers!r}"
-        raise ValueError(msg)
+    _whole("workers", workers)
 
 
 @contextlib.contextmanager
-def cluster(scheduler: Any = None, workers: int | None = None) -> Iterator[Any]:
+def cluster(
+    scheduler: Any = None,
+    workers: int | None = None,
+    *,
+    batch: int | None = None,
+    max_entries: int | None = None,
+) -> Iterator[Any]:
     """Run the event loops of the analyses built in the block on a Dask cluster.
 
     Parameters
@@ -59,11 +78,20 @@ def cluster(scheduler: Any = None, workers: int | None = None) -> Iterator[Any]:
     workers : int, optional
         Instead: start a ``LocalCluster`` of that many worker processes (one
         thread each) on this machine, closed at the end of the block.
+    batch : int, optional
+        Batched optimisation: after a first step over every partition, each step
+        runs only the next ``batch`` partitions, and the histograms are the sum of
+        the latest result of every partition (`DaskGraph`'s ``batch``).
+    max_entries : int, optional
+        The most entries of one partition (one task), e.g. to have more, smaller
+        partitions to batch; default: one per worker thread per file.
 
     Yields the Client. A scheduler that cannot be reached is a `ConfigError`
     naming the address (after dask's connection timeout).
     """
     _check(scheduler, workers)
+    _whole("batch", batch)
+    _whole("max_entries", max_entries)
     from distributed import Client, LocalCluster
 
     with contextlib.ExitStack() as stack:
@@ -89,15 +117,22 @@ def cluster(scheduler: Any = None, workers: int | None = None) -> Iterator[Any]:
             except OSError as e:
                 msg = f"cannot reach the Dask scheduler {scheduler!r}: {e}"
                 raise ConfigError(msg) from None
+        options = {"batch": batch, "max_entries": max_entries}
         token = _client.set(client)
+        token_options = _options.set({k: v for k, v in options.items() if v})
         try:
             yield client
         finally:
+            _options.reset(token_options)
             _client.reset(token)
 
 
 def optional_cluster(
-    scheduler: Any = None, workers: int | None = None
+    scheduler: Any = None,
+    workers: int | None = None,
+    *,
+    batch: int | None = None,
+    max_entries: int | None = None,
 ) -> contextlib.AbstractContextManager[Any]:
     """`cluster` when a scheduler or a number of workers is given, else a block
     that changes nothing (yields None): what ``--scheduler``/``--workers`` do.
@@ -109,5 +144,8 @@ def optional_cluster(
     None None
     """
     if scheduler is None and workers is None:
+        if batch is not None or max_entries is not None:
+            msg = "batched steps and partition sizes need a Dask cluster (a scheduler or workers)"
+            raise ValueError(msg)
         return contextlib.nullcontext()
-    return cluster(scheduler, workers)
+    return cluster(scheduler, workers, batch=batch, max_entries=max_entries)

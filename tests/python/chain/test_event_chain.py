@@ -33,7 +33,7 @@ pytest.importorskip("pyarrow", reason="Parquet event files need pyarrow")
 
 import yaml
 
-from diffana.analysis import Analysis, run_evaluate
+from diffana.analysis import Analysis, ConfigError, run_evaluate
 from diffana.analysis import config as dc
 from diffana.analysis._errors import InputError
 from diffana.chain import (
@@ -201,6 +201,10 @@ def test_pairing_mistakes_are_refused(chain, tmp_path):
         select(b_cfg, [a / "ttbar.parquet"], tmp_path / "x.root", ["jet_pt"])
     with pytest.raises(InputError, match="have tangents in a gradient file"):
         run_evaluate(folder / "c.yaml", quiet=True)
+    # Inputs with tangents are read in this process, not on a cluster.
+    with pytest.raises(ConfigError, match="not on a Dask cluster"):
+        run_evaluate(folder / "c.yaml", quiet=True, workers=2,
+                     ingrad=[folder / "b" / f"{s}_grad.root" for s in SAMPLES])  # fmt: skip
     # Parameters the reader does not have.
     cfg = yaml.safe_load((folder / "b.yaml").read_text())
     cfg["parameters"] = [p for p in cfg["parameters"] if p["name"] != "jes"]

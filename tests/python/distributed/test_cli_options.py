@@ -52,3 +52,26 @@ def test_cluster_wants_a_scheduler_or_a_number_of_workers(kwargs, match):
 
     with pytest.raises(ValueError, match=match), cluster(**kwargs):
         pass
+
+
+@pytest.mark.parametrize("option", ["--batch", "--partition-entries"])
+def test_batching_needs_a_cluster(capsys, tmp_path, option):
+    from diffana.cli import main
+
+    assert main(["optimize", str(tmp_path / "a.yaml"), option, "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "diffana optimize: error: --batch and --partition-entries need a Dask "
+        "cluster (--scheduler or --workers)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"batch": 0}, "batch must be"), ({"max_entries": 1.5}, "max_entries must be")],
+)
+def test_cluster_options_are_whole_numbers(kwargs, match):
+    from diffana.distributed import cluster
+
+    with pytest.raises(ValueError, match=match), cluster(workers=1, **kwargs):
+        pass

@@ -295,6 +295,29 @@ def test_batched_steps_keep_the_latest_result_of_every_partition(
     graph.close()
 
 
+def test_a_batched_optimization_reports_a_full_statistics_end_point(
+    client, toy_raw, tmp_path
+):
+    """``run(..., batch=2, max_entries=750)``: 6 partitions, 2 per step after the
+    first; the report's end point is the single-process evaluation at its
+    parameters, and its history's steps each ran only their batch."""
+    from diffana.analysis import driver
+
+    raw = {**toy_raw, "optimizer": {"name": "adam", "learning_rate": 0.05, "steps": 3}}
+    path = tmp_path / "batched.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    rep = driver.run(path, quiet=True, plots=False, scheduler=client, batch=2,
+                     max_entries=750)  # fmt: skip
+    assert active_client() is None
+    final = rep["final"]["params"]
+    config = dc.load(path)
+    local = Analysis(config, graph=Graph(config, source="local")).evaluate(final)
+    assert rep["final"]["objective"] == pytest.approx(local.objective, rel=1e-12)
+    assert rep["history"][-1]["params"] == final
+    # 3 samples x 2 ranges: a full start, 3 steps of 2, a full end point
+    assert rep["event_loops"] == 6 + 3 * 2 + 6
+
+
 # ---- faults --------------------------------------------------------------------------
 
 
