@@ -22,6 +22,14 @@ namespace diffana {
 
 template <class T, int N> class Dual;
 
+namespace detail {
+/// Tag of the Dual constructor that leaves the tangents unset, for the arithmetic
+/// below that writes every tangent right away: zeroing them first would be a second
+/// pass over N numbers that the compiler does not always remove (for large N it
+/// becomes a memset).
+struct TangentsUnset {};
+} // namespace detail
+
 // ---- traits -------------------------------------------------------------------------
 
 /// True for Dual<T, N>.
@@ -99,6 +107,12 @@ public:
   /// A constant: the value v and zero tangents (implicit, so `Dual x = 2.0` works).
   template <class S, enable_if_arithmetic_t<S> = 0>
   DIFFANA_HOST_DEVICE constexpr Dual(S v) : val_(static_cast<T>(v)), tan_{} {}
+
+  /// Value v, tangents unset: the caller writes all N of them before any is read.
+  /// Internal (the tag lives in diffana::detail).
+  DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual(detail::TangentsUnset, T v) : val_(v) {
+    if constexpr (N == 0) tan_[0] = T(0); // the placeholder is copied, so set it
+  }
 
   /// The i-th independent variable: value v, tangent 1 in direction i, 0 elsewhere.
   DIFFANA_HOST_DEVICE static constexpr Dual variable(T v, int i) {
@@ -200,21 +214,33 @@ DIFFANA_HOST_DEVICE constexpr S tangent(S /*x*/, int /*i*/) {
 }
 
 namespace detail {
+/// True for a finite v, false for +-inf and NaN (v - v is 0 exactly when v is
+/// finite). The zero-tangent guards below test their derivative once with it
+/// instead of testing every tangent: only a non-finite derivative needs them, and a
+/// finite one then runs the plain loop, which vectorises (per-tangent tests did not
+/// always: for small N the compiler made them branches). Like every inf/NaN test,
+/// -ffinite-math-only removes it.
+template <class T> DIFFANA_HOST_DEVICE DIFFANA_INLINE bool finite_number(T v) {
+  return v - v == T(0);
+}
+
 /// A Dual with value f whose tangents are dfdx times those of x (the chain rule).
 template <class T, int N>
 DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> chain(const Dual<T, N>& x, T f, T dfdx) {
-  Dual<T, N> r(f);
+  Dual<T, N> r(TangentsUnset{}, f);
   for (int i = 0; i < N; ++i)
     r.tangent(i) = dfdx * x.tangent(i);
   return r;
 }
 
 /// As chain, but a zero tangent stays zero when dfdx is infinite (sqrt at 0, ...):
-/// a constant argument must not turn into NaN.
+/// a constant argument must not turn into NaN. (For a finite dfdx, dfdx * 0 is
+/// already 0, so only the non-finite case needs the per-tangent test.)
 template <class T, int N>
 DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> chain_safe(const Dual<T, N>& x, T f,
                                                          T dfdx) {
-  Dual<T, N> r(f);
+  if (finite_number(dfdx)) return chain(x, f, dfdx);
+  Dual<T, N> r(TangentsUnset{}, f);
   for (int i = 0; i < N; ++i) {
     const T t = x.tangent(i);
     r.tangent(i) = (t == T(0)) ? T(0) : dfdx * t;
@@ -231,8 +257,12 @@ DIFFANA_HOST_DEVICE DIFFANA_INLINE void add_tangent(R& r, value_type_t<R> partia
     static_assert(R::size == std::decay_t<A>::size,
                   "diffana: Duals with different numbers of tangents cannot be mixed");
     using V = value_type_t<R>;
-    // A select, not a branch, so that the loop vectorises (it is the inner loop of
-    // every soft cut and histogram fill on Duals).
+    if (finite_number(partial)) {
+      // partial * 0 is 0 here: a zero tangent adds nothing without a test.
+      for (int i = 0; i < R::size; ++i)
+        r.tangent(i) += partial * static_cast<V>(arg.tangent(i));
+      return;
+    }
     for (int i = 0; i < R::size; ++i) {
       const V t = static_cast<V>(arg.tangent(i));
       const V sum = r.tangent(i) + partial * t;
@@ -263,6 +293,8 @@ template <class R, class X> DIFFANA_HOST_DEVICE DIFFANA_INLINE R convert(const X
 } // namespace detail
 
 // ---- arithmetic ---------------------------------------------------------------------
+// Each operator builds its result in one pass over the tangents, reading its
+// arguments by reference: no copy of an argument and no zeroing before the write.
 
 template <class T, int N>
 DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator+(const Dual<T, N>& x) {
@@ -270,45 +302,102 @@ DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator+(const Dual<T, N>& x) {
 }
 template <class T, int N>
 DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator-(const Dual<T, N>& x) {
-  Dual<T, N> r(-x.value());
+  Dual<T, N> r(detail::TangentsUnset{}, -x.value());
   for (int i = 0; i < N; ++i)
     r.tangent(i) = -x.tangent(i);
   return r;
 }
 
-#define DIFFANA_DUAL_BINARY_OP(OP)                                                     \
-  template <class T, int N>                                                            \
-  DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator OP(Dual<T, N> x,              \
-                                                            const Dual<T, N>& y) {     \
-    x OP## = y;                                                                        \
-    return x;                                                                          \
-  }                                                                                    \
-  template <class T, int N, class S, enable_if_arithmetic_t<S> = 0>                    \
-  DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator OP(Dual<T, N> x, S y) {       \
-    x OP## = y;                                                                        \
-    return x;                                                                          \
-  }
-DIFFANA_DUAL_BINARY_OP(+)
-DIFFANA_DUAL_BINARY_OP(-)
-DIFFANA_DUAL_BINARY_OP(*)
-DIFFANA_DUAL_BINARY_OP(/)
-#undef DIFFANA_DUAL_BINARY_OP
+template <class T, int N>
+DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator+(const Dual<T, N>& x,
+                                                        const Dual<T, N>& y) {
+  Dual<T, N> r(detail::TangentsUnset{}, x.value() + y.value());
+  for (int i = 0; i < N; ++i)
+    r.tangent(i) = x.tangent(i) + y.tangent(i);
+  return r;
+}
+template <class T, int N>
+DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator-(const Dual<T, N>& x,
+                                                        const Dual<T, N>& y) {
+  Dual<T, N> r(detail::TangentsUnset{}, x.value() - y.value());
+  for (int i = 0; i < N; ++i)
+    r.tangent(i) = x.tangent(i) - y.tangent(i);
+  return r;
+}
+/// d(uv) = u dv + v du
+template <class T, int N>
+DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator*(const Dual<T, N>& x,
+                                                        const Dual<T, N>& y) {
+  const T u = x.value();
+  const T v = y.value();
+  Dual<T, N> r(detail::TangentsUnset{}, u * v);
+  for (int i = 0; i < N; ++i)
+    r.tangent(i) = x.tangent(i) * v + u * y.tangent(i);
+  return r;
+}
+/// d(u/v) = (du - (u/v) dv) / v
+template <class T, int N>
+DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator/(const Dual<T, N>& x,
+                                                        const Dual<T, N>& y) {
+  const T inv = T(1) / y.value();
+  const T f = x.value() * inv;
+  Dual<T, N> r(detail::TangentsUnset{}, f);
+  for (int i = 0; i < N; ++i)
+    r.tangent(i) = (x.tangent(i) - f * y.tangent(i)) * inv;
+  return r;
+}
 
+namespace detail {
+/// A Dual with value f and the tangents of x times c.
+template <class T, int N>
+DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> scaled(const Dual<T, N>& x, T f, T c) {
+  Dual<T, N> r(TangentsUnset{}, f);
+  for (int i = 0; i < N; ++i)
+    r.tangent(i) = x.tangent(i) * c;
+  return r;
+}
+/// A Dual with value f and the tangents of x.
+template <class T, int N>
+DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> shifted(const Dual<T, N>& x, T f) {
+  Dual<T, N> r(TangentsUnset{}, f);
+  for (int i = 0; i < N; ++i)
+    r.tangent(i) = x.tangent(i);
+  return r;
+}
+} // namespace detail
+
+// With a plain number on either side (the same formulas as the compound assignments,
+// so x + s and x += s give the same bits).
 template <class T, int N, class S, enable_if_arithmetic_t<S> = 0>
-DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator+(S x, Dual<T, N> y) {
-  y += x;
-  return y;
+DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator+(const Dual<T, N>& x, S y) {
+  return detail::shifted(x, x.value() + static_cast<T>(y));
 }
 template <class T, int N, class S, enable_if_arithmetic_t<S> = 0>
-DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator*(S x, Dual<T, N> y) {
-  y *= x;
-  return y;
+DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator+(S x, const Dual<T, N>& y) {
+  return detail::shifted(y, y.value() + static_cast<T>(x));
+}
+template <class T, int N, class S, enable_if_arithmetic_t<S> = 0>
+DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator-(const Dual<T, N>& x, S y) {
+  return detail::shifted(x, x.value() - static_cast<T>(y));
 }
 template <class T, int N, class S, enable_if_arithmetic_t<S> = 0>
 DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator-(S x, const Dual<T, N>& y) {
-  Dual<T, N> r = -y;
-  r += x;
-  return r;
+  return detail::scaled(y, -y.value() + static_cast<T>(x), T(-1));
+}
+template <class T, int N, class S, enable_if_arithmetic_t<S> = 0>
+DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator*(const Dual<T, N>& x, S y) {
+  const T c = static_cast<T>(y);
+  return detail::scaled(x, x.value() * c, c);
+}
+template <class T, int N, class S, enable_if_arithmetic_t<S> = 0>
+DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator*(S x, const Dual<T, N>& y) {
+  const T c = static_cast<T>(x);
+  return detail::scaled(y, y.value() * c, c);
+}
+template <class T, int N, class S, enable_if_arithmetic_t<S> = 0>
+DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> operator/(const Dual<T, N>& x, S y) {
+  const T inv = T(1) / static_cast<T>(y);
+  return detail::scaled(x, x.value() * inv, inv);
 }
 /// d(s/v) = -(s/v) dv / v
 template <class T, int N, class S, enable_if_arithmetic_t<S> = 0>
