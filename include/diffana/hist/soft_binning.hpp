@@ -1677,7 +1677,7 @@ DIFFANA_HOST_DEVICE void add_soft_block(const HistBuffers<T>& out, std::int64_t 
   if (P <= 0 || (out.jac == nullptr && out.sumw2_jac == nullptr)) return;
   T* jac = out.jac != nullptr ? out.jac + b0 * P : nullptr;
   T* sj = out.sumw2_jac != nullptr ? out.sumw2_jac + b0 * P : nullptr;
-  T wdk[soft_block];
+  T wdk[soft_block] = {}; // read only with x_tan; zeroed so no compiler sees it unset
   if (x_tan != nullptr) {
     for (int i = 0; i < count; ++i)
       wdk[i] = w * dk[i];
@@ -1825,4 +1825,115 @@ DIFFANA_HOST_DEVICE bool fill_event_2d(const BinAxis<T>& ax, const BinAxis<T>& a
 }
 
 } // namespace detail
+
+// ---- Clad-style pullbacks of one event's fill ---------------------------------------
+//
+// The adjoint half of fill_event_1d / fill_event_2d for a two-pass event loop: given
+// the adjoints of the histogram's bin values (d_values[b] = dL/d value_b) and, if the
+// statistics use them, of its sums of squares (d_sumw2[b], or null), pull one event's
+// contributions c_b back onto its position and weight (+=, as Clad's pullbacks):
+//   G_b = d_values[b] + 2 c_b d_sumw2[b],  d_w += sum_b G_b dc_b/dw,
+//   d_x += sum_b G_b dc_b/dx,
+// with c_b = w k_b (soft; dc_b/dx = w dk_b/dx, clipped as the fill clips it) or
+// c_b = w in the bin holding x (hard; x gets nothing). The bins, the truncation and
+// the skipped events (NaN x, non-finite w: nothing added, false returned) are exactly
+// those of the fill. Adjoints of the edges and the bandwidth are not computed here:
+// they come from the fill's edge terms (edge_density, edge_moment). d_x may be null
+// (not wanted: soft binning then skips the pdf where it costs extra).
+
+/// One event's 1D fill pulled back (see above). Returns false for a skipped event.
+template <class T>
+DIFFANA_HOST_DEVICE bool fill_event_1d_pullback(const BinAxis<T>& axis, T x, T w,
+                                                const T* d_values, const T* d_sumw2,
+                                                T* d_x, T* d_w) {
+  if (detail::skip_event(x, w)) return false;
+  if (axis.bandwidth == T(0)) {
+    const std::int64_t b = axis.hard_bin(x);
+    if (b >= 0) {
+      const T g = d_values[b] + (d_sumw2 != nullptr ? T(2) * w * d_sumw2[b] : T(0));
+      *d_w += g;
+    }
+    return true;
+  }
+  const bool clip = detail::wdk_may_overflow(w, axis.bandwidth);
+  T acc_w = T(0);
+  T acc_x = T(0);
+  const auto on_bin = [&](std::int64_t b, T k, T dk) {
+    const T c = w * k;
+    const T g = d_values[b] + (d_sumw2 != nullptr ? T(2) * c * d_sumw2[b] : T(0));
+    if (g == T(0)) return;
+    acc_w += g * k;
+    const T wdk = clip ? detail::saturate(w * dk) : w * dk;
+    acc_x += g * wdk;
+  };
+  if (d_x != nullptr) {
+    for_each_soft_bin<true>(axis, x, on_bin);
+    *d_x += acc_x;
+  } else {
+    for_each_soft_bin<false>(axis, x, on_bin);
+  }
+  *d_w += acc_w;
+  return true;
+}
+
+/// One event's 2D fill pulled back (bins row-major b = ix * ny + iy; c_b = w kx ky,
+/// dc/dx = w dkx ky, dc/dy = w kx dky; hard axes give their coordinate nothing).
+/// d_x, d_y may be null. Returns false for a skipped event (NaN x or y, non-finite w).
+template <class T>
+DIFFANA_HOST_DEVICE bool
+fill_event_2d_pullback(const BinAxis<T>& ax, const BinAxis<T>& ay, T x, T y, T w,
+                       const T* d_values, const T* d_sumw2, T* d_x, T* d_y, T* d_w) {
+  using std::isnan;
+  if (isnan(y) || detail::skip_event(x, w)) return false;
+  const std::int64_t ny = ay.nbins;
+  const bool want_x = d_x != nullptr && ax.bandwidth > T(0);
+  const bool want_y = d_y != nullptr && ay.bandwidth > T(0);
+  const bool clip_x = want_x && detail::wdk_may_overflow(w, ax.bandwidth);
+  const bool clip_y = want_y && detail::wdk_may_overflow(w, ay.bandwidth);
+  T ky[detail::fill_2d_chunk];
+  T dky[detail::fill_2d_chunk];
+  std::int64_t iy0 = 0;
+  int count = 0;
+  T acc_w = T(0);
+  T acc_x = T(0);
+  T acc_y = T(0);
+  auto flush = [&]() {
+    for_each_bin(
+        ax, x,
+        [&](std::int64_t ix, T kx, T dkx) {
+          const T wkx = w * kx;
+          const T wdkx = clip_x ? detail::saturate(w * dkx) : w * dkx;
+          for (int j = 0; j < count; ++j) {
+            const std::int64_t b = ix * ny + iy0 + j;
+            const T c = wkx * ky[j];
+            const T g =
+                d_values[b] + (d_sumw2 != nullptr ? T(2) * c * d_sumw2[b] : T(0));
+            if (g == T(0)) continue;
+            acc_w += g * kx * ky[j];
+            if (want_x) acc_x += g * wdkx * ky[j];
+            if (want_y) {
+              const T a_y = wkx * dky[j];
+              acc_y += g * (clip_y ? detail::saturate(a_y) : a_y);
+            }
+          }
+        },
+        want_x);
+    count = 0;
+  };
+  for_each_bin(
+      ay, y,
+      [&](std::int64_t iy, T k, T dk) {
+        if (count == 0) iy0 = iy;
+        ky[count] = k;
+        dky[count] = dk;
+        if (++count == detail::fill_2d_chunk) flush();
+      },
+      want_y);
+  if (count > 0) flush();
+  *d_w += acc_w;
+  if (want_x) *d_x += acc_x;
+  if (want_y) *d_y += acc_y;
+  return true;
+}
+
 } // namespace diffana

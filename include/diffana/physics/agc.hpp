@@ -2,8 +2,9 @@
 /// \file
 /// Building blocks of the relaxed AGC ttbar selection: soft object counts,
 /// the soft region probabilities of 4j1b / 4j2b and the soft trijet mass, each
-/// templated on the number type (double, float, Dual<double, N>) and each reducing
-/// exactly to the hard AGC selection when its relaxation scale is 0.
+/// templated on the number type (double, float, Dual<double, N>, Rev<double>), each
+/// with a Clad-style `_pullback` (pointer + length for the per-object inputs), and
+/// each reducing exactly to the hard AGC selection when its relaxation scale is 0.
 ///
 /// Relaxation scales (all documented at the function):
 ///  - soft_step(x, cut, width): the cut x > cut becomes soft_cut(x, cut, 1 / width);
@@ -23,6 +24,7 @@
 #pragma once
 
 #include "diffana/ad/dual.hpp"
+#include "diffana/ad/reverse.hpp"
 #include "diffana/physics/lorentz.hpp"
 #include "diffana/soft/cuts.hpp"
 
@@ -73,6 +75,36 @@ promote_floating_t<X, C, W> soft_step_below(const X& x, const C& cut, const W& w
     throw std::invalid_argument("diffana::agc::soft_step_below: width = " +
                                 std::to_string(wv) + " must be >= 0");
   return diffana::detail::convert<R>(soft_cut_below(x, cut, 1.0 / width));
+}
+
+/// soft_step(x, cut, width) pulled back (+=, as Clad's pullbacks): for width > 0 the
+/// adjoints of soft_cut(x, cut, 1 / width), with d_width += d_slope (-1 / width^2);
+/// nothing for width == 0 (the hard step). Throws as soft_step for a negative or NaN
+/// width.
+template <class T>
+void soft_step_pullback(T x, T cut, T width, T d_y, T* d_x, T* d_cut, T* d_width) {
+  if (width == T(0)) return;
+  if (!(width > T(0)))
+    throw std::invalid_argument("diffana::agc::soft_step: width = " +
+                                std::to_string(static_cast<double>(width)) +
+                                " must be >= 0");
+  T d_slope = T(0);
+  soft_cut_pullback(x, cut, T(1) / width, d_y, d_x, d_cut, &d_slope);
+  *d_width -= d_slope / (width * width);
+}
+
+/// soft_step_below(x, cut, width) pulled back (soft_cut_below with slope 1 / width).
+template <class T>
+void soft_step_below_pullback(T x, T cut, T width, T d_y, T* d_x, T* d_cut,
+                              T* d_width) {
+  if (width == T(0)) return;
+  if (!(width > T(0)))
+    throw std::invalid_argument("diffana::agc::soft_step_below: width = " +
+                                std::to_string(static_cast<double>(width)) +
+                                " must be >= 0");
+  T d_slope = T(0);
+  soft_cut_below_pullback(x, cut, T(1) / width, d_y, d_x, d_cut, &d_slope);
+  *d_width -= d_slope / (width * width);
 }
 
 // ---- jet energy resolution ----------------------------------------------------------
@@ -174,6 +206,79 @@ auto prob_count_exactly(const Container& w, int k)
   return prob_count_exactly(std::data(w), std::size(w), k);
 }
 
+namespace detail {
+/// Per-thread scratch for the pullbacks' stored forward states (capacity kept, so a
+/// warm thread allocates nothing).
+template <class W> std::vector<W>& pullback_scratch(std::size_t size) {
+  thread_local std::vector<W> buffer;
+  buffer.assign(size, W(0));
+  return buffer;
+}
+} // namespace detail
+
+/// count_distribution(w, n, k, out) pulled back from the adjoints d_out[0..k] of out
+/// (+=, into d_w[0..n-1]): the recursion run backwards over the stored states, with
+/// d p'_j / d w_i = p_{j-1} - p_j (j < k), p_{k-1} (j = k), -p_0 (j = 0).
+/// Throws as count_distribution unless 0 <= k <= kMaxCount.
+template <class W>
+void count_distribution_pullback(const W* w, std::size_t n, int k, const W* d_out,
+                                 W* d_w) {
+  if (k < 0 || k > kMaxCount)
+    throw std::invalid_argument(
+        "diffana::agc::count_distribution: k = " + std::to_string(k) +
+        " is outside [0, " + std::to_string(kMaxCount) + "]");
+  if (k == 0 || n == 0) return;
+  const std::size_t m = static_cast<std::size_t>(k) + 1;
+  std::vector<W>& states = detail::pullback_scratch<W>((n + 1) * m);
+  states[0] = W(1); // state i: the distribution before object i
+  for (std::size_t i = 0; i < n; ++i) {
+    const W* p = &states[i * m];
+    W* q = &states[(i + 1) * m];
+    const W wi = w[i];
+    const W qi = W(1) - wi;
+    q[k] = p[k] + p[k - 1] * wi;
+    for (int j = k - 1; j >= 1; --j)
+      q[j] = p[j] * qi + p[j - 1] * wi;
+    q[0] = p[0] * qi;
+  }
+  std::array<W, kMaxCount + 1> a{};
+  std::array<W, kMaxCount + 1> a_prev{};
+  for (std::size_t j = 0; j < m; ++j)
+    a[j] = d_out[j];
+  for (std::size_t i = n; i-- > 0;) {
+    const W* p = &states[i * m];
+    const W wi = w[i];
+    const W qi = W(1) - wi;
+    W dw = a[static_cast<std::size_t>(k)] * p[k - 1] - a[0] * p[0];
+    for (int j = 1; j < k; ++j)
+      dw += a[static_cast<std::size_t>(j)] * (p[j - 1] - p[j]);
+    d_w[i] += dw;
+    for (int j = 0; j < k; ++j)
+      a_prev[static_cast<std::size_t>(j)] =
+          a[static_cast<std::size_t>(j)] * qi + a[static_cast<std::size_t>(j + 1)] * wi;
+    a_prev[static_cast<std::size_t>(k)] = a[static_cast<std::size_t>(k)];
+    a = a_prev;
+  }
+}
+
+/// prob_count_at_least(w, n, k) pulled back (nothing for k <= 0).
+template <class W>
+void prob_count_at_least_pullback(const W* w, std::size_t n, int k, W d_y, W* d_w) {
+  if (k <= 0) return;
+  std::array<W, kMaxCount + 1> d_out{};
+  if (k <= kMaxCount) d_out[static_cast<std::size_t>(k)] = d_y;
+  count_distribution_pullback(w, n, k, d_out.data(), d_w);
+}
+
+/// prob_count_exactly(w, n, k) pulled back (nothing for k < 0).
+template <class W>
+void prob_count_exactly_pullback(const W* w, std::size_t n, int k, W d_y, W* d_w) {
+  if (k < 0) return;
+  std::array<W, kMaxCount + 2> d_out{};
+  if (k < kMaxCount + 1) d_out[static_cast<std::size_t>(k)] = d_y;
+  count_distribution_pullback(w, n, k + 1, d_out.data(), d_w);
+}
+
 /// The values x of the first k selected objects (in input order, e.g. the leading
 /// selected jets of a pt-ordered collection), relaxed: object j is selected with
 /// probability s_j (independently) and
@@ -207,6 +312,52 @@ void soft_first_selected(const S* s, const X* x, std::size_t n, int k,
           before[static_cast<std::size_t>(i)] * qj +
           before[static_cast<std::size_t>(i - 1)] * sj;
     if (k > 0) before[0] *= qj;
+  }
+}
+
+/// soft_first_selected(s, x, n, k, out) pulled back from d_out[0..k-1] (+=, into
+/// d_s and d_x): the recursion over objects run backwards on the stored
+/// probabilities. Throws as soft_first_selected unless 0 <= k <= kMaxCount.
+template <class T>
+void soft_first_selected_pullback(const T* s, const T* x, std::size_t n, int k,
+                                  const T* d_out, T* d_s, T* d_x) {
+  if (k < 0 || k > kMaxCount)
+    throw std::invalid_argument(
+        "diffana::agc::soft_first_selected: k = " + std::to_string(k) +
+        " is outside [0, " + std::to_string(kMaxCount) + "]");
+  if (k == 0 || n == 0) return;
+  const std::size_t m = static_cast<std::size_t>(k);
+  std::vector<T>& before = detail::pullback_scratch<T>((n + 1) * m);
+  before[0] = T(1); // row j: P(exactly i of the objects before j)
+  for (std::size_t j = 0; j < n; ++j) {
+    const T* p = &before[j * m];
+    T* q = &before[(j + 1) * m];
+    const T qj = T(1) - s[j];
+    for (std::size_t i = m - 1; i >= 1; --i)
+      q[i] = p[i] * qj + p[i - 1] * s[j];
+    q[0] = p[0] * qj;
+  }
+  std::array<T, kMaxCount> a{}; // adjoint of the row after object j
+  std::array<T, kMaxCount> a_prev{};
+  for (std::size_t j = n; j-- > 0;) {
+    const T* p = &before[j * m];
+    const T sj = s[j];
+    const T qj = T(1) - sj;
+    // The row update (before -> after object j).
+    T ds = -a[0] * p[0];
+    for (std::size_t i = 1; i < m; ++i)
+      ds += a[i] * (p[i - 1] - p[i]);
+    for (std::size_t i = 0; i < m; ++i)
+      a_prev[i] = a[i] * qj + (i + 1 < m ? a[i + 1] * sj : T(0));
+    // out[i] += s_j x_j before[i].
+    T d_sx = T(0);
+    for (std::size_t i = 0; i < m; ++i) {
+      d_sx += d_out[i] * p[i];
+      a_prev[i] += d_out[i] * sj * x[j];
+    }
+    d_s[j] += ds + d_sx * x[j];
+    d_x[j] += d_sx * sj;
+    a = a_prev;
   }
 }
 
@@ -267,6 +418,65 @@ auto region_probabilities(const SC& s, const BC& b)
   return region_probabilities(std::data(s), std::data(b), std::size(s));
 }
 
+/// region_probabilities(s, b, n) pulled back from the adjoints of p_4j1b and p_4j2b
+/// (+=, into d_s and d_b): the 15-state recursion run backwards on the stored
+/// states, with not selected 1 - s, selected untagged s (1 - b), selected tagged s b.
+template <class T>
+void region_probabilities_pullback(const T* s, const T* b, std::size_t n, T d_p_4j1b,
+                                   T d_p_4j2b, T* d_s, T* d_b) {
+  constexpr int nj = 5;
+  constexpr int nb = 3;
+  constexpr std::size_t m = nj * nb;
+  if (n == 0) return;
+  std::vector<T>& states = detail::pullback_scratch<T>((n + 1) * m);
+  states[0] = T(1);
+  for (std::size_t i = 0; i < n; ++i) {
+    const T* p = &states[i * m];
+    T* q = &states[(i + 1) * m];
+    const T not_sel = T(1) - s[i];
+    const T sel_b = s[i] * b[i];
+    const T sel_l = s[i] - sel_b;
+    for (int j = 0; j < nj; ++j)
+      for (int c = 0; c < nb; ++c) {
+        const T v = p[j * nb + c];
+        const int j1 = j + 1 < nj ? j + 1 : nj - 1;
+        const int c1 = c + 1 < nb ? c + 1 : nb - 1;
+        q[j * nb + c] += v * not_sel;
+        q[j1 * nb + c] += v * sel_l;
+        q[j1 * nb + c1] += v * sel_b;
+      }
+  }
+  std::array<T, m> a{};
+  a[4 * nb + 1] = d_p_4j1b;
+  a[4 * nb + 2] = d_p_4j2b;
+  for (std::size_t i = n; i-- > 0;) {
+    const T* p = &states[i * m];
+    const T not_sel = T(1) - s[i];
+    const T sel_b = s[i] * b[i];
+    const T sel_l = s[i] - sel_b;
+    std::array<T, m> a_prev{};
+    T d_not_sel = T(0);
+    T d_sel_l = T(0);
+    T d_sel_b = T(0);
+    for (int j = 0; j < nj; ++j)
+      for (int c = 0; c < nb; ++c) {
+        const std::size_t jc = static_cast<std::size_t>(j * nb + c);
+        const int j1 = j + 1 < nj ? j + 1 : nj - 1;
+        const int c1 = c + 1 < nb ? c + 1 : nb - 1;
+        const T a0 = a[jc];
+        const T a1 = a[static_cast<std::size_t>(j1 * nb + c)];
+        const T a2 = a[static_cast<std::size_t>(j1 * nb + c1)];
+        a_prev[jc] = a0 * not_sel + a1 * sel_l + a2 * sel_b;
+        d_not_sel += p[jc] * a0;
+        d_sel_l += p[jc] * a1;
+        d_sel_b += p[jc] * a2;
+      }
+    d_s[i] += -d_not_sel + d_sel_l * (T(1) - b[i]) + d_sel_b * b[i];
+    d_b[i] += s[i] * (d_sel_b - d_sel_l);
+    a = a_prev;
+  }
+}
+
 // ---- trijet mass
 // ----------------------------------------------------------------------
 
@@ -297,6 +507,14 @@ template <class T> struct TrijetResult {
   /// trijet mass).
   double mass_error_bound = 0.0;
 };
+
+namespace detail {
+/// soft_trijet_mass on Revs: one tape node with the partials of trijet_partials.
+template <class R, class Pt, class Eta, class Phi, class M, class S, class B>
+TrijetResult<R> trijet_rev(std::size_t n, const Pt* pt, const Eta* eta, const Phi* phi,
+                           const M* m, const S* s, const B* b,
+                           const TrijetOptions& opt);
+} // namespace detail
 
 /// The mass of the trijet with the largest vector-sum pT among the triplets with at
 /// least one b tag, relaxed. Jet j is selected with probability s_j and b tagged with
@@ -343,6 +561,9 @@ TrijetResult<promote_floating_t<Pt, Eta, Phi, M, S, B>>
 soft_trijet_mass(std::size_t n, const Pt* pt, const Eta* eta, const Phi* phi,
                  const M* m, const S* s, const B* b, const TrijetOptions& opt = {}) {
   using R = promote_floating_t<Pt, Eta, Phi, M, S, B>;
+  // Revs: one tape node whose partials come from the mixed-mode path below.
+  if constexpr (is_rev_v<R>)
+    return detail::trijet_rev<R>(n, pt, eta, phi, m, s, b, opt);
   using std::exp;
   using std::hypot;
   const double temp = opt.temperature;
@@ -684,6 +905,150 @@ auto soft_trijet_mass(const PtC& pt, const EtaC& eta, const PhiC& phi, const MC&
                                 "differ in size");
   return soft_trijet_mass(n, std::data(pt), std::data(eta), std::data(phi),
                           std::data(m), std::data(s), std::data(b), opt);
+}
+
+namespace detail {
+
+/// The value of soft_trijet_mass on the plain values of the inputs (TrijetResult in
+/// double) and its partial derivatives w.r.t. (pt, eta, phi, m, s, b) of every jet,
+/// written to partials[q n + j] (q the column in that order, 6 n entries), by forward
+/// mode through the mixed-mode path of soft_trijet_mass (O(triplets) plain work plus
+/// O(n K) per pass): inputs first .. first + K - 1 get one tangent each per pass, so
+/// ceil(6 n / K) passes give every partial.
+template <int K, class Pt, class Eta, class Phi, class M, class S, class B>
+TrijetResult<double> trijet_partials_dual(std::size_t n, const Pt* pt, const Eta* eta,
+                                          const Phi* phi, const M* m, const S* s,
+                                          const B* b, const TrijetOptions& opt,
+                                          double* partials) {
+  using D = Dual<double, K>;
+  thread_local std::vector<D> in;
+  in.resize(6 * n);
+  TrijetResult<double> out;
+  for (std::size_t first = 0; first < 6 * n || first == 0; first += K) {
+    for (std::size_t j = 0; j < n; ++j) {
+      const double v[6] = {
+          static_cast<double>(value(pt[j])),  static_cast<double>(value(eta[j])),
+          static_cast<double>(value(phi[j])), static_cast<double>(value(m[j])),
+          static_cast<double>(value(s[j])),   static_cast<double>(value(b[j]))};
+      for (std::size_t q = 0; q < 6; ++q) {
+        const std::size_t i = q * n + j;
+        in[i] = (i >= first && i < first + K)
+                    ? D::variable(v[q], static_cast<int>(i - first))
+                    : D(v[q]);
+      }
+    }
+    const auto r =
+        soft_trijet_mass(n, in.data(), in.data() + n, in.data() + 2 * n,
+                         in.data() + 3 * n, in.data() + 4 * n, in.data() + 5 * n, opt);
+    for (std::size_t i = first; i < 6 * n && i < first + K; ++i)
+      partials[i] = r.mass.tangent(static_cast<int>(i - first));
+    out.mass = r.mass.value();
+    out.valid = r.valid;
+    out.jets_used = r.jets_used;
+    out.triplets_used = r.triplets_used;
+    out.triplets_pruned = r.triplets_pruned;
+    out.dropped_fraction_bound = r.dropped_fraction_bound;
+    out.mass_error_bound = r.mass_error_bound;
+    if (n == 0) break;
+  }
+  return out;
+}
+
+/// soft_trijet_mass in double with its 6 n partials (see trijet_partials_dual): one
+/// pass for up to 16 jets, more beyond.
+template <class Pt, class Eta, class Phi, class M, class S, class B>
+TrijetResult<double> trijet_partials(std::size_t n, const Pt* pt, const Eta* eta,
+                                     const Phi* phi, const M* m, const S* s, const B* b,
+                                     const TrijetOptions& opt, double* partials) {
+  if (n <= 8) return trijet_partials_dual<48>(n, pt, eta, phi, m, s, b, opt, partials);
+  return trijet_partials_dual<96>(n, pt, eta, phi, m, s, b, opt, partials);
+}
+
+/// The tape index of x (-1 for a constant or a plain number).
+template <class X> std::int32_t trijet_rev_index(const X& x) {
+  if constexpr (is_rev_v<X>) {
+    return x.index();
+  } else {
+    (void)x;
+    return -1;
+  }
+}
+
+/// The tape of x (null for a constant or a plain number).
+template <class X> Tape* trijet_rev_tape(const X& x) {
+  if constexpr (is_rev_v<X>) {
+    return x.tape();
+  } else {
+    (void)x;
+    return nullptr;
+  }
+}
+
+template <class R, class Pt, class Eta, class Phi, class M, class S, class B>
+TrijetResult<R> trijet_rev(std::size_t n, const Pt* pt, const Eta* eta, const Phi* phi,
+                           const M* m, const S* s, const B* b,
+                           const TrijetOptions& opt) {
+  thread_local std::vector<double> partials;
+  partials.assign(6 * n, 0.0);
+  const TrijetResult<double> r =
+      trijet_partials(n, pt, eta, phi, m, s, b, opt, partials.data());
+  TrijetResult<R> out;
+  out.mass = R(r.mass);
+  out.valid = r.valid;
+  out.jets_used = r.jets_used;
+  out.triplets_used = r.triplets_used;
+  out.triplets_pruned = r.triplets_pruned;
+  out.dropped_fraction_bound = r.dropped_fraction_bound;
+  out.mass_error_bound = r.mass_error_bound;
+  Tape* tape = nullptr;
+  for (std::size_t j = 0; j < n && tape == nullptr; ++j) {
+    Tape* const t[6] = {trijet_rev_tape(pt[j]),  trijet_rev_tape(eta[j]),
+                        trijet_rev_tape(phi[j]), trijet_rev_tape(m[j]),
+                        trijet_rev_tape(s[j]),   trijet_rev_tape(b[j])};
+    for (Tape* x : t)
+      if (tape == nullptr) tape = x;
+  }
+  if (tape == nullptr) return out;
+  // One node, with an edge to every input on the tape whose partial is not zero.
+  const std::int32_t idx = tape->push_n_with(
+      [&](std::size_t i) {
+        const std::size_t q = i / n;
+        const std::size_t j = i % n;
+        const std::int32_t k = q == 0   ? trijet_rev_index(pt[j])
+                               : q == 1 ? trijet_rev_index(eta[j])
+                               : q == 2 ? trijet_rev_index(phi[j])
+                               : q == 3 ? trijet_rev_index(m[j])
+                               : q == 4 ? trijet_rev_index(s[j])
+                                        : trijet_rev_index(b[j]);
+        return Tape::Edge{partials[i] != 0.0 ? k : -1, partials[i]};
+      },
+      6 * n);
+  out.mass = R::on_tape(r.mass, tape, idx);
+  return out;
+}
+
+} // namespace detail
+
+/// soft_trijet_mass(n, pt, eta, phi, m, s, b, opt) pulled back from the adjoint d_mass
+/// of its mass (+=, into the six per-jet adjoint arrays of n entries): the partials of
+/// detail::trijet_partials (forward mode through the mixed-mode path, one pass per 96
+/// inputs), so the derivative is that of the function, pruning included. Nothing is
+/// added where the mass has zero derivatives (no candidate, non-finite inputs). Throws
+/// as soft_trijet_mass for bad options. diffana::Rev inputs take the same route (one
+/// tape node per call).
+template <class T>
+void soft_trijet_mass_pullback(std::size_t n, const T* pt, const T* eta, const T* phi,
+                               const T* m, const T* s, const T* b,
+                               const TrijetOptions& opt, T d_mass, T* d_pt, T* d_eta,
+                               T* d_phi, T* d_m, T* d_s, T* d_b) {
+  thread_local std::vector<double> partials;
+  partials.assign(6 * n, 0.0);
+  detail::trijet_partials(n, pt, eta, phi, m, s, b, opt, partials.data());
+  if (d_mass == T(0)) return;
+  T* d_cols[6] = {d_pt, d_eta, d_phi, d_m, d_s, d_b};
+  for (std::size_t q = 0; q < 6; ++q)
+    for (std::size_t j = 0; j < n; ++j)
+      d_cols[q][j] += d_mass * static_cast<T>(partials[q * n + j]);
 }
 
 // ---- hard mode

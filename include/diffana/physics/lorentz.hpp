@@ -2,11 +2,12 @@
 /// \file
 /// Lorentz-vector helpers for collider kinematics, generic in the scalar.
 ///
-/// Every function takes any mix of float, double, integers and `Dual<T, N>` and
-/// returns `promote_floating_t` of its arguments (a Dual if any argument is one;
-/// double when all are integers). The arguments are converted once to that type and
-/// the computation is written with ordinary arithmetic and the math library, so the
-/// derivative is exact forward-mode AD of the formula given in each comment.
+/// Every function takes any mix of float, double, integers and `Dual<T, N>` (or
+/// `Rev<T>`, reverse.hpp) and returns `promote_floating_t` of its arguments (a Dual
+/// if any argument is one; double when all are integers). The arguments are converted
+/// once to that type and the computation is written with ordinary arithmetic and the
+/// math library, so the derivative is exact forward-mode AD of the formula given in
+/// each comment. Each has a Clad-style `_pullback` (at the end of this file).
 ///
 /// Conventions (all units are those of the inputs, GeV and radians in NanoAOD):
 /// - (pt, eta, phi, m) is the detector basis: px = pt cos(phi), py = pt sin(phi),
@@ -443,6 +444,253 @@ template <class A, class B, class C>
 DIFFANA_HOST_DEVICE promote_floating_t<A, B, C>
 pt_of_sum(const PtEtaPhiM<A>& a, const PtEtaPhiM<B>& b, const PtEtaPhiM<C>& c) {
   return pt_of_sum(a.pt, a.phi, b.pt, b.phi, c.pt, c.phi);
+}
+
+// ---- Clad-style pullbacks (plain numbers) -----------------------------------------
+//
+// `<fn>_pullback(inputs..., d_y, d_inputs...)` adds d_y times the partial derivative
+// of <fn> w.r.t. each input to that input's adjoint (+=, as Clad's pullbacks; a zero
+// d_y adds exactly nothing). The simple products are written out; the others apply
+// forward mode with one tangent per input to the generic function above, so that
+// their derivative (and its conventions at kinks: null vectors, pt = 0, M = 0) is
+// exactly the one documented there. Four-vector arguments take their adjoint as a
+// PxPyPzE<T>*.
+
+namespace detail {
+/// d_x[k] += d_y df/dx_k for the K inputs x of f (a functor on `const Dual<T, K>*`).
+template <int K, class T, class F>
+DIFFANA_HOST_DEVICE void lorentz_pullback(const F& f, const T* x, T d_y,
+                                          T* const* d_x) {
+  if (d_y == T(0)) return;
+  Dual<T, K> xd[K];
+  for (int k = 0; k < K; ++k)
+    xd[k] = Dual<T, K>::variable(x[k], k);
+  const Dual<T, K> y = f(xd);
+  for (int k = 0; k < K; ++k)
+    *d_x[k] += y.tangent(k) * d_y;
+}
+
+struct LorentzToEnergy {
+  template <class D> DIFFANA_HOST_DEVICE D operator()(const D* v) const {
+    return to_energy(v[0], v[1], v[2]);
+  }
+};
+struct LorentzPt {
+  template <class D> DIFFANA_HOST_DEVICE D operator()(const D* v) const {
+    return pt(PxPyPzE<D>{v[0], v[1], v[2], v[3]});
+  }
+};
+struct LorentzEta {
+  template <class D> DIFFANA_HOST_DEVICE D operator()(const D* v) const {
+    return eta(PxPyPzE<D>{v[0], v[1], v[2], v[3]});
+  }
+};
+struct LorentzPhi {
+  template <class D> DIFFANA_HOST_DEVICE D operator()(const D* v) const {
+    return phi(PxPyPzE<D>{v[0], v[1], v[2], v[3]});
+  }
+};
+struct LorentzMass {
+  template <class D> DIFFANA_HOST_DEVICE D operator()(const D* v) const {
+    return mass(PxPyPzE<D>{v[0], v[1], v[2], v[3]});
+  }
+};
+struct LorentzDeltaR {
+  template <class D> DIFFANA_HOST_DEVICE D operator()(const D* v) const {
+    return delta_r(v[0], v[1], v[2], v[3]);
+  }
+};
+struct LorentzMass2 {
+  template <class D> DIFFANA_HOST_DEVICE D operator()(const D* v) const {
+    return invariant_mass(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+  }
+};
+struct LorentzMass3 {
+  template <class D> DIFFANA_HOST_DEVICE D operator()(const D* v) const {
+    return invariant_mass(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9],
+                          v[10], v[11]);
+  }
+};
+struct LorentzPtOfSum2 {
+  template <class D> DIFFANA_HOST_DEVICE D operator()(const D* v) const {
+    return pt_of_sum(v[0], v[1], v[2], v[3]);
+  }
+};
+struct LorentzPtOfSum3 {
+  template <class D> DIFFANA_HOST_DEVICE D operator()(const D* v) const {
+    return pt_of_sum(v[0], v[1], v[2], v[3], v[4], v[5]);
+  }
+};
+
+template <class F, class T>
+DIFFANA_HOST_DEVICE void lorentz_vector_pullback(const PxPyPzE<T>& v, T d_y,
+                                                 PxPyPzE<T>* d_v) {
+  const T x[4] = {v.px, v.py, v.pz, v.e};
+  T* const d[4] = {&d_v->px, &d_v->py, &d_v->pz, &d_v->e};
+  lorentz_pullback<4>(F{}, x, d_y, d);
+}
+} // namespace detail
+
+/// to_px(pt, phi) pulled back: d_pt += cos(phi) d_y, d_phi -= pt sin(phi) d_y.
+template <class T>
+DIFFANA_HOST_DEVICE void to_px_pullback(T pt, T phi, T d_y, T* d_pt, T* d_phi) {
+  using std::cos;
+  using std::sin;
+  if (d_y == T(0)) return;
+  *d_pt += cos(phi) * d_y;
+  *d_phi -= pt * sin(phi) * d_y;
+}
+
+/// to_py(pt, phi) pulled back: d_pt += sin(phi) d_y, d_phi += pt cos(phi) d_y.
+template <class T>
+DIFFANA_HOST_DEVICE void to_py_pullback(T pt, T phi, T d_y, T* d_pt, T* d_phi) {
+  using std::cos;
+  using std::sin;
+  if (d_y == T(0)) return;
+  *d_pt += sin(phi) * d_y;
+  *d_phi += pt * cos(phi) * d_y;
+}
+
+/// to_pz(pt, eta) pulled back: d_pt += sinh(eta) d_y, d_eta += pt cosh(eta) d_y.
+template <class T>
+DIFFANA_HOST_DEVICE void to_pz_pullback(T pt, T eta, T d_y, T* d_pt, T* d_eta) {
+  using std::cosh;
+  using std::sinh;
+  if (d_y == T(0)) return;
+  *d_pt += sinh(eta) * d_y;
+  *d_eta += pt * cosh(eta) * d_y;
+}
+
+/// to_energy(pt, eta, m) pulled back (0 for a null vector).
+template <class T>
+DIFFANA_HOST_DEVICE void to_energy_pullback(T pt, T eta, T m, T d_y, T* d_pt, T* d_eta,
+                                            T* d_m) {
+  const T x[3] = {pt, eta, m};
+  T* const d[3] = {d_pt, d_eta, d_m};
+  detail::lorentz_pullback<3>(detail::LorentzToEnergy{}, x, d_y, d);
+}
+
+/// to_cartesian(pt, eta, phi, m) pulled back from the adjoints d_p of its four
+/// components (to_px, to_py, to_pz and to_energy pulled back together).
+template <class T>
+DIFFANA_HOST_DEVICE void to_cartesian_pullback(T pt, T eta, T phi, T m,
+                                               const PxPyPzE<T>& d_p, T* d_pt, T* d_eta,
+                                               T* d_phi, T* d_m) {
+  to_px_pullback(pt, phi, d_p.px, d_pt, d_phi);
+  to_py_pullback(pt, phi, d_p.py, d_pt, d_phi);
+  to_pz_pullback(pt, eta, d_p.pz, d_pt, d_eta);
+  to_energy_pullback(pt, eta, m, d_p.e, d_pt, d_eta, d_m);
+}
+
+/// pt(v) pulled back into the adjoint d_v of v (0 at pt = 0).
+template <class T>
+DIFFANA_HOST_DEVICE void pt_pullback(const PxPyPzE<T>& v, T d_y, PxPyPzE<T>* d_v) {
+  detail::lorentz_vector_pullback<detail::LorentzPt>(v, d_y, d_v);
+}
+
+/// eta(v) pulled back (0 along the beam, pt = 0).
+template <class T>
+DIFFANA_HOST_DEVICE void eta_pullback(const PxPyPzE<T>& v, T d_y, PxPyPzE<T>* d_v) {
+  detail::lorentz_vector_pullback<detail::LorentzEta>(v, d_y, d_v);
+}
+
+/// phi(v) pulled back (0 at pt = 0).
+template <class T>
+DIFFANA_HOST_DEVICE void phi_pullback(const PxPyPzE<T>& v, T d_y, PxPyPzE<T>* d_v) {
+  detail::lorentz_vector_pullback<detail::LorentzPhi>(v, d_y, d_v);
+}
+
+/// mass(v) pulled back (0 where the mass vanishes).
+template <class T>
+DIFFANA_HOST_DEVICE void mass_pullback(const PxPyPzE<T>& v, T d_y, PxPyPzE<T>* d_v) {
+  detail::lorentz_vector_pullback<detail::LorentzMass>(v, d_y, d_v);
+}
+
+/// delta_phi(phi1, phi2) pulled back: d_phi1 += d_y, d_phi2 -= d_y.
+template <class T>
+DIFFANA_HOST_DEVICE void delta_phi_pullback(T phi1, T phi2, T d_y, T* d_phi1,
+                                            T* d_phi2) {
+  (void)phi1;
+  (void)phi2;
+  *d_phi1 += d_y;
+  *d_phi2 -= d_y;
+}
+
+/// delta_r(eta1, phi1, eta2, phi2) pulled back (0 at dR = 0).
+template <class T>
+DIFFANA_HOST_DEVICE void delta_r_pullback(T eta1, T phi1, T eta2, T phi2, T d_y,
+                                          T* d_eta1, T* d_phi1, T* d_eta2, T* d_phi2) {
+  const T x[4] = {eta1, phi1, eta2, phi2};
+  T* const d[4] = {d_eta1, d_phi1, d_eta2, d_phi2};
+  detail::lorentz_pullback<4>(detail::LorentzDeltaR{}, x, d_y, d);
+}
+
+/// invariant_mass of two objects pulled back (0 at M = 0).
+template <class T>
+DIFFANA_HOST_DEVICE void
+invariant_mass_pullback(T pt1, T eta1, T phi1, T m1, T pt2, T eta2, T phi2, T m2, T d_y,
+                        T* d_pt1, T* d_eta1, T* d_phi1, T* d_m1, T* d_pt2, T* d_eta2,
+                        T* d_phi2, T* d_m2) {
+  const T x[8] = {pt1, eta1, phi1, m1, pt2, eta2, phi2, m2};
+  T* const d[8] = {d_pt1, d_eta1, d_phi1, d_m1, d_pt2, d_eta2, d_phi2, d_m2};
+  detail::lorentz_pullback<8>(detail::LorentzMass2{}, x, d_y, d);
+}
+
+/// invariant_mass of three objects pulled back (0 at M = 0).
+template <class T>
+DIFFANA_HOST_DEVICE void
+invariant_mass_pullback(T pt1, T eta1, T phi1, T m1, T pt2, T eta2, T phi2, T m2, T pt3,
+                        T eta3, T phi3, T m3, T d_y, T* d_pt1, T* d_eta1, T* d_phi1,
+                        T* d_m1, T* d_pt2, T* d_eta2, T* d_phi2, T* d_m2, T* d_pt3,
+                        T* d_eta3, T* d_phi3, T* d_m3) {
+  const T x[12] = {pt1, eta1, phi1, m1, pt2, eta2, phi2, m2, pt3, eta3, phi3, m3};
+  T* const d[12] = {d_pt1,  d_eta1, d_phi1, d_m1,   d_pt2,  d_eta2,
+                    d_phi2, d_m2,   d_pt3,  d_eta3, d_phi3, d_m3};
+  detail::lorentz_pullback<12>(detail::LorentzMass3{}, x, d_y, d);
+}
+
+/// pt_of_sum(pt1, phi1, pt2, phi2) pulled back (0 when the sum vanishes).
+template <class T>
+DIFFANA_HOST_DEVICE void pt_of_sum_pullback(T pt1, T phi1, T pt2, T phi2, T d_y,
+                                            T* d_pt1, T* d_phi1, T* d_pt2, T* d_phi2) {
+  const T x[4] = {pt1, phi1, pt2, phi2};
+  T* const d[4] = {d_pt1, d_phi1, d_pt2, d_phi2};
+  detail::lorentz_pullback<4>(detail::LorentzPtOfSum2{}, x, d_y, d);
+}
+
+/// pt_of_sum(pt1, phi1, pt2, phi2, pt3, phi3) pulled back.
+template <class T>
+DIFFANA_HOST_DEVICE void pt_of_sum_pullback(T pt1, T phi1, T pt2, T phi2, T pt3, T phi3,
+                                            T d_y, T* d_pt1, T* d_phi1, T* d_pt2,
+                                            T* d_phi2, T* d_pt3, T* d_phi3) {
+  const T x[6] = {pt1, phi1, pt2, phi2, pt3, phi3};
+  T* const d[6] = {d_pt1, d_phi1, d_pt2, d_phi2, d_pt3, d_phi3};
+  detail::lorentz_pullback<6>(detail::LorentzPtOfSum3{}, x, d_y, d);
+}
+
+/// pt_of_sum with the argument list of invariant_mass (two objects) pulled back; eta
+/// and m get nothing.
+template <class T>
+DIFFANA_HOST_DEVICE void pt_of_sum_pullback(T pt1, T eta1, T phi1, T m1, T pt2, T eta2,
+                                            T phi2, T m2, T d_y, T* d_pt1, T* d_eta1,
+                                            T* d_phi1, T* d_m1, T* d_pt2, T* d_eta2,
+                                            T* d_phi2, T* d_m2) {
+  (void)eta1, (void)m1, (void)eta2, (void)m2, (void)d_eta1, (void)d_m1, (void)d_eta2,
+      (void)d_m2;
+  pt_of_sum_pullback(pt1, phi1, pt2, phi2, d_y, d_pt1, d_phi1, d_pt2, d_phi2);
+}
+
+/// pt_of_sum with the argument list of invariant_mass (three objects) pulled back.
+template <class T>
+DIFFANA_HOST_DEVICE void
+pt_of_sum_pullback(T pt1, T eta1, T phi1, T m1, T pt2, T eta2, T phi2, T m2, T pt3,
+                   T eta3, T phi3, T m3, T d_y, T* d_pt1, T* d_eta1, T* d_phi1, T* d_m1,
+                   T* d_pt2, T* d_eta2, T* d_phi2, T* d_m2, T* d_pt3, T* d_eta3,
+                   T* d_phi3, T* d_m3) {
+  (void)eta1, (void)m1, (void)eta2, (void)m2, (void)eta3, (void)m3;
+  (void)d_eta1, (void)d_m1, (void)d_eta2, (void)d_m2, (void)d_eta3, (void)d_m3;
+  pt_of_sum_pullback(pt1, phi1, pt2, phi2, pt3, phi3, d_y, d_pt1, d_phi1, d_pt2, d_phi2,
+                     d_pt3, d_phi3);
 }
 
 } // namespace diffana

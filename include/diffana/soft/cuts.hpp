@@ -7,10 +7,11 @@
 /// `keep="below"`: 1 / (1 + exp(slope (x - cut))), i.e. sigmoid(-slope (x - cut)),
 /// not 1 - sigmoid(...). The value is a weight in [0, 1], not a mask.
 ///
-/// Every function takes any mix of plain numbers and `Dual`s; the result is
-/// `promote_t` of the arguments (double when all of them are integers). Each is
-/// computed once on plain values by a `*_partials` rule, whose partial derivatives
-/// are then applied to the arguments' tangents (`detail::add_tangent`). The sigmoid
+/// Every function takes any mix of plain numbers and `Dual`s (or `Rev`s, reverse.hpp);
+/// the result is `promote_t` of the arguments (double when all of them are integers).
+/// Each is computed once on plain values by a `*_partials` rule, whose partial
+/// derivatives are then applied to the arguments' tangents (`detail::add_tangent`;
+/// for Revs: edges on the tape) and pulled back by the `*_pullback`s. The sigmoid
 /// and its complement are both computed without cancellation, so for large
 /// |slope (x - cut)| the value is exactly 0 or 1 and every derivative exactly 0
 /// (from |slope (x - cut)| > ~745 on in double), never NaN.
@@ -23,6 +24,7 @@
 
 #include "diffana/ad/dual.hpp"
 #include "diffana/ad/math.hpp"
+#include "diffana/ad/reverse_fwd.hpp"
 #include "diffana/config.hpp"
 
 #include <cmath>
@@ -133,7 +135,11 @@ DIFFANA_HOST_DEVICE SoftWindowPartials<T> soft_window_partials(T x, T lo, T hi,
           a.value * b.d_cut, a.d_slope * b.value + a.value * b.d_slope};
 }
 
-// ---- Clad-style pushforwards (plain numbers) --------------------------------------
+// ---- Clad-style pushforwards and pullbacks (plain numbers) -------------------------
+//
+// Each pullback adds its partials (the *_partials rules above) times the output
+// adjoint d_y to the input adjoints (+=, as Clad's pullbacks); a zero d_y adds
+// exactly nothing.
 
 /// soft_cut(x, cut, slope) and its directional derivative
 /// s (1 - s) (slope (d_x - d_cut) + (x - cut) d_slope), s = sigmoid(slope (x - cut)).
@@ -145,6 +151,19 @@ soft_cut_pushforward(T x, T cut, T slope, T d_x, T d_cut, T d_slope) {
                        detail::soft_times(p.d_slope, d_slope)};
 }
 
+/// soft_cut(x, cut, slope) pulled back: with s = sigmoid(slope (x - cut)),
+/// d_x += slope s (1 - s) d_y, d_cut -= slope s (1 - s) d_y,
+/// d_slope += (x - cut) s (1 - s) d_y.
+template <class T>
+DIFFANA_HOST_DEVICE void soft_cut_pullback(T x, T cut, T slope, T d_y, T* d_x, T* d_cut,
+                                           T* d_slope) {
+  if (d_y == T(0)) return;
+  const auto p = soft_cut_partials(x, cut, slope);
+  *d_x += p.d_x * d_y;
+  *d_cut += p.d_cut * d_y;
+  *d_slope += p.d_slope * d_y;
+}
+
 /// soft_cut_below(x, cut, slope) and its directional derivative
 /// -c (1 - c) (slope (d_x - d_cut) + (x - cut) d_slope), c = sigmoid(-slope (x - cut)).
 template <class T>
@@ -153,6 +172,19 @@ soft_cut_below_pushforward(T x, T cut, T slope, T d_x, T d_cut, T d_slope) {
   const auto p = soft_cut_below_partials(x, cut, slope);
   return {p.value, detail::soft_times(p.d_x, d_x) + detail::soft_times(p.d_cut, d_cut) +
                        detail::soft_times(p.d_slope, d_slope)};
+}
+
+/// soft_cut_below(x, cut, slope) pulled back: with c = sigmoid(-slope (x - cut)),
+/// d_x -= slope c (1 - c) d_y, d_cut += slope c (1 - c) d_y,
+/// d_slope -= (x - cut) c (1 - c) d_y.
+template <class T>
+DIFFANA_HOST_DEVICE void soft_cut_below_pullback(T x, T cut, T slope, T d_y, T* d_x,
+                                                 T* d_cut, T* d_slope) {
+  if (d_y == T(0)) return;
+  const auto p = soft_cut_below_partials(x, cut, slope);
+  *d_x += p.d_x * d_y;
+  *d_cut += p.d_cut * d_y;
+  *d_slope += p.d_slope * d_y;
 }
 
 /// soft_window(x, lo, hi, slope) and its directional derivative
@@ -167,6 +199,19 @@ soft_window_pushforward(T x, T lo, T hi, T slope, T d_x, T d_lo, T d_hi, T d_slo
                        detail::soft_times(p.d_slope, d_slope)};
 }
 
+/// soft_window(x, lo, hi, slope) pulled back with the partials of
+/// soft_window_partials.
+template <class T>
+DIFFANA_HOST_DEVICE void soft_window_pullback(T x, T lo, T hi, T slope, T d_y, T* d_x,
+                                              T* d_lo, T* d_hi, T* d_slope) {
+  if (d_y == T(0)) return;
+  const auto p = soft_window_partials(x, lo, hi, slope);
+  *d_x += p.d_x * d_y;
+  *d_lo += p.d_lo * d_y;
+  *d_hi += p.d_hi * d_y;
+  *d_slope += p.d_slope * d_y;
+}
+
 /// straight_through_cut(x, cut, slope): the hard step (1 if x > cut, else 0; NaN for
 /// a NaN x) with the directional derivative of soft_cut,
 /// s (1 - s) (slope (d_x - d_cut) + (x - cut) d_slope).
@@ -176,6 +221,23 @@ straight_through_cut_pushforward(T x, T cut, T slope, T d_x, T d_cut, T d_slope)
   using std::isnan;
   const auto p = soft_cut_pushforward(x, cut, slope, d_x, d_cut, d_slope);
   return {isnan(x) ? x : (x > cut ? T(1) : T(0)), p.pushforward};
+}
+
+/// straight_through_cut(x, cut, slope) pulled back: the adjoints of soft_cut (the
+/// surrogate derivative), whatever the hard value.
+template <class T>
+DIFFANA_HOST_DEVICE void straight_through_cut_pullback(T x, T cut, T slope, T d_y,
+                                                       T* d_x, T* d_cut, T* d_slope) {
+  soft_cut_pullback(x, cut, slope, d_y, d_x, d_cut, d_slope);
+}
+
+/// straight_through_cut_below(x, cut, slope) pulled back: the adjoints of
+/// soft_cut_below.
+template <class T>
+DIFFANA_HOST_DEVICE void straight_through_cut_below_pullback(T x, T cut, T slope, T d_y,
+                                                             T* d_x, T* d_cut,
+                                                             T* d_slope) {
+  soft_cut_below_pullback(x, cut, slope, d_y, d_x, d_cut, d_slope);
 }
 
 // ---- generic (plain or Dual) ------------------------------------------------------

@@ -8,7 +8,8 @@
 /// regularization="l2").
 ///
 /// Containers: anything with size() and operator[] (std::vector, std::array,
-/// ROOT::VecOps::RVec, ...), whose elements are plain numbers or `Dual`s. Results that
+/// ROOT::VecOps::RVec, ...), whose elements are plain numbers, `Dual`s or `Rev`s
+/// (reverse.hpp). Results that
 /// are sequences are returned as a std::vector of the promoted element type (a Dual
 /// if the elements or the temperature / strength are Duals, else the plain floating
 /// type; integers become double), whatever the input container.
@@ -26,6 +27,7 @@
 #pragma once
 
 #include "diffana/ad/dual.hpp"
+#include "diffana/ad/reverse_fwd.hpp"
 #include "diffana/config.hpp"
 
 #include <algorithm>
@@ -195,7 +197,7 @@ softmax(const Container& x, const Temperature& temperature) {
   detail::select_softmax_plain(x, t, p, u);
   const V u_bar = detail::select_weighted_u(p, u);
   out.reserve(n);
-  if constexpr (is_dual_v<E>) {
+  if constexpr (is_dual_v<E> || is_rev_v<E>) {
     // x_bar carries sum_j p_j dx_j, so that dp_i = p_i (dx_i - x_bar) / t costs O(n).
     R x_bar(V(0));
     for (std::size_t j = 0; j < n; ++j)
@@ -247,7 +249,7 @@ soft_argmax(const Container& x, const Temperature& temperature) {
   for (std::size_t i = 0; i < n; ++i)
     w[i] = p[i] * (static_cast<V>(i) - a);
   R r(a);
-  if constexpr (is_dual_v<E>) {
+  if constexpr (is_dual_v<E> || is_rev_v<E>) {
     for (std::size_t i = 0; i < n; ++i)
       if (w[i] != V(0)) detail::add_tangent(r, w[i] / t, x[i]);
   }
@@ -293,7 +295,8 @@ soft_pick(const Scores& scores, const Values& values, const Temperature& tempera
   for (std::size_t i = 0; i < n; ++i) {
     if (p[i] == V(0)) continue;
     detail::add_tangent(r, p[i], values[i]);
-    if constexpr (is_dual_v<ES>) detail::add_tangent(r, w[i] / t, scores[i]);
+    if constexpr (is_dual_v<ES> || is_rev_v<ES>)
+      detail::add_tangent(r, w[i] / t, scores[i]);
   }
   detail::add_tangent(r, -detail::select_weighted_u(w, u) / t, temperature);
   return r;
@@ -429,6 +432,191 @@ soft_rank(const Container& x, const Strength& strength, bool descending = false)
     }
   }
   return out;
+}
+
+// ---- Clad-style pullbacks (plain numbers, pointer + length) ------------------------
+//
+// `<fn>_pullback(inputs..., d_y, d_inputs...)` adds the output adjoints d_y pulled
+// back through <fn> to the input adjoints (+=, as Clad's pullbacks). Sequences are
+// pointer + length (x has n elements; d_x, like d_y for sequence outputs, n too). The
+// checks and conventions are those of the functions above (same exceptions), and
+// each pullback recomputes the forward quantities it needs (softmax probabilities,
+// the sort permutation and PAV blocks) exactly as the function does.
+
+namespace detail {
+/// A pointer + length seen as a container (size(), operator[]).
+template <class T> struct SelectSpan {
+  const T* data;
+  std::size_t n;
+  std::size_t size() const { return n; }
+  const T& operator[](std::size_t i) const { return data[i]; }
+};
+} // namespace detail
+
+/// softmax(x / temperature) pulled back: with p the softmax, u_i = (x_i - max x) / t
+/// and g = sum_i d_y_i p_i: d_x_j += p_j (d_y_j - g) / t;
+/// d_temperature -= sum_i d_y_i p_i (u_i - sum_k p_k u_k) / t.
+template <class T>
+void softmax_pullback(const T* x, std::size_t n, T temperature, const T* d_y, T* d_x,
+                      T* d_temperature) {
+  const T t = temperature;
+  detail::select_check_positive("softmax", "temperature", t);
+  const detail::SelectSpan<T> xs{x, n};
+  detail::select_check_finite("softmax", "x", xs);
+  if (n == 0) return;
+  std::vector<T> p(n);
+  std::vector<T> u(n);
+  detail::select_softmax_plain(xs, t, p, u);
+  const T u_bar = detail::select_weighted_u(p, u);
+  T g = T(0);
+  T dt = T(0);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (p[i] == T(0)) continue;
+    g += d_y[i] * p[i];
+    dt -= d_y[i] * p[i] * (u[i] - u_bar);
+  }
+  for (std::size_t j = 0; j < n; ++j)
+    if (p[j] != T(0)) d_x[j] += p[j] * (d_y[j] - g) / t;
+  *d_temperature += dt / t;
+}
+
+/// soft_argmax(x, temperature) pulled back: with w_i = p_i (i - a):
+/// d_x_i += d_y w_i / t; d_temperature -= d_y sum_i w_i u_i / t.
+template <class T>
+void soft_argmax_pullback(const T* x, std::size_t n, T temperature, T d_y, T* d_x,
+                          T* d_temperature) {
+  const T t = temperature;
+  detail::select_check_positive("soft_argmax", "temperature", t);
+  if (n == 0) throw std::invalid_argument("diffana::soft_argmax: x is empty");
+  const detail::SelectSpan<T> xs{x, n};
+  detail::select_check_finite("soft_argmax", "x", xs);
+  std::vector<T> p(n);
+  std::vector<T> u(n);
+  detail::select_softmax_plain(xs, t, p, u);
+  T a = T(0);
+  for (std::size_t i = 0; i < n; ++i)
+    a += static_cast<T>(i) * p[i];
+  std::vector<T> w(n);
+  for (std::size_t i = 0; i < n; ++i)
+    w[i] = p[i] * (static_cast<T>(i) - a);
+  for (std::size_t i = 0; i < n; ++i)
+    if (w[i] != T(0)) d_x[i] += d_y * w[i] / t;
+  *d_temperature -= d_y * detail::select_weighted_u(w, u) / t;
+}
+
+/// soft_pick(scores, values, temperature) pulled back: with p the softmax of the
+/// scores and w_i = p_i (values_i - P): d_values_i += d_y p_i;
+/// d_scores_i += d_y w_i / t; d_temperature -= d_y sum_i w_i u_i / t.
+template <class T>
+void soft_pick_pullback(const T* scores, const T* values, std::size_t n, T temperature,
+                        T d_y, T* d_scores, T* d_values, T* d_temperature) {
+  const T t = temperature;
+  detail::select_check_positive("soft_pick", "temperature", t);
+  if (n == 0) throw std::invalid_argument("diffana::soft_pick: scores is empty");
+  const detail::SelectSpan<T> ss{scores, n};
+  const detail::SelectSpan<T> vs{values, n};
+  detail::select_check_finite("soft_pick", "scores", ss);
+  detail::select_check_finite("soft_pick", "values", vs);
+  std::vector<T> p(n);
+  std::vector<T> u(n);
+  detail::select_softmax_plain(ss, t, p, u);
+  T pick = T(0);
+  for (std::size_t i = 0; i < n; ++i)
+    pick += p[i] * values[i];
+  std::vector<T> w(n);
+  for (std::size_t i = 0; i < n; ++i)
+    w[i] = p[i] * (values[i] - pick);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (p[i] == T(0)) continue;
+    d_values[i] += d_y * p[i];
+    d_scores[i] += d_y * w[i] / t;
+  }
+  *d_temperature -= d_y * detail::select_weighted_u(w, u) / t;
+}
+
+/// soft_sort(x, strength, descending) pulled back (output adjoints d_y in sorted
+/// position order): each x sorted into block B gets the mean of d_y over B;
+/// d_strength gets -sum_j d_y_j s (rho_j - mean_B rho) / eps^2 (s = +1 descending,
+/// -1 ascending).
+template <class T>
+void soft_sort_pullback(const T* x, std::size_t n, T strength, bool descending,
+                        const T* d_y, T* d_x, T* d_strength) {
+  const T eps = strength;
+  detail::select_check_positive("soft_sort", "strength", eps);
+  detail::select_check_finite("soft_sort", "x", detail::SelectSpan<T>{x, n});
+  if (n == 0) return;
+  const T sign = descending ? T(1) : T(-1);
+  std::vector<T> key(n);
+  for (std::size_t i = 0; i < n; ++i)
+    key[i] = sign * x[i];
+  const std::vector<std::size_t> perm = detail::select_order_descending(key);
+  std::vector<T> y(n);
+  for (std::size_t j = 0; j < n; ++j) {
+    const T rho = static_cast<T>(n - j);
+    const T s = key[perm[j]];
+    y[j] = (eps <= T(1)) ? rho - eps * s : rho / eps - s;
+  }
+  const auto blocks = detail::select_pav_decreasing(y);
+  T d_eps = T(0);
+  for (const auto& b : blocks) {
+    T mean_rho = T(0);
+    T g = T(0);
+    for (std::size_t j = b.start; j < b.start + b.size; ++j) {
+      mean_rho += static_cast<T>(n - j);
+      g += d_y[j];
+    }
+    mean_rho /= static_cast<T>(b.size);
+    g /= static_cast<T>(b.size);
+    for (std::size_t j = b.start; j < b.start + b.size; ++j) {
+      d_x[perm[j]] += g;
+      const T d_rho = static_cast<T>(n - j) - mean_rho;
+      if (d_rho != T(0)) d_eps -= d_y[j] * sign * d_rho / (eps * eps);
+    }
+  }
+  *d_strength += d_eps;
+}
+
+/// soft_rank(x, strength, descending) pulled back (d_y in the order of x): in a block
+/// B of more than one element, d_x_k += s (d_y_k - mean_B d_y) / eps and d_strength
+/// -= sum_B d_y_k (t_k - mean_B t) / eps^2 (s = +1 ascending, -1 descending,
+/// t_k = s x_k); singleton blocks (exact hard ranks) add nothing.
+template <class T>
+void soft_rank_pullback(const T* x, std::size_t n, T strength, bool descending,
+                        const T* d_y, T* d_x, T* d_strength) {
+  const T eps = strength;
+  detail::select_check_positive("soft_rank", "strength", eps);
+  detail::select_check_finite("soft_rank", "x", detail::SelectSpan<T>{x, n});
+  if (n == 0) return;
+  const T sign = descending ? T(-1) : T(1);
+  std::vector<T> key(n);
+  for (std::size_t i = 0; i < n; ++i)
+    key[i] = sign * x[i];
+  const std::vector<std::size_t> perm = detail::select_order_descending(key);
+  std::vector<T> y(n);
+  for (std::size_t j = 0; j < n; ++j) {
+    const T rho = static_cast<T>(n - j);
+    const T t = key[perm[j]];
+    y[j] = (eps <= T(1)) ? t - eps * rho : t / eps - rho;
+  }
+  const auto blocks = detail::select_pav_decreasing(y);
+  T d_eps = T(0);
+  for (const auto& b : blocks) {
+    if (b.size == 1) continue;
+    T mean_t = T(0);
+    T mean_g = T(0);
+    for (std::size_t j = b.start; j < b.start + b.size; ++j) {
+      mean_t += key[perm[j]];
+      mean_g += d_y[perm[j]];
+    }
+    mean_t /= static_cast<T>(b.size);
+    mean_g /= static_cast<T>(b.size);
+    for (std::size_t j = b.start; j < b.start + b.size; ++j) {
+      const std::size_t k = perm[j];
+      d_x[k] += sign * (d_y[k] - mean_g) / eps;
+      d_eps -= d_y[k] * (key[k] - mean_t) / (eps * eps);
+    }
+  }
+  *d_strength += d_eps;
 }
 
 } // namespace diffana

@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/// \file
+/// `diffana::Tape`, the record that reverse mode (reverse.hpp) sweeps backwards:
+/// nodes with their edges (parent, partial derivative), parameter leaves, and custom
+/// nodes (an op with many inputs and outputs recorded once, with its own pullback).
+/// One tape per thread (`active_tape()`), cleared per event; its storage keeps its
+/// capacity, so a warm tape allocates nothing. Knows Rev only by name
+/// (reverse_fwd.hpp). Not for device code.
+#pragma once
+
+#include "diffana/ad/reverse_fwd.hpp"
+#include "diffana/config.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace diffana {
+
+// ---- custom nodes -------------------------------------------------------------------
+
+/// What the pullback of a custom node gets: the adjoints of its outputs, the adjoints
+/// of its inputs to accumulate into (+=; zeroed before the call and added to the
+/// inputs' adjoints after it, constant inputs included and then ignored), the numbers
+/// it stored when it was recorded, and the context pointer given then.
+struct CustomArgs {
+  const double* d_out;
+  std::size_t n_out;
+  double* d_in;
+  std::size_t n_in;
+  const double* data;
+  std::size_t n_data;
+  void* context;
+};
+
+/// A custom node's pullback.
+using CustomPullback = void (*)(const CustomArgs&);
+
+// ---- the tape -----------------------------------------------------------------------
+
+#if defined(__GNUC__) || defined(__clang__)
+#define DIFFANA_REV_NOINLINE __attribute__((noinline))
+#else
+#define DIFFANA_REV_NOINLINE
+#endif
+
+namespace detail {
+/// A growable array of a trivially copyable T with an inlined push_back (the growth
+/// is out of line): the tape's storage, whose capacity survives clear().
+template <class T> class TapeBuffer {
+  static_assert(std::is_trivially_copyable_v<T>, "TapeBuffer holds plain data");
+
+public:
+  TapeBuffer() = default;
+  TapeBuffer(const TapeBuffer&) = delete;
+  TapeBuffer& operator=(const TapeBuffer&) = delete;
+  ~TapeBuffer() { std::free(data_); }
+
+  DIFFANA_INLINE void push_back(const T& v) {
+    if (size_ == cap_) grow();
+    data_[size_++] = v;
+  }
+  void clear() { size_ = 0; }
+  std::size_t size() const { return size_; }
+  std::size_t capacity() const { return cap_; }
+  T* data() { return data_; }
+  const T* data() const { return data_; }
+  T& operator[](std::size_t i) { return data_[i]; }
+  const T& operator[](std::size_t i) const { return data_[i]; }
+  T& back() { return data_[size_ - 1]; }
+
+private:
+  DIFFANA_REV_NOINLINE void grow() {
+    const std::size_t cap = cap_ < 64 ? 64 : 2 * cap_;
+    void* p = std::realloc(static_cast<void*>(data_), cap * sizeof(T));
+    if (p == nullptr) throw std::bad_alloc();
+    data_ = static_cast<T*>(p);
+    cap_ = cap;
+  }
+  T* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t cap_ = 0;
+};
+} // namespace detail
+
+/// The record of one event's computation, swept backwards to get the gradient. Not
+/// copyable (one per thread; Revs point at it). Node i's edges point at nodes < i, so
+/// one backward pass over the nodes visits each after everything that uses it.
+class Tape {
+public:
+  /// An edge: the node's partial derivative with respect to its parent.
+  struct Edge {
+    std::int32_t parent;
+    double partial;
+  };
+
+  /// Forgets every node (per event); the storage keeps its capacity. Adjoints seeded
+  /// but not swept are dropped.
+  void clear() {
+    if (seeded_) std::fill(adjoint_.begin(), adjoint_.end(), 0.0);
+    seeded_ = false;
+    edge_end_.clear();
+    edges_.clear();
+    leaves_.clear();
+    max_param_ = -1;
+    customs_.clear();
+    custom_inputs_.clear();
+    custom_data_.clear();
+    open_ = -1;
+  }
+
+  /// Number of nodes.
+  std::size_t size() const { return edge_end_.size(); }
+
+  /// Number of edges (partials stored).
+  std::size_t edge_count() const { return edges_.size(); }
+
+  /// Bytes reserved by the tape's storage (unchanged once warm: nothing allocates).
+  std::size_t reserved_bytes() const {
+    return edge_end_.capacity() * sizeof(std::uint32_t) +
+           edges_.capacity() * sizeof(Edge) + adjoint_.capacity() * sizeof(double) +
+           leaves_.capacity() * sizeof(Leaf) + customs_.capacity() * sizeof(Custom) +
+           custom_inputs_.capacity() * sizeof(std::int32_t) +
+           custom_data_.capacity() * sizeof(double) +
+           scratch_.capacity() * sizeof(double);
+  }
+
+  // -- recording --
+
+  /// A leaf (no parents). Returns its index.
+  std::int32_t push_leaf() {
+    edge_end_.push_back(static_cast<std::uint32_t>(edges_.size()));
+    open_ = -1;
+    return last();
+  }
+
+  /// A leaf whose adjoint is added to grad[param] by sweep.
+  std::int32_t push_param(int param) {
+    if (param < 0)
+      throw std::invalid_argument("diffana::Tape: parameter index " +
+                                  std::to_string(param) + " must be >= 0");
+    const std::int32_t i = push_leaf();
+    // Consecutive parameters on consecutive leaves (the usual loop over the
+    // parameters at the start of an event) share one range.
+    if (!leaves_.empty()) {
+      Leaf& l = leaves_.back();
+      if (l.node + l.count == i && l.param + l.count == param) {
+        ++l.count;
+        if (param > max_param_) max_param_ = param;
+        return i;
+      }
+    }
+    leaves_.push_back({i, param, 1});
+    if (param > max_param_) max_param_ = param;
+    return i;
+  }
+
+  /// A node with one parent a (partial pa); -1 (nothing recorded) when a < 0.
+  std::int32_t push1(std::int32_t a, double pa) {
+    if (a < 0) return -1;
+    edges_.push_back({a, pa});
+    return close_node();
+  }
+
+  /// A node with parents a, b (partials pa, pb); constants (index < 0) are left out.
+  std::int32_t push2(std::int32_t a, double pa, std::int32_t b, double pb) {
+    if (a < 0) return push1(b, pb);
+    if (b < 0) return push1(a, pa);
+    edges_.push_back({a, pa});
+    edges_.push_back({b, pb});
+    return close_node();
+  }
+
+  /// A node with k parents (constants, index < 0, left out); -1 when all are constant.
+  std::int32_t push_n(const std::int32_t* parents, const double* partials,
+                      std::size_t k) {
+    const std::size_t before = edges_.size();
+    for (std::size_t i = 0; i < k; ++i)
+      if (parents[i] >= 0) edges_.push_back({parents[i], partials[i]});
+    if (edges_.size() == before) return -1;
+    return close_node();
+  }
+
+  /// A node with k edges given by edge_of(i) (an Edge; parent < 0 is left out);
+  /// -1 when none is left.
+  template <class EdgeOf>
+  std::int32_t push_n_with(const EdgeOf& edge_of, std::size_t k) {
+    const std::size_t before = edges_.size();
+    for (std::size_t i = 0; i < k; ++i) {
+      const Edge e = edge_of(i);
+      if (e.parent >= 0) edges_.push_back(e);
+    }
+    if (edges_.size() == before) return -1;
+    return close_node();
+  }
+
+  /// Adds the edge (parent, partial) to node r, which add_tangent is building: appended
+  /// when r is the last node and was made this way, else a new node r' with edges
+  /// (r, 1) and (parent, partial). Returns the node now holding the sum.
+  std::int32_t add_edge(std::int32_t r, std::int32_t parent, double partial) {
+    if (parent < 0) return r;
+    if (r >= 0 && r == open_ && r == last()) {
+      edges_.push_back({parent, partial});
+      edge_end_.back() = static_cast<std::uint32_t>(edges_.size());
+      return r;
+    }
+    const std::int32_t i = push2(r, 1.0, parent, partial);
+    open_ = i;
+    return i;
+  }
+
+  /// A custom op with n_in inputs (tape indices, < 0 for constants) and n_out outputs,
+  /// which become n_out consecutive nodes; returns the first one's index, or -1 (and
+  /// records nothing) when every input is constant. n_data numbers are copied onto
+  /// the tape for the pullback; context is passed through as is (it must outlive the
+  /// sweep). In the sweep, fn runs once, when the outputs' adjoints are final.
+  std::int32_t push_custom(const std::int32_t* inputs, std::size_t n_in,
+                           std::size_t n_out, CustomPullback fn, const double* data,
+                           std::size_t n_data, void* context = nullptr) {
+    return push_custom_with([inputs](std::size_t i) { return inputs[i]; }, n_in, n_out,
+                            fn, data, n_data, context);
+  }
+
+  /// push_custom with the input indices given by index_of(i), i < n_in (so that
+  /// callers need no index array of their own).
+  template <class IndexOf>
+  std::int32_t push_custom_with(const IndexOf& index_of, std::size_t n_in,
+                                std::size_t n_out, CustomPullback fn,
+                                const double* data, std::size_t n_data,
+                                void* context = nullptr) {
+    if (n_out == 0) return -1;
+    bool any = false;
+    for (std::size_t i = 0; i < n_in && !any; ++i)
+      any = index_of(i) >= 0;
+    if (!any) return -1;
+    Custom c;
+    c.fn = fn;
+    c.context = context;
+    c.in_begin = custom_inputs_.size();
+    c.n_in = n_in;
+    c.data_begin = custom_data_.size();
+    c.n_data = n_data;
+    for (std::size_t i = 0; i < n_in; ++i)
+      custom_inputs_.push_back(index_of(i));
+    if (n_data > 0) custom_data_.insert(custom_data_.end(), data, data + n_data);
+    const std::int32_t first = static_cast<std::int32_t>(size());
+    for (std::size_t o = 0; o < n_out; ++o)
+      push_leaf();
+    c.first_out = first;
+    c.last_out = last();
+    customs_.push_back(c);
+    return first;
+  }
+
+  // -- the reverse sweep --
+
+  /// Adds adjoint to node y's adjoint (nothing for a constant).
+  /// Ends add_edge's appending to the last node (a Rev now shares that node).
+  void seal() { open_ = -1; }
+
+  void seed_index(std::int32_t y, double adjoint) {
+    if (y < 0) return;
+    ensure_adjoints();
+    adjoint_[static_cast<std::size_t>(y)] += adjoint;
+    seeded_ = true;
+  }
+
+  /// Adds adjoint to y's adjoint (nothing for a constant y).
+  template <class T> void seed(const Rev<T>& y, double adjoint);
+
+  /// The adjoint of node i (between seed and sweep: what was seeded).
+  double adjoint(std::int32_t i) const {
+    return (i >= 0 && static_cast<std::size_t>(i) < adjoint_.size())
+               ? adjoint_[static_cast<std::size_t>(i)]
+               : 0.0;
+  }
+
+  /// Reverse sweep over the whole tape: propagates the seeded adjoints to every node,
+  /// adds the adjoint of each parameter leaf to grad[param] (grad has n_params
+  /// entries; a leaf with param >= n_params throws std::out_of_range), then zeroes
+  /// every adjoint, so that the same tape can be seeded and swept again.
+  void sweep(double* grad, std::size_t n_params) {
+    if (max_param_ >= 0 && static_cast<std::size_t>(max_param_) >= n_params)
+      throw std::out_of_range("diffana::Tape::sweep: parameter index " +
+                              std::to_string(max_param_) + " but grad has " +
+                              std::to_string(n_params) + " entries");
+    ensure_adjoints();
+    double* adj = adjoint_.data();
+    const Edge* edges = edges_.data();
+    const std::uint32_t* end = edge_end_.data();
+    std::ptrdiff_t ci = static_cast<std::ptrdiff_t>(customs_.size()) - 1;
+    std::ptrdiff_t next_custom =
+        ci >= 0 ? customs_[static_cast<std::size_t>(ci)].last_out : -1;
+    const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(size());
+    std::uint32_t e_hi = n > 0 ? end[n - 1] : 0u;
+    for (std::ptrdiff_t i = n - 1; i >= 0; --i) {
+      if (i == next_custom) {
+        run_custom(customs_[static_cast<std::size_t>(ci)]);
+        --ci;
+        next_custom = ci >= 0 ? customs_[static_cast<std::size_t>(ci)].last_out : -1;
+      }
+      const std::uint32_t e_lo = i > 0 ? end[i - 1] : 0u;
+      const double a = adj[i];
+      // A zero adjoint adds exactly nothing, also through an infinite partial; a
+      // select rather than a branch (zero adjoints are common and unpredictable).
+      const bool live = a != 0.0;
+      for (std::uint32_t e = e_lo; e < e_hi; ++e) {
+        const double c = edges[e].partial * a;
+        adj[edges[e].parent] += live ? c : 0.0;
+      }
+      e_hi = e_lo;
+    }
+    for (const Leaf& l : leaves_) {
+      double* g = grad + l.param;
+      const double* d = adj + l.node;
+      for (std::int32_t k = 0; k < l.count; ++k)
+        g[k] += d[k];
+    }
+    std::fill(adjoint_.begin(), adjoint_.begin() + static_cast<std::ptrdiff_t>(size()),
+              0.0);
+    seeded_ = false;
+  }
+
+  /// seed(y, 1) and sweep: grad[p] += dy/dp.
+  template <class T>
+  void gradient(const Rev<T>& y, double* grad, std::size_t n_params) {
+    seed(y, 1.0);
+    sweep(grad, n_params);
+  }
+
+private:
+  /// count consecutive leaves from node on, for parameters param, param + 1, ...
+  struct Leaf {
+    std::int32_t node;
+    int param;
+    std::int32_t count;
+  };
+  struct Custom {
+    CustomPullback fn;
+    void* context;
+    std::size_t in_begin;
+    std::size_t n_in;
+    std::size_t data_begin;
+    std::size_t n_data;
+    std::int32_t first_out;
+    std::int32_t last_out;
+  };
+
+  std::int32_t last() const { return static_cast<std::int32_t>(edge_end_.size()) - 1; }
+
+  DIFFANA_INLINE std::int32_t close_node() {
+    edge_end_.push_back(static_cast<std::uint32_t>(edges_.size()));
+    open_ = -1;
+    return last();
+  }
+
+  /// Adjoint storage for every node (zero beyond what a sweep left, which is zero).
+  void ensure_adjoints() {
+    if (adjoint_.size() < size()) adjoint_.resize(size(), 0.0);
+  }
+
+  void run_custom(const Custom& c) {
+    const double* d_out = adjoint_.data() + c.first_out;
+    const std::size_t n_out = static_cast<std::size_t>(c.last_out - c.first_out) + 1;
+    bool any = false;
+    for (std::size_t o = 0; o < n_out && !any; ++o)
+      any = d_out[o] != 0.0;
+    if (!any) return;
+    scratch_.assign(c.n_in, 0.0);
+    CustomArgs args{
+        d_out,    n_out,    scratch_.data(), c.n_in, custom_data_.data() + c.data_begin,
+        c.n_data, c.context};
+    c.fn(args);
+    const std::int32_t* in = custom_inputs_.data() + c.in_begin;
+    for (std::size_t k = 0; k < c.n_in; ++k)
+      if (in[k] >= 0) adjoint_[static_cast<std::size_t>(in[k])] += scratch_[k];
+  }
+
+  // Node i's edges: [edge_end_[i - 1], edge_end_[i]).
+  detail::TapeBuffer<std::uint32_t> edge_end_;
+  detail::TapeBuffer<Edge> edges_;
+  std::vector<double> adjoint_;
+  std::vector<Leaf> leaves_;
+  std::vector<Custom> customs_; // in node order
+  std::vector<std::int32_t> custom_inputs_;
+  std::vector<double> custom_data_;
+  std::vector<double> scratch_;
+  std::int32_t open_ = -1; // the node add_edge may still append to
+  int max_param_ = -1;
+  bool seeded_ = false; // adjoints may be non-zero (seeded, not yet swept)
+};
+
+/// This thread's tape (one per thread, e.g. per RDataFrame slot).
+inline Tape& active_tape() {
+  thread_local Tape tape;
+  return tape;
+}
+
+} // namespace diffana
