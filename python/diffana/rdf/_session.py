@@ -200,7 +200,9 @@ class _Core:
     Attributes other modules read: ``ROOT``, ``names`` and ``values`` (the
     parameters, in tangent order), ``n`` (P), ``id``, ``dual_fn`` (the C++ function
     returning parameter i's Dual), ``param_calls`` (name -> that call),
-    ``generation`` (incremented by every `set`), ``n_loops`` and ``cached``.
+    ``generation`` (incremented by every `set`), ``n_loops``, ``cached``, ``root``
+    (the node under the parameter columns) and ``reverse`` (the reverse-mode
+    parameters of `diffana.rdf.adjoint`, or None).
     """
 
     def __init__(self, ROOT: Any, params: Mapping[str, Any]) -> None:
@@ -243,6 +245,10 @@ class _Core:
         self.generation = 0
         self.n_loops = 0
         self.cached: Any = None  # the in-memory RDataFrame of DiffFrame(cache=...)
+        # The node under the parameter columns (the adjoint pass rebuilds the graph
+        # on it) and the reverse-mode parameters (`diffana.rdf.adjoint`), if any.
+        self.root: Any = None
+        self.reverse: Any = None
         # Weak: a result nobody holds any more is neither booked nor filled again.
         self._results: weakref.WeakSet[LoopResult] = weakref.WeakSet()
         self._n_columns = 0

@@ -8,9 +8,14 @@ Duals (`diffana.rdf.expressions`), add nodes to the graph (``Define``, ``Filter`
 belongs to `_Core`, converting results to `GradHistResult`, writing and reading
 snapshots to `diffana.rdf.snapshot`, the C++ type table to `diffana.rdf._types`.
 
+Every frame also keeps the steps that made it from the family's root node (its
+defines, filters, soft filters and variations, with their expressions as written),
+and every booked histogram those of its node: the adjoint pass
+(`diffana.rdf.adjoint`) replays them with other C++ behind the parameter names.
+
 May import: numpy, ``diffana._checks`` and the modules of ``diffana.rdf`` below it
-(``expressions``, ``_types``, ``_session``, ``results``, ``snapshot``); nothing
-imports this module except the package ``__init__``.
+(``expressions``, ``_types``, ``_session``, ``results``, ``snapshot``, ``adjoint``);
+nothing imports this module except the package ``__init__``.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import _checks
-from . import _types, expressions, snapshot
+from . import _types, adjoint, expressions, snapshot
 from ._session import _compiled, _Core, _import_root
 from .results import GradHistResult
 
@@ -51,6 +56,12 @@ class DiffFrame:
         optimisation loop wants. Only these columns exist downstream.
     progress : bool
         Show ROOT's progress bar (``RDF.Experimental.AddProgressBar``) in loops.
+    reverse : mapping of str to float or 1-D array, optional
+        Reverse-mode parameters (many: network weights, coefficients): plain
+        numbers in the event loop (a vector one is used as ``name[k]``), no
+        Jacobian columns; their gradient comes from `diffana.rdf.adjoint_gradient`
+        (one more event loop whatever their number, on taped scalars
+        ``diffana::Rev<double>``: see `diffana.rdf.adjoint`). They are not columns.
 
     Frames derived by `define`, `filter`, `soft_filter` and `vary` are new DiffFrame
     objects (the original is unchanged) that share the parameters and the event loop.
@@ -76,6 +87,7 @@ class DiffFrame:
         *,
         cache: str | Sequence[str] | None = None,
         progress: bool = False,
+        reverse: Mapping[str, Any] | None = None,
     ) -> None:
         ROOT = _import_root()
         if not isinstance(params, Mapping) or len(params) == 0:
@@ -103,6 +115,13 @@ class DiffFrame:
             node = ROOT.RDF.AsRNode(core.cached)
         if progress:
             ROOT.RDF.Experimental.AddProgressBar(node)
+        core.root = node
+        if reverse is not None:
+            for name in reverse:
+                if isinstance(name, str) and node.HasColumn(name):
+                    msg = f"reverse parameter {name!r} is already a column of the input"
+                    raise ValueError(msg)
+            adjoint.declare_reverse(ROOT, core, reverse)
         for i, name in enumerate(core.names):
             node = node.Define(name, f"{core.dual_fn}({i})")
         self._core = core
@@ -111,6 +130,7 @@ class DiffFrame:
         self._varied = False
         # (column, variation name) of every `vary` upstream of this frame.
         self._variations: frozenset[tuple[str, str]] = frozenset()
+        self._steps: tuple[adjoint.Step, ...] = ()
 
     # ---- internals --------------------------------------------------------------
 
@@ -119,6 +139,7 @@ class DiffFrame:
         node: Any,
         weight: str | None,
         variation: tuple[str, str] | None = None,
+        step: adjoint.Step | None = None,
     ) -> DiffFrame:
         new = object.__new__(DiffFrame)
         new._core = self._core
@@ -128,6 +149,7 @@ class DiffFrame:
         new._variations = self._variations
         if variation is not None:
             new._variations = self._variations | {variation}
+        new._steps = self._steps if step is None else (*self._steps, step)
         return new
 
     def _inline_params(self, expression: str) -> str:
@@ -167,6 +189,12 @@ class DiffFrame:
         return dict(zip(self._core.names, self._core.values, strict=True))
 
     @property
+    def reverse_params(self) -> dict[str, Any]:
+        """The current values of the reverse-mode parameters (float or array)."""
+        block = self._core.reverse
+        return {} if block is None else block.current()
+
+    @property
     def node(self) -> Any:
         """The underlying RDataFrame node (``ROOT.RDF.RNode``)."""
         return self._node
@@ -199,7 +227,7 @@ class DiffFrame:
         node = _compiled(
             f"define({name!r})", expression, lambda: self._node.Define(name, code)
         )
-        return self._derive(node, self._weight)
+        return self._derive(node, self._weight, step=("define", name, expression))
 
     def filter(self, expression: str, name: str = "") -> DiffFrame:
         """A new frame keeping the events where the C++ ``expression`` is true (a
@@ -209,7 +237,7 @@ class DiffFrame:
             raise ValueError(msg)
         code = self._inline_params(expression)
         node = _compiled("filter", expression, lambda: self._node.Filter(code, name))
-        return self._derive(node, self._weight)
+        return self._derive(node, self._weight, step=("filter", expression, name))
 
     def soft_filter(self, expression: str) -> DiffFrame:
         """A new frame whose event weight is multiplied by the C++ ``expression``
@@ -225,7 +253,8 @@ class DiffFrame:
         node = _compiled(
             "soft_filter", expression, lambda: self._node.Define(col, full)
         )
-        return self._derive(node, col)
+        raw = expression if self._weight is None else f"{self._weight} * ({expression})"
+        return self._derive(node, col, step=("define", col, raw))
 
     def vary(
         self, column: str, variations: Mapping[str, str], name: str | None = None
@@ -290,23 +319,26 @@ class DiffFrame:
             str(dict(variations)),
             lambda: self._node.Vary(column, full, tags, vname),
         )
+        step = ("vary", column, tuple(variations.items()), vname)
         return self._derive(
-            self._core.ROOT.RDF.AsRNode(node), self._weight, (column, vname)
+            self._core.ROOT.RDF.AsRNode(node), self._weight, (column, vname), step
         )
 
-    def _weight_for(self, weight: str | None, what: str) -> tuple[Any, str | None]:
-        """The node and weight column of a histogram: ``weight`` times the
+    def _weight_for(
+        self, weight: str | None, what: str
+    ) -> tuple[Any, str | None, tuple[adjoint.Step, ...]]:
+        """The node, weight column and steps of a histogram: ``weight`` times the
         soft-filter weight (a hidden column) when both exist."""
         if weight is not None:
             self._scalar_type(weight, self._check_column(weight, what), what)
         if self._weight is None:
-            return self._node, weight
+            return self._node, weight, self._steps
         if weight is None:
-            return self._node, self._weight
+            return self._node, self._weight, self._steps
         w = self._core.hidden_column("hw")
         expr = f"{self._weight} * {weight}"
         node = _compiled(what, expr, lambda: self._node.Define(w, expr))
-        return node, w
+        return node, w, (*self._steps, ("define", w, expr))
 
     def _book(
         self,
@@ -321,12 +353,14 @@ class DiffFrame:
         columns = [
             (x, self._scalar_type(x, self._check_column(x, what), what)) for x in xs
         ]
-        node, w = self._weight_for(weight, what)
+        node, w, steps = self._weight_for(weight, what)
         if w is not None:
             columns.append((w, self._scalar_type(w, str(node.GetColumnType(w)), what)))
-        return GradHistResult(
+        result = GradHistResult(
             self._core, node, columns, tuple(edges), bandwidth, overflow, self._varied
         )
+        adjoint.register(result, steps)
+        return result
 
     def histo(
         self,
@@ -380,12 +414,20 @@ class DiffFrame:
         return self._book([x, y], [ex, ey], weight, bws, overflow, "histo2d")
 
     def set_params(self, values: Mapping[str, Any] | None = None, **kw: Any) -> None:
-        """Change parameter values (all checked first: unknown names and NaN/inf
-        values raise, nothing changes). The next `GradHistResult.result` runs a new
+        """Change parameter values, forward or reverse (an array for a vector
+        one; all checked first: unknown names and NaN/inf values raise, nothing
+        changes). The next `GradHistResult.result` runs a new
         event loop; nothing is compiled again."""
         new = dict(values or {})
         new.update(kw)
-        self._core.set(new)
+        block = self._core.reverse
+        if block is None:
+            self._core.set(new)
+            return
+        rev = {k: v for k, v in new.items() if k in block.names}
+        flat = block.checked(rev)
+        self._core.set({k: v for k, v in new.items() if k not in block.names})
+        block.apply(flat)
 
     def snapshot(
         self, tree: str, file: str | os.PathLike[str], columns: str | Sequence[str]
