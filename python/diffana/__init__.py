@@ -137,8 +137,8 @@ def get_lib_dir() -> str:
 
 
 _LAZY_SUBMODULES = (
-    "analysis", "awkward", "chain", "cli", "correction", "generators", "jax", "rdf",
-    "root", "stats",
+    "analysis", "awkward", "chain", "cli", "correction", "generators", "jax", "nn",
+    "rdf", "root", "stats",
 )  # fmt: skip
 
 

@@ -34,6 +34,8 @@ objective and the optimizer::
     normfactors:                       # free-floating normalizations (optional)
       - {name: k_qcd, samples: [qcd], nominal: 1.0, bounds: [0.0, 5.0]}
     data: {files: samples/data.root}   # optional: the observations
+    networks:                          # optional: columns whose weights are optimised
+      nn: {inputs: [ht_s, mjj_s], layers: [8, 1], output_activation: sigmoid}
     objective: {type: asimov_significance, background_uncertainty: 0.1}
     optimizer: {name: adam, learning_rate: 0.05, steps: 50, tolerance: 1.0e-4}
 
@@ -79,6 +81,8 @@ naming the key.
 
 Reading the YAML text (encodings, duplicate keys, depth) is ``_yaml``'s.
 
+The networks' weights are appended to ``parameters`` (``_schema_networks``).
+
 May import pydantic, the schema modules ``_schema_*``, ``_yaml`` and
 ``diffana.analysis._errors``; uproot (or ROOT) inside `check_inputs` only.
 """
@@ -97,7 +101,6 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from ._errors import ConfigError
 from ._schema_base import (
     FiniteFloat,
-    Model,
     Name,
     StrictBool,
     did_you_mean,
@@ -126,6 +129,7 @@ from ._schema_model import (
     Systematic,
     WeightSystematic,
 )
+from ._schema_networks import Network, NetworksMixin, network_problems
 from ._yaml import decode, parse
 
 __all__ = [
@@ -134,6 +138,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "DataSample",
+    "Network",
     "NormFactor",
     "NormSystematic",
     "Objective",
@@ -153,7 +158,7 @@ __all__ = [
 KeyPath = tuple[str | int, ...]
 
 
-class Config(Model):
+class Config(NetworksMixin):
     """A validated analysis description (see the module docstring)."""
 
     lumi: FiniteFloat = Field(
@@ -219,6 +224,12 @@ class Config(Model):
         description="Name -> correctionlib file (or {file, correction}): a C++ "
         "object the expressions call, jec(Jet_eta, jet_pt) element-wise on RVecs or "
         "jec.evaluate(eta, pt), on dual numbers (diffana.correction).",
+    )
+    networks: dict[str, Network] = Field(
+        default_factory=dict,
+        description="Name -> a neural network: a column of that name (its output, "
+        "for observables, selections and weights) whose weights are appended to "
+        "the optimised parameters (diffana.nn).",
     )
     plots: Plots = Field(
         default=Plots(), description="The plots' experiment label and luminosity."
@@ -324,9 +335,11 @@ class Config(Model):
                 )
         if self.poi in systs:
             problems.append(f"poi: {self.poi!r} is also a systematic's name")
-        if not any(p.optimize for p in self.parameters):
+        trained = any(n.optimize for n in self.networks.values())
+        if not trained and not any(p.optimize for p in self.parameters):
             problems.append("parameters: none is optimized (optimize: true)")
         problems += correction_problems(self, params)
+        problems += network_problems(self, params)
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -39,6 +39,7 @@ from .outputs import (
     OutputError,
     RunFolder,
     check_file_target,
+    network_weights,
     write_atomic,
 )
 from .plots import check_labels, plot
@@ -354,6 +355,8 @@ def _run(
                 hard = {w: {**hard[w], "histograms": hard_histograms[w]}
                         for w in hard if w in hard_histograms}  # fmt: skip
             written += plot(analysis, result, folder, hard)
+        for name, text in network_weights(config, result.final.params).items():
+            written.append(folder.write_text(name, text))
         interrupts.check()
         folder.complete([p.name for p in written])
         say("wrote " + ", ".join(str(p) for p in written))

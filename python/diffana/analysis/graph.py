@@ -32,8 +32,14 @@ The data (``data:``, if configured) get a DiffFrame of their own, built the same
 way: its nominal histograms (no systematic acts on data, and they are not scaled)
 with their Jacobians, under the data's name.
 
+A network (``networks:``) is a column named as the network, defined after the
+defines (`network_defines`: the C++ call declared by `diffana.nn.declare` on the
+frame's parameter block) and varied by a column systematic like a define that uses
+a varied input.
+
 May import numpy, `diffana.rdf` (ROOT on first use), `diffana.hist` (types),
-`diffana.analysis.config`, `diffana.analysis.inputs` and `diffana.analysis._errors`.
+`diffana.analysis.config`, `diffana.analysis.inputs`, `diffana.analysis._errors`
+and `diffana.nn` (lazily, for ``networks:``).
 """
 
 from __future__ import annotations
@@ -121,10 +127,44 @@ def config_key(source: str, key: str) -> Iterator[None]:
         raise ConfigError(msg) from None
 
 
+def network_defines(ddf: Any, config: Config, source: str) -> dict[str, str]:
+    """Network name -> the C++ expression of its column on ``ddf``'s family (the
+    network declared to cling, `diffana.nn.declare`; errors name the key)."""
+    if not config.networks:
+        return {}
+    from ..nn import declare, expression
+
+    out: dict[str, str] = {}
+    for name in config.networks:
+        net = config.network(name)
+        with config_key(source, f"networks.{name}"):
+            out[name] = expression(net, declare(net, ddf))
+    return out
+
+
+def _check_network_inputs(ddf: Any, config: Config, name: str, source: str) -> None:
+    entry = config.networks[name]
+    columns = [("inputs", c) for c in entry.inputs]
+    if entry.jets is not None:
+        columns += [("jets.features", c) for c in entry.jets.features]
+    for key, c in columns:
+        if not ddf.node.HasColumn(c):
+            msg = (
+                f"{source}: networks.{name}.{key}: unknown column {c!r} (not a "
+                "define nor a branch of the input)"
+            )
+            raise ConfigError(msg)
+
+
 def define_all(ddf: Any, config: Config, source: str) -> Any:
-    """``ddf`` with the configuration's ``defines``, in order (errors name the key)."""
+    """``ddf`` with the configuration's ``defines``, in order, then a column per
+    network (errors name the key)."""
     for name, expr in config.defines.items():
         with config_key(source, f"defines.{name}"):
+            ddf = ddf.define(name, expr)
+    for name, expr in network_defines(ddf, config, source).items():
+        _check_network_inputs(ddf, config, name, source)
+        with config_key(source, f"networks.{name}"):
             ddf = ddf.define(name, expr)
     return ddf
 
@@ -305,6 +345,8 @@ class Graph:
         cfg, src = self.config, self.source
         renames: dict[str, dict[str, str]] = {NOMINAL: {}}
         weights: dict[str, str] = {}
+        # A network's column is varied like a define that uses a varied input.
+        defines = {**cfg.defines, **network_defines(ddf, cfg, src)}
         for k, sy in enumerate(cfg.systematics):
             if not self._applies(sy, sample.name):
                 continue
@@ -316,12 +358,13 @@ class Graph:
                 if isinstance(sy, ColumnSystematic):
                     alt = getattr(sy, direction)
                     ren: dict[str, str] = {}
-                    for name, expr in cfg.defines.items():
+                    for name, expr in defines.items():
+                        what = "networks" if name in cfg.networks else "defines"
                         if name in alt:
                             new, key = alt[name], f"systematics[{k}].{direction}.{name}"
                         elif uses(expr, list(ren)):
                             new = expr
-                            key = f"defines.{name} (varied by systematics[{k}])"
+                            key = f"{what}.{name} (varied by systematics[{k}])"
                         else:
                             continue
                         vname = f"{name}__{var}"

@@ -16,7 +16,11 @@ A folder's states and what a new run does there:
 The marker is written last and lists the files of the run; it is removed before
 a run writes anything, so a folder without it never claims to be complete.
 
-May import the standard library and `diffana.analysis._errors`.
+`network_weights` gives the trained weights files of a configuration's networks
+(``weights_<name>.json``, `diffana.nn.weights`) for the folder to write.
+
+May import the standard library, `diffana.analysis._errors` and `diffana.nn.weights`
+(inside `network_weights`).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import os
 import pathlib
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import IO, Any
 
 from ._errors import ConfigError
@@ -40,6 +44,7 @@ __all__ = [
     "OutputError",
     "RunFolder",
     "check_file_target",
+    "network_weights",
     "write_atomic",
 ]
 
@@ -230,7 +235,12 @@ class RunFolder:
         return sorted(
             p
             for p in self.path.iterdir()
-            if p.is_file() and (p.name in names or p.suffix in (".png", ".pdf"))
+            if p.is_file()
+            and (
+                p.name in names
+                or p.suffix in (".png", ".pdf")
+                or (p.name.startswith("weights_") and p.suffix == ".json")
+            )
         )
 
     def _settle_previous(self) -> None:
@@ -317,3 +327,17 @@ class RunFolder:
             msg = f"--resume: {p} is not a diffana checkpoint (format 1)"
             raise OutputError(msg)
         return data
+
+
+def network_weights(config: Any, params: Mapping[str, float]) -> dict[str, str]:
+    """File name -> text of the weights file of each network of ``config``
+    (``weights_<name>.json``) at ``params`` (e.g. the optimization's final point);
+    ``networks.<name>.weights: weights_<name>.json`` reads one back. Empty without
+    networks."""
+    from ..nn.weights import dumps
+
+    out: dict[str, str] = {}
+    for name in getattr(config, "networks", {}):
+        net = config.network(name)
+        out[f"weights_{name}.json"] = dumps(net, [params[n] for n in net.param_names()])
+    return out
