@@ -92,7 +92,14 @@ SUBPACKAGE_APIS = {
     ],
     "diffana.hist": ["GradHistogram", "GradHistogram2D"],
     "diffana.jax": ["backend", "cut", "hist", "hist_weighted", "window"],
-    "diffana.rdf": ["CompileError", "DiffFrame", "EventLoopError", "GradHistResult"],
+    "diffana.nn": [
+        "ACTIVATIONS", "Jets", "Layer", "Network", "POOLS", "cpp_spec", "declare",
+        "expression", "load_weights", "save_weights",
+    ],
+    "diffana.rdf": [
+        "AdjointPass", "CompileError", "DiffFrame", "EventLoopError", "GradHistResult",
+        "adjoint_gradient", "adjoint_pass", "has_clad",
+    ],
     "diffana.soft": ["soft_cut", "soft_window"],
     "diffana.stats": [
         "Model", "WorkspaceError", "asimov_significance", "expected_cls",

@@ -105,11 +105,21 @@ Systematic variations, 2D, caching, progress
   memory (RDataFrame's ``Cache``): optimisation loops then never touch the file.
 - ``DiffFrame(df, params, progress=True)`` shows ROOT's progress bar during loops.
 
+Many parameters: the adjoint loop
+---------------------------------
+``DiffFrame(df, params, reverse={"theta": weights})`` adds reverse-mode parameters:
+plain numbers in the event loop (``theta[k]`` in expressions), no tangents. Given the
+bin cotangents of an objective (``g = dL/d values``, ``g' = dL/d variances``),
+`adjoint_gradient` returns dL/d every parameter: the forward ones from the
+Jacobians, the reverse ones from one more event loop that replays the graph on taped
+scalars (`diffana.rdf.adjoint`), whatever their number.
+
 Layout
 ------
 ``frame`` (`DiffFrame`: graph building) uses ``results`` (`GradHistResult`: booked
 histograms), ``snapshot`` (gradients on disk), ``_types`` (the C++ type table) and
-``expressions`` (the rewriter of free identifiers); all of them sit on ``_session``
+``expressions`` (the rewriter of free identifiers) and ``adjoint`` (reverse-mode
+parameters and the adjoint loop); all of them sit on ``_session``
 (ROOT and cling set-up, `CompileError`, the shared parameter block ``_Core`` and its
 event loop). Imports only go down that list. This ``__init__`` re-exports the public
 names and the private ones other layers use (``_compiled``, ``_import_root``).
@@ -118,23 +128,29 @@ names and the private ones other layers use (``_compiled``, ``_import_root``).
 from __future__ import annotations
 
 from . import expressions as expressions
+from ._clad import has_clad
 from ._session import CompileError, EventLoopError
 
 # Not public API: other layers use them (diffana.analysis compiles its own
 # expressions with _compiled; the tests' ROOT fixture calls _import_root).
 from ._session import _compiled as _compiled
 from ._session import _import_root as _import_root
+from .adjoint import AdjointPass, adjoint_gradient, adjoint_pass
 from .frame import DiffFrame
 from .results import GradHistResult
 
 __all__ = [
+    "AdjointPass",
     "CompileError",
     "DiffFrame",
     "EventLoopError",
     "GradHistResult",
+    "adjoint_gradient",
+    "adjoint_pass",
+    "has_clad",
 ]
 
 # Report the public classes where users import them from (reprs, pickles, docs).
-for _cls in (CompileError, DiffFrame, EventLoopError, GradHistResult):
+for _cls in (AdjointPass, CompileError, DiffFrame, EventLoopError, GradHistResult):
     _cls.__module__ = __name__
 del _cls
