@@ -101,17 +101,87 @@ int diffana_hist_fill_1d_vjp_f64(const double* x, const double* w, const double*
                                  int64_t nbins, double bandwidth, int overflow,
                                  double* ct_x, double* ct_w);
 
-/* The 1D kernel on a CUDA device (src/cuda/hist_fill_1d.cu; only in builds with
- * DIFFANA_CUDA=ON): the same arguments in the same order, all array pointers device
- * pointers (edges too: they are copied to the host once to be validated). One thread
- * per event, atomicAdd into the outputs; synchronous (returns when the fill is done).
- * Returns the statuses above, or DIFFANA_ERR_DEVICE when a CUDA call fails. */
+/* ---- the histogram kernels on a CUDA device (src/cuda/; only in builds with
+ * DIFFANA_CUDA=ON) ----
+ *
+ * diffana_cuda_hist_fill_1d_f64 and _2d_f64 take the arguments of their CPU twins in
+ * the same order, all array pointers device pointers (edges too: they are copied to
+ * the host once to be validated), and compute the same sums (within rounding: the
+ * order of the additions differs). They are synchronous (return when the fill is
+ * done) and use DIFFANA_CUDA_FILL_PRIVATE. Statuses as above, checked in the same
+ * order, or DIFFANA_ERR_DEVICE when a CUDA call fails. The 2D fill is compiled only
+ * with the CMake option DIFFANA_CUDA_2D=ON (ptxas takes very long on it).
+ *
+ * The _ex variants add, after the twin's arguments:
+ *   mode    DIFFANA_CUDA_FILL_PRIVATE (what the plain functions use): each block
+ *           accumulates into its own copies of the histogram in shared memory and
+ *           merges them into the outputs once (one atomicAdd per element and block);
+ *           the order of the additions depends on scheduling, so results can differ
+ *           in the last bits from run to run. Histograms too large for shared memory
+ *           fall back to DIFFANA_CUDA_FILL_ATOMIC.
+ *           DIFFANA_CUDA_FILL_DETERMINISTIC: sums in a fixed order (per-warp copies,
+ *           lanes in turn, per-block partials reduced in block order; the grid depends
+ *           on n and the histogram size only), so the same inputs give bitwise the
+ *           same outputs on every run and device. Slower (lanes take turns).
+ *           DIFFANA_CUDA_FILL_ATOMIC: one thread per event, every contribution
+ *           atomicAdd-ed into the outputs (the first kernel; for comparisons).
+ *           Any other value: DIFFANA_ERR_ARGUMENT (after the twin's checks).
+ *   stream  a cudaStream_t (NULL: the default stream). The work is queued on it and
+ *           the function returns without waiting for it (the edges are copied to
+ *           the host synchronously first); n_skipped and the outputs are final once
+ *           the stream is synchronised. The deterministic mode allocates its partials
+ *           with cudaMallocAsync on the stream. */
+#define DIFFANA_CUDA_FILL_PRIVATE 0
+#define DIFFANA_CUDA_FILL_DETERMINISTIC 1
+#define DIFFANA_CUDA_FILL_ATOMIC 2
+
 int diffana_cuda_hist_fill_1d_f64(const double* x, const double* x_tan, const double* w,
                                   const double* w_tan, int64_t n, int64_t P,
                                   const double* edges, int64_t nbins, double bandwidth,
                                   int overflow, double* values, double* sumw2,
                                   double* jac, double* sumw2_jac, int64_t* n_skipped,
                                   double* edge_density, double* edge_moment);
+
+int diffana_cuda_hist_fill_1d_ex_f64(const double* x, const double* x_tan,
+                                     const double* w, const double* w_tan, int64_t n,
+                                     int64_t P, const double* edges, int64_t nbins,
+                                     double bandwidth, int overflow, double* values,
+                                     double* sumw2, double* jac, double* sumw2_jac,
+                                     int64_t* n_skipped, double* edge_density,
+                                     double* edge_moment, int mode, void* stream);
+
+int diffana_cuda_hist_fill_2d_f64(const double* x, const double* x_tan, const double* y,
+                                  const double* y_tan, const double* w,
+                                  const double* w_tan, int64_t n, int64_t P,
+                                  const double* xedges, int64_t nx,
+                                  const double* yedges, int64_t ny, double xbandwidth,
+                                  double ybandwidth, int overflow, double* values,
+                                  double* sumw2, double* jac, double* sumw2_jac,
+                                  int64_t* n_skipped);
+
+int diffana_cuda_hist_fill_2d_ex_f64(
+    const double* x, const double* x_tan, const double* y, const double* y_tan,
+    const double* w, const double* w_tan, int64_t n, int64_t P, const double* xedges,
+    int64_t nx, const double* yedges, int64_t ny, double xbandwidth, double ybandwidth,
+    int overflow, double* values, double* sumw2, double* jac, double* sumw2_jac,
+    int64_t* n_skipped, int mode, void* stream);
+
+/* The reverse-mode gather on a CUDA device (src/cuda/hist_fill_1d_vjp.cu): the
+ * arguments of diffana_hist_fill_1d_vjp_f64, device pointers (edges copied to the
+ * host once to be validated), the same statuses or DIFFANA_ERR_DEVICE. One thread per
+ * event, no atomics (deterministic). The plain function is synchronous; _ex queues
+ * the work on stream (a cudaStream_t, NULL: the default stream) and returns. */
+int diffana_cuda_hist_fill_1d_vjp_f64(const double* x, const double* w,
+                                      const double* ct, int64_t n, int64_t P,
+                                      const double* edges, int64_t nbins,
+                                      double bandwidth, int overflow, double* ct_x,
+                                      double* ct_w);
+
+int diffana_cuda_hist_fill_1d_vjp_ex_f64(const double* x, const double* w,
+                                         const double* ct, int64_t n, int64_t P,
+                                         const double* edges, int64_t nbins,
+                                         double bandwidth, int overflow, double* ct_x,
+                                         double* ct_w, void* stream);
 
 /* ---- element-wise soft operations (src/kernels/soft_cut.cpp, soft_window.cpp) ----
  *
@@ -150,6 +220,19 @@ int diffana_soft_cut_f64(const double* x, const double* cut, const double* slope
 int diffana_soft_window_f64(const double* x, const double* lo, const double* hi,
                             const double* slope, int64_t n, double* value, double* d_x,
                             double* d_lo, double* d_hi, double* d_slope);
+
+/* The soft ops on a CUDA device (src/cuda/soft_ops.cu): the arguments of the CPU
+ * twins (device pointers) and a stream (a cudaStream_t, NULL: the default stream);
+ * the same statuses, or DIFFANA_ERR_DEVICE. The finiteness of the parameters is
+ * checked on the device, so these wait for the stream before they return. */
+int diffana_cuda_soft_cut_f64(const double* x, const double* cut, const double* slope,
+                              int64_t n, int keep_above, double* value, double* d_x,
+                              double* d_cut, double* d_slope, void* stream);
+
+int diffana_cuda_soft_window_f64(const double* x, const double* lo, const double* hi,
+                                 const double* slope, int64_t n, double* value,
+                                 double* d_x, double* d_lo, double* d_hi,
+                                 double* d_slope, void* stream);
 
 /* ---- element-wise Lorentz helpers (src/kernels/physics_<op>.cpp) ----
  *

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /// \file
-/// `diffana._core.jax_ffi`: the XLA FFI handlers of `diffana.jax` for the CPU platform.
+/// `diffana._core.jax_ffi`: the XLA FFI handlers of `diffana.jax` for the CPU platform
+/// (and, in builds with DIFFANA_CUDA=ON, `cuda_registrations()` of the CUDA handlers
+/// of jax_ffi_cuda.cu; `has_cuda_ffi` says whether it has them).
 ///
 /// When built with jaxlib's XLA FFI headers (DIFFANA_WITH_XLA_FFI, set by
 /// CMakeLists.txt) it holds handlers around the kernels of include/diffana/kernels.h
@@ -31,6 +33,14 @@
 #include "xla/ffi/api/ffi.h"
 #else
 #define DIFFANA_JAX_FFI_HANDLERS 0
+#endif
+
+// The CUDA handlers (jax_ffi_cuda.cu), in builds with DIFFANA_CUDA=ON and the headers.
+#if DIFFANA_JAX_FFI_HANDLERS && DIFFANA_WITH_XLA_FFI_CUDA
+#define DIFFANA_JAX_FFI_CUDA_HANDLERS 1
+#include "jax_ffi_cuda.hpp"
+#else
+#define DIFFANA_JAX_FFI_CUDA_HANDLERS 0
 #endif
 
 #include <algorithm>
@@ -392,6 +402,15 @@ py::dict registrations() {
   return d;
 }
 
+#if DIFFANA_JAX_FFI_CUDA_HANDLERS
+py::dict cuda_registrations() {
+  py::dict d;
+  for (const CudaHandler& h : jax_ffi_cuda_handlers())
+    d[py::str(h.name)] = py::capsule(h.handler);
+  return d;
+}
+#endif
+
 #endif // DIFFANA_JAX_FFI_HANDLERS
 
 } // namespace
@@ -407,5 +426,13 @@ void register_jax_ffi(pybind11::module_ m) {
         "{target name: PyCapsule} of the XLA FFI handlers (platform 'cpu').");
 #else
   m.attr("has_ffi") = false;
+#endif
+#if DIFFANA_JAX_FFI_CUDA_HANDLERS
+  m.attr("has_cuda_ffi") = true;
+  m.def("cuda_registrations", &diffana::bindings::cuda_registrations,
+        "{target name: PyCapsule} of the XLA FFI handlers for platform 'CUDA' (the "
+        "targets of the CPU handlers: hist_1d, its JVP and VJP, soft cut and window).");
+#else
+  m.attr("has_cuda_ffi") = false;
 #endif
 }

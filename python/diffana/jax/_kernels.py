@@ -3,9 +3,13 @@
 
 On CPU, when the extension was built with jaxlib's FFI headers, the kernels run as XLA
 FFI custom calls (the handlers of ``diffana._core.jax_ffi``, registered with XLA on
-first use); otherwise, and on other platforms, through ``jax.pure_callback`` into the
-numpy-level bindings ``diffana._core.hist`` / ``diffana._core.soft``. Both paths
-compute in float64 and return arrays of the inputs' dtype.
+first use). On an NVIDIA GPU, when the extension was also built with DIFFANA_CUDA=ON
+(``CUDA_FFI_BUILT``) and jax's default backend is a GPU, the same targets have CUDA
+handlers too (registered for platform "CUDA"), so that jitted code keeps its arrays on
+the device. Otherwise, and on other platforms, the kernels run through
+``jax.pure_callback`` into the numpy-level bindings ``diffana._core.hist`` /
+``diffana._core.soft``. All paths compute in float64 and return arrays of the inputs'
+dtype.
 
 The calls, one per kernel:
 
@@ -33,6 +37,7 @@ from diffana import _core
 from diffana._ops import RelaxedOp
 
 __all__ = [
+    "CUDA_FFI_BUILT",
     "FFI_BUILT",
     "backend",
     "hist_cotangent",
@@ -51,6 +56,8 @@ if _ffi_module is None:  # pragma: no cover - an extension built before diffana.
     raise ImportError(msg)
 #: Whether the extension holds the XLA FFI handlers (built with jaxlib's headers).
 FFI_BUILT = bool(getattr(_ffi_module, "has_ffi", False))
+#: Whether it also holds the CUDA handlers (built with DIFFANA_CUDA=ON).
+CUDA_FFI_BUILT = FFI_BUILT and bool(getattr(_ffi_module, "has_cuda_ffi", False))
 # DIFFANA_JAX_BACKEND=callback forces the pure_callback path (for tests and debugging).
 _backend = (
     "ffi"
@@ -58,6 +65,9 @@ _backend = (
     else "callback"
 )
 _registered = False
+# The targets with a CUDA handler registered with XLA (empty until first use, and
+# without a GPU).
+_cuda_targets: frozenset[str] = frozenset()
 
 
 def backend() -> str:
@@ -65,7 +75,8 @@ def backend() -> str:
 
     ``"ffi"`` when the extension was built with jaxlib's XLA FFI headers, unless the
     environment variable ``DIFFANA_JAX_BACKEND=callback`` asks for ``jax.pure_callback``.
-    Other platforms (GPU) always use ``jax.pure_callback``.
+    With ``"ffi"``, a GPU also gets XLA custom calls when ``CUDA_FFI_BUILT`` and jax's
+    default backend is a GPU; other platforms use ``jax.pure_callback``.
     """
     return _backend
 
@@ -84,12 +95,18 @@ def set_backend(name: str) -> None:
 
 
 def _register_ffi_targets() -> None:
-    """Register the FFI handlers with XLA on first use (platform "cpu")."""
-    global _registered
+    """Register the FFI handlers with XLA on first use: platform "cpu", and "CUDA"
+    when the extension has CUDA handlers and jax's default backend is a GPU."""
+    global _registered, _cuda_targets
     if _registered:
         return
     for name, capsule in _ffi_module.registrations().items():
         jax.ffi.register_ffi_target(name, capsule, platform="cpu")
+    if CUDA_FFI_BUILT and jax.default_backend() == "gpu":
+        handlers = _ffi_module.cuda_registrations()
+        for name, capsule in handlers.items():
+            jax.ffi.register_ffi_target(name, capsule, platform="CUDA")
+        _cuda_targets = frozenset(handlers)
     _registered = True
 
 
@@ -131,6 +148,13 @@ def _kernel_call(
             *a, **ffi_attrs
         )
 
+    # One custom-call target: XLA picks the handler registered for the platform.
+    if target in _cuda_targets:
+        return list(
+            jax.lax.platform_dependent(
+                *args, cpu=via_ffi, cuda=via_ffi, default=via_callback
+            )
+        )
     return list(jax.lax.platform_dependent(*args, cpu=via_ffi, default=via_callback))
 
 
