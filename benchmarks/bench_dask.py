@@ -83,7 +83,8 @@ def child(mode: str, config_file: str, steps: int) -> dict[str, object]:
     workers = 2 if "2" in mode else 1
     with cluster(workers=workers) as client:
         t0 = time.perf_counter()
-        graph = DaskGraph(config, client, source=config_file)
+        per_file = int(os.environ.get("BENCH_DASK_PER_FILE", "0")) or None
+        graph = DaskGraph(config, client, source=config_file, per_file=per_file)
         analysis = Analysis(config, graph=graph)
         analysis.histograms(config.param_values)
         out["first_s"] = time.perf_counter() - t0
@@ -147,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--data-dir", type=pathlib.Path, default=pathlib.Path("/tmp/agc_dask")
     )
+    parser.add_argument(
+        "--per-file",
+        type=int,
+        default=0,
+        help="Dask partitions per file (default: one per worker thread per file)",
+    )
     parser.add_argument("--out", type=pathlib.Path, default=None)
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -154,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         mode, config, steps = args.child
         print(json.dumps(child(mode, config, int(steps))), flush=True)
         return 0
+    if args.per_file:  # read by the children
+        os.environ["BENCH_DASK_PER_FILE"] = str(args.per_file)
     rows = []
     for n in args.events:
         config = _samples(args.data_dir, n)
@@ -164,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     text = (
         "# Dask scale-out: AGC configuration, generated samples (3 samples)\n\n"
         f"Machine: {os.cpu_count()} cores; cling -O{os.environ.get('DIFFANA_CLING_OPT', '3')}; "
-        f"{args.steps} later steps (median).\n\n" + _table(rows)
+        f"{args.steps} later steps (median); Dask partitions per file: "
+        f"{args.per_file or 'one per worker thread'}.\n\n" + _table(rows)
     )
     if args.out is not None:
         args.out.write_text(text)
