@@ -33,16 +33,20 @@ def _threads(text: str) -> int:
     return n
 
 
-def _workers(text: str) -> int:
-    """``--workers``: a whole number >= 1."""
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        msg = f"expected a whole number >= 1 (Dask worker processes), got {text!r}"
-        raise argparse.ArgumentTypeError(msg)
-    return n
+def positive(what: str) -> Callable[[str], int]:
+    """An argparse type: a whole number >= 1 (``what`` it counts, for the error)."""
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            n = 0
+        if n < 1:
+            msg = f"expected a whole number >= 1 ({what}), got {text!r}"
+            raise argparse.ArgumentTypeError(msg)
+        return n
+
+    return parse
 
 
 def add_set_and_threads(parser: argparse.ArgumentParser) -> None:
@@ -90,7 +94,7 @@ def add_set_and_threads(parser: argparse.ArgumentParser) -> None:
     )
     dask.add_argument(
         "--workers",
-        type=_workers,
+        type=positive("Dask worker processes"),
         default=None,
         metavar="N",
         help="run the event loops on a Dask cluster of N worker processes on this "

@@ -17,7 +17,7 @@ import pathlib
 import sys
 
 from ..analysis import run as run_analysis
-from ._analysis import add_set_and_threads, report_or_status
+from ._analysis import add_set_and_threads, positive, report_or_status
 
 __all__ = ["run", "setup"]
 
@@ -76,7 +76,7 @@ def setup(parser: argparse.ArgumentParser) -> None:
     add_set_and_threads(parser)
     parser.add_argument(
         "--batch",
-        type=_whole,
+        type=positive("partitions per step"),
         default=None,
         metavar="N",
         help="with --scheduler/--workers: after a first step over every partition, "
@@ -86,7 +86,7 @@ def setup(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--partition-entries",
-        type=_whole,
+        type=positive("entries"),
         default=None,
         metavar="N",
         help="with --scheduler/--workers: at most N entries per partition (one "
@@ -97,18 +97,6 @@ def setup(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print the starting gradient next to central finite differences",
     )
-
-
-def _whole(text: str) -> int:
-    """A whole number >= 1 (``--batch``, ``--partition-entries``)."""
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        msg = f"expected a whole number >= 1, got {text!r}"
-        raise argparse.ArgumentTypeError(msg)
-    return n
 
 
 def run(args: argparse.Namespace) -> int:
