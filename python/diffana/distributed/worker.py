@@ -158,6 +158,16 @@ def _address() -> str:
         return f"pid {os.getpid()}"
 
 
+def _in_dask_worker() -> bool:
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return False
+    return True
+
+
 def fill_partition(
     config: Config,
     fingerprint: str,
@@ -170,6 +180,10 @@ def fill_partition(
     compiled the first time this process sees it, then reused). It runs in any
     process, a dask worker or not; `diffana.distributed.DaskGraph` submits it.
     """
+    from ..rdf._session import release_gil_during_loops
+
+    if _in_dask_worker():
+        release_gil_during_loops()
     graph, build_s = _graph(config, fingerprint, partition, source, cache_size)
     t0 = time.perf_counter()
     try:

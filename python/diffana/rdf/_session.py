@@ -151,14 +151,25 @@ def _guarded(what: str, call: Callable[[], Any]) -> Any:
     thread that called C++ (ROOT's own handler then prints one ``*** Break ***``
     line; its stack trace is switched off for the call). Under ROOT's implicit
     multithreading a crash in a worker thread cannot be caught this way.
+
+    In a process that called `release_gil_during_loops` (a Dask worker) the loop
+    runs without Python's GIL instead, so that the process's other threads (the
+    worker's link to its scheduler) go on; a crash then ends the process (the
+    cluster reruns or reports the task), because cppyy cannot return to Python
+    from a signal without the GIL. C++ exceptions are caught either way.
     """
     import cppyy.ll
+
+    if hasattr(call, "__release_gil__"):  # a cppyy overload
+        call.__release_gil__ = _loops_without_gil
 
     ROOT = _import_root()
     env = ROOT.gEnv
     trace = str(env.GetValue("Root.Stacktrace", "yes"))
     env.SetValue("Root.Stacktrace", "no")
     try:
+        if _loops_without_gil:
+            return call()
         with cppyy.ll.signals_as_exception():
             return call()
     except Exception as e:  # any C++ exception; cppyy.ll.FatalError for a signal
@@ -168,6 +179,17 @@ def _guarded(what: str, call: Callable[[], Any]) -> Any:
         raise EventLoopError(msg) from None
     finally:
         env.SetValue("Root.Stacktrace", trace)
+
+
+_loops_without_gil = False
+
+
+def release_gil_during_loops() -> None:
+    """Run this process's event loops without Python's GIL (see `_guarded`): for a
+    Dask worker, whose link to the scheduler is a Python thread that must answer
+    while a long partition runs."""
+    global _loops_without_gil
+    _loops_without_gil = True
 
 
 def _release_block(names: tuple[str, ...], block_id: int) -> None:
