@@ -189,6 +189,9 @@ def release_gil_during_loops() -> None:
     Dask worker, whose link to the scheduler is a Python thread that must answer
     while a long partition runs."""
     global _loops_without_gil
+    if not _loops_without_gil:
+        # Without the GIL, two worker threads can now run loops at the same time.
+        _import_root().EnableThreadSafety()
     _loops_without_gil = True
 
 
