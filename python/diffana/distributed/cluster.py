@@ -45,7 +45,8 @@ def active_options() -> dict[str, Any]:
     return dict(_options.get() or {})
 
 
-def _whole(name: str, value: Any) -> None:
+def check_count(name: str, value: Any) -> None:
+    """A ValueError unless ``value`` is None or a whole number >= 1 (not a bool)."""
     if value is not None and (
         isinstance(value, bool) or not isinstance(value, int) or value < 1
     ):
@@ -57,7 +58,7 @@ def _check(scheduler: Any, workers: int | None) -> None:
     if (scheduler is None) == (workers is None):
         msg = "give either a scheduler (an address or a Client) or a number of workers"
         raise ValueError(msg)
-    _whole("workers", workers)
+    check_count("workers", workers)
 
 
 @contextlib.contextmanager
@@ -90,8 +91,8 @@ def cluster(
     naming the address (after dask's connection timeout).
     """
     _check(scheduler, workers)
-    _whole("batch", batch)
-    _whole("max_entries", max_entries)
+    check_count("batch", batch)
+    check_count("max_entries", max_entries)
     from distributed import Client, LocalCluster
 
     with contextlib.ExitStack() as stack:

@@ -42,6 +42,7 @@ import numpy as np
 from ..analysis._errors import ConfigError, ObjectiveError, SampleError
 from ..analysis.config import Config, Sample
 from ..analysis.graph import NOMINAL, Graph, Histograms, skipped_counts
+from .cluster import check_count
 from .merge import PartitionResult, SampleSum, add
 from .partitions import Partition, make_partitions
 from .worker import CACHE_SIZE, fill_partition
@@ -162,11 +163,7 @@ class DaskGraph(Graph):
         self.client = client
         self.graphs_per_worker = graphs_per_worker
         self.workers = None if workers is None else list(workers)
-        if batch is not None and (
-            isinstance(batch, bool) or not isinstance(batch, int) or batch < 1
-        ):
-            msg = f"batch must be a whole number >= 1 or None, got {batch!r}"
-            raise ValueError(msg)
+        check_count("batch", batch)
         self.batch = batch
         self._latest: dict[int, PartitionResult] = {}  # partition -> its last result
         self._next = 0  # where the next batch starts
