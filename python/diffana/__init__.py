@@ -85,10 +85,12 @@ def _package_dirs() -> list[pathlib.Path]:
 
 def _find(sub: str, marker: str) -> str:
     """The first package folder's ``sub`` that holds ``marker``; in a source checkout
-    the headers are also found in the repository's include/."""
-    candidates = [d / sub for d in _package_dirs()]
-    if sub == "include":
-        candidates += [d.parents[1] / "include" for d in _package_dirs()]
+    the headers are the repository's include/, ahead of an installed copy's."""
+    candidates: list[pathlib.Path] = []
+    for d in _package_dirs():  # the imported package's own files first
+        candidates.append(d / sub)
+        if sub == "include":  # a source checkout: python/diffana -> include/
+            candidates.append(d.parents[1] / "include")
     for c in candidates:
         if (c / marker).exists():
             return str(c)
