@@ -49,6 +49,20 @@ else
   status=1
 fi
 
+# 1b. Functions of containers, pointer + length and four-vectors (selections, AGC).
+if compile test_containers "$repo/tests/clad/test_containers.cpp"; then
+  "$out/test_containers" || status=1
+else
+  status=1
+fi
+
+# 1c. Histogram fills: Clad forward and reverse equal diffana's forward-mode fill.
+if compile test_hist_fill "$repo/tests/clad/test_hist_fill.cpp"; then
+  "$out/test_hist_fill" || status=1
+else
+  status=1
+fi
+
 # 2. The plugin crash with Duals assigned at the end of the TU stays fixed.
 if compile test_forward_only "$repo/tests/clad/test_forward_only.cpp"; then
   "$out/test_forward_only" || status=1
@@ -56,7 +70,14 @@ else
   status=1
 fi
 
-# 3. The header refuses to be used without Clad, with a message saying so.
+# 3. A Clad model and Duals assigned in Clad-instantiated code, in one TU, compile.
+if compile test_dual_same_tu "$repo/tests/clad/test_dual_same_tu.cpp"; then
+  "$out/test_dual_same_tu" || status=1
+else
+  status=1
+fi
+
+# 4. The header refuses to be used without Clad, with a message saying so.
 if "$CLAD_CXX" -std=c++17 -fsyntax-only -I"$repo/include" -x c++ - \
   <<<'#include "diffana/clad/custom_derivatives.hpp"' 2>"$out/guard.log"; then
   echo "FAIL guard: the header compiled without Clad"
@@ -69,7 +90,7 @@ else
   status=1
 fi
 
-# 4. A compiled RDataFrame program whose per-event weight gradient is clad::gradient's.
+# 5. A compiled RDataFrame program whose per-event weight gradient is clad::gradient's.
 if [[ -x $repo/tests/clad/rdf/run_rdf.sh ]]; then
   "$repo/tests/clad/rdf/run_rdf.sh" "$out" || status=1
 fi

@@ -117,6 +117,18 @@ int main() {
   CHECK3(f_invariant_mass3, 1.02, 61.0, 0.4);
   CHECK4(f_pt_of_sum, 61.0, 0.3, 42.0, 2.2);
   CHECK4(f_weight, 1.0, 30.0, 80.0, 100.0);
+  // <cmath> at the kinks where Clad's built-ins give NaN or one-sided derivatives,
+  // and away from them.
+  CHECK2(f_hypot, 1.0, 0.0);
+  CHECK2(f_hypot, 4.0, -3.0);
+  CHECK2(f_atan2, 0.0, 2.0);
+  CHECK2(f_atan2, 1.5, -1.0);
+  CHECK2(f_pow, 0.0, 2.0);
+  CHECK2(f_pow, 1.5, 2.5);
+  CHECK2(f_fmax, 1.0, 1.0);
+  CHECK2(f_fmax, 2.0, 1.0);
+  CHECK2(f_fmin, 1.0, 1.0);
+  CHECK2(f_fmin, 2.0, 3.0);
   {
     // soft_argmax(x, t): x = (1.0, 1.4, 1.2), t = 0.5.
     const std::vector<double> x = {1.0, 1.4, 1.2};

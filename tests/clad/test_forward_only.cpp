@@ -4,10 +4,10 @@
 /// Sema::PushOnScopeChains): Clad instantiates custom derivatives at the end of the
 /// translation unit, when clang has no scope left to declare __builtin_memcpy in; the
 /// first copy or move assignment of a diffana::Dual (a class with an array member)
-/// inside such an instantiation makes clang define that operator then, with a memcpy
+/// inside such an instantiation made clang define that operator then, with a memcpy
 /// of the tangent array, and crash. This TU uses Dual<double, 1> nowhere but inside
-/// the custom pushforward of soft_argmax, so it compiles only while that pushforward
-/// builds its Duals without assigning them. Built by tests/clad/run.sh.
+/// the custom pushforward of soft_argmax (forward mode only); test_dual_same_tu.cpp
+/// covers assignments in both modes. Built by tests/clad/run.sh.
 #include "diffana/clad/custom_derivatives.hpp"
 
 #include "clad/Differentiator/Differentiator.h"

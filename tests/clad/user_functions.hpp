@@ -13,6 +13,7 @@
 #include "diffana/soft/cuts.hpp"
 #include "diffana/soft/select.hpp"
 
+#include <cmath>
 #include <vector>
 
 namespace user {
@@ -84,6 +85,59 @@ template <class T>
 T f_soft_pick(const std::vector<T>& scores, const std::vector<T>& values,
               T temperature) {
   return diffana::soft_pick(scores, values, temperature) * temperature;
+}
+
+/// <cmath> at its kinks (and away from them). Clad cannot differentiate through a
+/// using-declaration (`using std::hypot; hypot(x, y)` is "declaration kind 'Using'
+/// is not supported"), so the std:: functions are called qualified, through the
+/// overloads m::hypot & co.: std:: for double (what Clad sees, and differentiates with
+/// diffana's rules of clad/math.hpp), diffana:: for Dual.
+namespace m {
+inline double hypot(double x, double y) {
+  return std::hypot(x, y);
+}
+inline double atan2(double y, double x) {
+  return std::atan2(y, x);
+}
+inline double pow(double x, double y) {
+  return std::pow(x, y);
+}
+inline double fmax(double x, double y) {
+  return std::fmax(x, y);
+}
+inline double fmin(double x, double y) {
+  return std::fmin(x, y);
+}
+template <class D> D hypot(const D& x, const D& y) {
+  return diffana::hypot(x, y);
+}
+template <class D> D atan2(const D& y, const D& x) {
+  return diffana::atan2(y, x);
+}
+template <class D> D pow(const D& x, const D& y) {
+  return diffana::pow(x, y);
+}
+template <class D> D fmax(const D& x, const D& y) {
+  return diffana::fmax(x, y);
+}
+template <class D> D fmin(const D& x, const D& y) {
+  return diffana::fmin(x, y);
+}
+} // namespace m
+template <class T> T f_hypot(T x, T y) {
+  return 2.0 * m::hypot(x - 1.0, y);
+}
+template <class T> T f_atan2(T y, T x) {
+  return m::atan2(y, x - 2.0) + y;
+}
+template <class T> T f_pow(T x, T y) {
+  return m::pow(x, y) + x;
+}
+template <class T> T f_fmax(T x, T y) {
+  return m::fmax(x, y) * y;
+}
+template <class T> T f_fmin(T x, T y) {
+  return m::fmin(x, y) - x;
 }
 
 } // namespace user

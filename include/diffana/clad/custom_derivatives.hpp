@@ -20,21 +20,25 @@
 ///   }
 ///   auto grad = clad::gradient(weight);   // uses soft_cut_pullback below
 ///
-/// No derivative is written here: each wrapper forwards to diffana's own rule -- the
-/// `*_pushforward` / `*_pullback` functions next to soft_cut & co. (soft/cuts.hpp,
-/// soft/select.hpp), or, for functions whose rule is their Dual-generic body (Lorentz
-/// helpers, AGC steps), one evaluation on `diffana::Dual` (one tangent for a
-/// pushforward, one per argument for a pullback). Forward and reverse derivatives are
-/// therefore those of diffana::Dual (tests/clad/ checks them to 1e-10).
+/// No derivative is written here: each wrapper forwards to diffana's own rules -- the
+/// `*_pushforward` / `*_pullback` functions next to the functions (soft/cuts.hpp,
+/// soft/select.hpp, physics/lorentz.hpp, physics/agc.hpp, hist/soft_binning.hpp),
+/// the same code as diffana's reverse mode -- and, where diffana has no pushforward,
+/// to one evaluation of the Dual-generic function on diffana::Dual<double, 1>.
+/// Forward and reverse derivatives are therefore those of diffana::Dual (tests/clad/
+/// checks them to 1e-10).
 ///
-/// Covered: soft_cut, soft_cut_below, soft_window, straight_through_cut(_below);
+/// Covered here: soft_cut, soft_cut_below, soft_window, straight_through_cut(_below);
 /// agc::soft_step(_below); to_px, to_py, to_pz, to_energy, delta_phi, delta_r,
-/// invariant_mass and pt_of_sum of 2 or 3 objects (scalar arguments); soft_argmax and
-/// soft_pick of std::vector arguments. Not covered: functions returning sequences
-/// (softmax, soft_sort, soft_rank), pointer + length AGC blocks, histogram fills --
-/// Clad's reverse mode cannot yet carry adjoints of returned containers; use
-/// diffana::Dual or diffana's reverse mode (ad/reverse.hpp) for those. The math of
-/// <cmath> (exp, hypot, ...) keeps Clad's own built-in derivatives.
+/// invariant_mass and pt_of_sum of 2 or 3 objects (scalar arguments), and pt, eta,
+/// phi, mass of a PxPyPzE. In the headers included at the end: the soft selections
+/// of containers (softmax, soft_argmax, soft_pick, soft_sort, soft_rank;
+/// clad/select.hpp), the AGC blocks of pointer + length or containers (clad/agc.hpp),
+/// histogram fills into arrays of bins (diffana::fill_bins_1d / fill_bins_2d of
+/// clad/fill.hpp, derivatives in clad/hist.hpp), and diffana's rules for the <cmath>
+/// functions whose Clad built-ins differ from them at kinks (hypot and atan2 at the
+/// origin, pow at 0, fmax / fmin at a tie; clad/math.hpp). The rest of <cmath> (exp,
+/// log, sqrt, ...) keeps Clad's built-in derivatives, which are diffana's.
 ///
 /// Conventions (Clad's, and Clad checks them: a custom derivative whose signature is
 /// not exactly the expected one is reported as "provided but not used"): the
@@ -43,122 +47,37 @@
 /// adjoint d_y of the result (R by value) and one `A*` adjoint per parameter, to which
 /// d_y times the partial is added (never overwritten).
 ///
-/// Clad and diffana::Dual in one translation unit: Clad instantiates these templates
-/// at the end of the translation unit, after clang has closed its scopes. If that is
-/// where a Dual<T, N> is first copy- or move-assigned, clang defines the assignment
-/// then (a memcpy of the tangent array, through a lazily declared __builtin_memcpy)
-/// and crashes (segfault in Sema::PushOnScopeChains). The wrappers here therefore
-/// build Duals by construction only; in your own code instantiated by Clad, do the
-/// same, or assign a Dual<T, N> of the same N once in ordinary code before (see
-/// tests/clad/test_forward_only.cpp).
+/// Clad and diffana::Dual in one translation unit: Clad instantiates the code it
+/// generates at the end of the translation unit, after clang has closed its scopes.
+/// Where a Dual<T, N> is first copy- or move-assigned there, clang would define the
+/// implicit assignment then (a memcpy of the tangent array, through a lazily declared
+/// __builtin_memcpy) and crash (segfault in Sema::PushOnScopeChains); under the plugin
+/// (__CLAD__), Dual therefore has a written-out copy assignment (ad/dual.hpp), and
+/// tests/clad/test_dual_same_tu.cpp keeps that so.
 ///
 /// Needs Clad: including this header without Clad's headers, or without the plugin
 /// loaded (`-fplugin=clad.so`; cling with Clad defines __CLING__), is an error.
-/// May include: diffana's headers and Clad's Differentiator.h.
+/// In the code Clad differentiates, call <cmath> qualified (std::hypot(x, y)): Clad
+/// does not differentiate through a using-declaration (`using std::hypot;` gives
+/// "declaration kind 'Using' is not supported" and a numerical fallback).
+///
+/// May include: diffana's headers, diffana/clad/*.hpp and Clad's Differentiator.h.
 #pragma once
 
-#if !defined(__has_include)
-#error "diffana/clad/custom_derivatives.hpp needs a compiler with __has_include (clang)"
-#endif
-#if !__has_include("clad/Differentiator/Differentiator.h")
-#error                                                                                 \
-    "diffana/clad/custom_derivatives.hpp needs Clad: clad/Differentiator/Differentiator.h is not on the include path (add -I<clad>/include, or use ROOT built with Clad); without Clad use diffana::Dual instead"
-#endif
-#if !defined(__CLAD__) && !defined(__CLING__)
-#error                                                                                 \
-    "diffana/clad/custom_derivatives.hpp: the Clad plugin is not loaded (compile with clang++ -fplugin=<path>/clad.so); without Clad use diffana::Dual instead"
-#endif
-
-#include "diffana/ad/dual.hpp"
-#include "diffana/ad/math.hpp"
+#include "diffana/clad/bridge.hpp"
 #include "diffana/physics/agc.hpp"
 #include "diffana/physics/lorentz.hpp"
 #include "diffana/soft/cuts.hpp"
-#include "diffana/soft/select.hpp"
 
 #include "clad/Differentiator/Differentiator.h"
 
 #include <cstddef>
-#include <tuple>
-#include <type_traits>
-#include <utility>
 #include <vector>
 
-namespace diffana::clad_bridge {
-
-/// The plain floating type a derivative is computed in (double for integer args).
-template <class... Xs> using value_t = promote_floating_t<std::decay_t<Xs>...>;
-
-/// *p += v for an adjoint pointer; nothing for a null one (or a literal nullptr).
-template <class P, class V> inline void accumulate(P* p, V v) {
-  if (p != nullptr) *p += static_cast<P>(v);
-}
-template <class V> inline void accumulate(std::nullptr_t, V) {}
-
-/// f on Dual<V, 1> arguments (value x_i, tangent dx_i): {value, directional
-/// derivative}.
-template <class V, class F, class Tuple, std::size_t... I>
-clad::ValueAndPushforward<V, V> pushforward_impl(F&& f, const Tuple& t,
-                                                 std::index_sequence<I...>) {
-  constexpr std::size_t K = sizeof...(I);
-  using D = Dual<V, 1>;
-  D a[K] = {D(static_cast<V>(std::get<I>(t)))...};
-  const V d[K] = {static_cast<V>(std::get<K + I>(t))...};
-  for (std::size_t i = 0; i < K; ++i)
-    a[i].tangent(0) = d[i];
-  const D r = f(a[I]...);
-  return {r.value(), r.tangent(0)};
-}
-
-/// Clad's pushforward of a K-argument function f from its 2K arguments
-/// (x_1..x_K, dx_1..dx_K), through one Dual<V, 1> evaluation of f.
-template <class F, class... A> auto pushforward_via_dual(F&& f, const A&... a) {
-  static_assert(sizeof...(A) % 2 == 0, "a pushforward takes values and tangents");
-  constexpr std::size_t K = sizeof...(A) / 2;
-  const auto t = std::forward_as_tuple(a...);
-  using V = double; // the Dual's value type; every diffana function is exact in double
-  return pushforward_impl<V>(std::forward<F>(f), t, std::make_index_sequence<K>{});
-}
-
-template <class V, class F, class Tuple, std::size_t... I>
-void pullback_impl(F&& f, const Tuple& t, std::index_sequence<I...>) {
-  constexpr std::size_t K = sizeof...(I);
-  using D = Dual<V, static_cast<int>(K)>;
-  const D r = f(D::variable(static_cast<V>(std::get<I>(t)), static_cast<int>(I))...);
-  const V d_y = static_cast<V>(std::get<K>(t));
-  // A zero d_y contributes nothing, even where a partial is infinite.
-  if (d_y == V(0)) return;
-  (accumulate(std::get<K + 1 + I>(t), d_y * r.tangent(static_cast<int>(I))), ...);
-}
-
-/// Clad's pullback of a K-argument function f from its 2K + 1 arguments
-/// (x_1..x_K, d_y, d_x_1..d_x_K), through one Dual<V, K> evaluation of f.
-template <class F, class... A> void pullback_via_dual(F&& f, const A&... a) {
-  static_assert(sizeof...(A) % 2 == 1, "a pullback takes values, d_y and adjoints");
-  constexpr std::size_t K = sizeof...(A) / 2;
-  const auto t = std::forward_as_tuple(a...);
-  pullback_impl<double>(std::forward<F>(f), t, std::make_index_sequence<K>{});
-}
-
-/// x as Dual<T, 1>s with tangents d_x (0 past its end). Built by construction only:
-/// no Dual is assigned in code that Clad instantiates while it differentiates (see
-/// the note on crashes above).
-template <class T>
-::std::vector<Dual<T, 1>> seeded(const ::std::vector<T>& x,
-                                 const ::std::vector<T>& d_x) {
-  ::std::vector<Dual<T, 1>> r;
-  r.reserve(x.size());
-  for (::std::size_t i = 0; i < x.size(); ++i) {
-    r.emplace_back(x[i]);
-    r.back().tangent(0) = i < d_x.size() ? d_x[i] : T(0);
-  }
-  return r;
-}
-
-} // namespace diffana::clad_bridge
-
-/// Clad custom derivatives of a diffana function `NS::FN` of K scalar arguments whose
-/// rule is its Dual-generic body (pushforward and pullback through diffana::Dual).
+/// Clad custom derivatives of a diffana function `NS::FN` of K scalar arguments: the
+/// pushforward through one diffana::Dual<double, 1> evaluation of its Dual-generic
+/// body, the pullback through diffana's own `NS::FN_pullback` (the same code as
+/// diffana's reverse mode).
 /// Clad matches a custom derivative by its exact signature: the function's own
 /// parameters (`const A&`), then d_y of the result type and `A*` adjoints (pullback),
 /// or the tangents as `const A&` (pushforward). One macro per arity K.
@@ -166,6 +85,7 @@ template <class T>
 #define DIFFANA_CLAD_PF(...)                                                           \
   clad::ValueAndPushforward<DIFFANA_CLAD_R(__VA_ARGS__), DIFFANA_CLAD_R(__VA_ARGS__)>
 #define DIFFANA_CLAD_CALL(NS, FN) [](const auto&... v) { return ::NS::FN(v...); }
+#define DIFFANA_CLAD_RULE(NS, FN) [](const auto&... v) { ::NS::FN##_pullback(v...); }
 #define DIFFANA_CLAD_VIA_DUAL2(NS, FN)                                                 \
   template <class A1, class A2>                                                        \
   DIFFANA_CLAD_PF(A1, A2)                                                              \
@@ -176,7 +96,7 @@ template <class T>
   template <class A1, class A2>                                                        \
   void FN##_pullback(const A1& a1, const A2& a2, DIFFANA_CLAD_R(A1, A2) d_y, A1* p1,   \
                      A2* p2) {                                                         \
-    ::diffana::clad_bridge::pullback_via_dual(DIFFANA_CLAD_CALL(NS, FN), a1, a2, d_y,  \
+    ::diffana::clad_bridge::pullback_via_rule(DIFFANA_CLAD_RULE(NS, FN), a1, a2, d_y,  \
                                               p1, p2);                                 \
   }
 #define DIFFANA_CLAD_VIA_DUAL3(NS, FN)                                                 \
@@ -190,7 +110,7 @@ template <class T>
   template <class A1, class A2, class A3>                                              \
   void FN##_pullback(const A1& a1, const A2& a2, const A3& a3,                         \
                      DIFFANA_CLAD_R(A1, A2, A3) d_y, A1* p1, A2* p2, A3* p3) {         \
-    ::diffana::clad_bridge::pullback_via_dual(DIFFANA_CLAD_CALL(NS, FN), a1, a2, a3,   \
+    ::diffana::clad_bridge::pullback_via_rule(DIFFANA_CLAD_RULE(NS, FN), a1, a2, a3,   \
                                               d_y, p1, p2, p3);                        \
   }
 #define DIFFANA_CLAD_VIA_DUAL4(NS, FN)                                                 \
@@ -205,7 +125,7 @@ template <class T>
   void FN##_pullback(const A1& a1, const A2& a2, const A3& a3, const A4& a4,           \
                      DIFFANA_CLAD_R(A1, A2, A3, A4) d_y, A1* p1, A2* p2, A3* p3,       \
                      A4* p4) {                                                         \
-    ::diffana::clad_bridge::pullback_via_dual(DIFFANA_CLAD_CALL(NS, FN), a1, a2, a3,   \
+    ::diffana::clad_bridge::pullback_via_rule(DIFFANA_CLAD_RULE(NS, FN), a1, a2, a3,   \
                                               a4, d_y, p1, p2, p3, p4);                \
   }
 #define DIFFANA_CLAD_VIA_DUAL6(NS, FN)                                                 \
@@ -222,7 +142,7 @@ template <class T>
                      const A5& a5, const A6& a6,                                       \
                      DIFFANA_CLAD_R(A1, A2, A3, A4, A5, A6) d_y, A1* p1, A2* p2,       \
                      A3* p3, A4* p4, A5* p5, A6* p6) {                                 \
-    ::diffana::clad_bridge::pullback_via_dual(DIFFANA_CLAD_CALL(NS, FN), a1, a2, a3,   \
+    ::diffana::clad_bridge::pullback_via_rule(DIFFANA_CLAD_RULE(NS, FN), a1, a2, a3,   \
                                               a4, a5, a6, d_y, p1, p2, p3, p4, p5,     \
                                               p6);                                     \
   }
@@ -244,7 +164,7 @@ template <class T>
                      const A5& a5, const A6& a6, const A7& a7, const A8& a8,           \
                      DIFFANA_CLAD_R(A1, A2, A3, A4, A5, A6, A7, A8) d_y, A1* p1,       \
                      A2* p2, A3* p3, A4* p4, A5* p5, A6* p6, A7* p7, A8* p8) {         \
-    ::diffana::clad_bridge::pullback_via_dual(DIFFANA_CLAD_CALL(NS, FN), a1, a2, a3,   \
+    ::diffana::clad_bridge::pullback_via_rule(DIFFANA_CLAD_RULE(NS, FN), a1, a2, a3,   \
                                               a4, a5, a6, a7, a8, d_y, p1, p2, p3, p4, \
                                               p5, p6, p7, p8);                         \
   }
@@ -271,8 +191,8 @@ template <class T>
                          d_y,                                                          \
                      A1* p1, A2* p2, A3* p3, A4* p4, A5* p5, A6* p6, A7* p7, A8* p8,   \
                      A9* p9, A10* p10, A11* p11, A12* p12) {                           \
-    ::diffana::clad_bridge::pullback_via_dual(                                         \
-        DIFFANA_CLAD_CALL(NS, FN), a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12,  \
+    ::diffana::clad_bridge::pullback_via_rule(                                         \
+        DIFFANA_CLAD_RULE(NS, FN), a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12,  \
         d_y, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, p11, p12);                       \
   }
 
@@ -401,71 +321,6 @@ void straight_through_cut_below_pullback(const X& x, const C& cut, const S& slop
   ::diffana::clad_bridge::accumulate(d_slope, a_slope);
 }
 
-// ---- soft selection (soft/select.hpp), scalar results of std::vector arguments ----
-// Clad differentiates these when the vectors are parameters of the differentiated
-// function (it cannot yet differentiate the construction of a std::vector inside
-// it). Reverse: diffana's pointer + length pullbacks; forward: one Dual<T, 1>
-// evaluation. Adjoint vectors have the size of the primal ones (Clad's zero_like).
-
-template <class T>
-clad::ValueAndPushforward<T, T>
-soft_argmax_pushforward(const ::std::vector<T>& x, const T& temperature,
-                        const ::std::vector<T>& d_x, const T& d_temperature) {
-  using D = ::diffana::Dual<T, 1>;
-  ::std::vector<D> xd = ::diffana::clad_bridge::seeded(x, d_x);
-  D t(temperature);
-  t.tangent(0) = d_temperature;
-  const D r = ::diffana::soft_argmax(xd, t);
-  return {r.value(), r.tangent(0)};
-}
-
-template <class T>
-void soft_argmax_pullback(const ::std::vector<T>& x, const T& temperature, T d_y,
-                          ::std::vector<T>* d_x, T* d_temperature) {
-  ::std::vector<T> a_x(x.size(), T(0));
-  T a_t = T(0);
-  ::diffana::soft_argmax_pullback<T>(x.data(), x.size(), temperature, d_y, a_x.data(),
-                                     &a_t);
-  if (d_x != nullptr)
-    for (::std::size_t i = 0; i < x.size() && i < d_x->size(); ++i)
-      (*d_x)[i] += a_x[i];
-  ::diffana::clad_bridge::accumulate(d_temperature, a_t);
-}
-
-template <class T>
-clad::ValueAndPushforward<T, T>
-soft_pick_pushforward(const ::std::vector<T>& scores, const ::std::vector<T>& values,
-                      const T& temperature, const ::std::vector<T>& d_scores,
-                      const ::std::vector<T>& d_values, const T& d_temperature) {
-  using D = ::diffana::Dual<T, 1>;
-  const ::std::vector<D> sd = ::diffana::clad_bridge::seeded(scores, d_scores);
-  const ::std::vector<D> vd = ::diffana::clad_bridge::seeded(values, d_values);
-  D t(temperature);
-  t.tangent(0) = d_temperature;
-  const D r = ::diffana::soft_pick(sd, vd, t);
-  return {r.value(), r.tangent(0)};
-}
-
-template <class T>
-void soft_pick_pullback(const ::std::vector<T>& scores, const ::std::vector<T>& values,
-                        const T& temperature, T d_y, ::std::vector<T>* d_scores,
-                        ::std::vector<T>* d_values, T* d_temperature) {
-  if (values.size() != scores.size()) // the same message as the function's
-    (void)::diffana::soft_pick(scores, values, temperature);
-  ::std::vector<T> a_s(scores.size(), T(0));
-  ::std::vector<T> a_v(values.size(), T(0));
-  T a_t = T(0);
-  ::diffana::soft_pick_pullback<T>(scores.data(), values.data(), scores.size(),
-                                   temperature, d_y, a_s.data(), a_v.data(), &a_t);
-  if (d_scores != nullptr)
-    for (::std::size_t i = 0; i < a_s.size() && i < d_scores->size(); ++i)
-      (*d_scores)[i] += a_s[i];
-  if (d_values != nullptr)
-    for (::std::size_t i = 0; i < a_v.size() && i < d_values->size(); ++i)
-      (*d_values)[i] += a_v[i];
-  ::diffana::clad_bridge::accumulate(d_temperature, a_t);
-}
-
 // ---- Lorentz helpers (physics/lorentz.hpp), scalar-argument overloads --------------
 // Their rule is the Dual-generic body (exact forward-mode AD of the documented
 // formula).
@@ -483,6 +338,29 @@ DIFFANA_CLAD_VIA_DUAL6(diffana, pt_of_sum)
 DIFFANA_CLAD_VIA_DUAL8(diffana, pt_of_sum)
 DIFFANA_CLAD_VIA_DUAL12(diffana, pt_of_sum)
 
+// Functions of a four-vector: pullbacks are diffana's (lorentz.hpp), pushforwards one
+// Dual<T, 1> evaluation.
+#define DIFFANA_CLAD_OF_VECTOR(FN)                                                     \
+  template <class T>                                                                   \
+  clad::ValueAndPushforward<T, T> FN##_pushforward(const ::diffana::PxPyPzE<T>& v,     \
+                                                   const ::diffana::PxPyPzE<T>& d_v) { \
+    using ::diffana::clad_bridge::dual1;                                               \
+    const auto r = ::diffana::FN(::diffana::PxPyPzE<::diffana::Dual<T, 1>>{            \
+        dual1(v.px, d_v.px), dual1(v.py, d_v.py), dual1(v.pz, d_v.pz),                 \
+        dual1(v.e, d_v.e)});                                                           \
+    return {r.value(), r.tangent(0)};                                                  \
+  }                                                                                    \
+  template <class T>                                                                   \
+  void FN##_pullback(const ::diffana::PxPyPzE<T>& v, T d_y,                            \
+                     ::diffana::PxPyPzE<T>* d_v) {                                     \
+    if (d_v != nullptr) ::diffana::FN##_pullback(v, d_y, d_v);                         \
+  }
+DIFFANA_CLAD_OF_VECTOR(pt)
+DIFFANA_CLAD_OF_VECTOR(eta)
+DIFFANA_CLAD_OF_VECTOR(phi)
+DIFFANA_CLAD_OF_VECTOR(mass)
+#undef DIFFANA_CLAD_OF_VECTOR
+
 // ---- AGC blocks (physics/agc.hpp), scalar-argument ones ----------------------------
 
 namespace agc {
@@ -496,9 +374,17 @@ DIFFANA_CLAD_VIA_DUAL3(diffana::agc, soft_step_below)
 #undef DIFFANA_CLAD_R
 #undef DIFFANA_CLAD_PF
 #undef DIFFANA_CLAD_CALL
+#undef DIFFANA_CLAD_RULE
 #undef DIFFANA_CLAD_VIA_DUAL2
 #undef DIFFANA_CLAD_VIA_DUAL3
 #undef DIFFANA_CLAD_VIA_DUAL4
 #undef DIFFANA_CLAD_VIA_DUAL6
 #undef DIFFANA_CLAD_VIA_DUAL8
 #undef DIFFANA_CLAD_VIA_DUAL12
+
+// Custom derivatives of functions of containers, pointer + length and histogram
+// fills: one header per family.
+#include "diffana/clad/agc.hpp"
+#include "diffana/clad/hist.hpp"
+#include "diffana/clad/math.hpp"
+#include "diffana/clad/select.hpp"

@@ -4,13 +4,19 @@
 ROOT built with Clad (LCG views, conda-forge) loads Clad's plugin into cling, so
 ``clad::gradient`` works in jitted code and diffana's derivative rules can be handed
 to it (``diffana/clad/custom_derivatives.hpp``). The PyPI ROOT wheel is built
-without Clad; there `has_clad` is False and diffana's own Dual engine is the only
-one. This module may import ``_session`` (ROOT and cling set-up) only.
+without Clad; there `has_clad` is False and diffana's own engines (Dual, and the
+adjoint's Rev tape) are the only ones. A Clad plugin built elsewhere cannot be added
+to the wheel's cling: cling would load it (``EXTRA_CLING_ARGS=-fplugin=clad.so``),
+but the wheel links its LLVM/Clang (version 20) into libCling.so without exporting
+their symbols, so the plugin fails to load (``undefined symbol:
+_ZTIN5clang18ExternalSemaSourceE``) whatever LLVM it was built against. This module
+may import ``_session`` (ROOT and cling set-up) only.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 
 from ._session import _capture_stderr, _import_root
 
@@ -18,14 +24,39 @@ __all__ = ["has_clad"]
 
 CLAD_HEADER = "clad/Differentiator/Differentiator.h"
 
+# Differentiates x^2 at 3 with clad::differentiate: 6 where Clad's plugin transforms
+# the call; a compile error (Clad's header refuses without the plugin) or a wrong
+# number where only a header named like Clad's is found.
+# Each probe has its own namespace, so that probing twice redeclares nothing.
+_PROBE = """
+namespace diffana_clad_probe_{n} {{
+inline double square(double x) {{ return x * x; }}
+inline double derivative() {{ return clad::differentiate(square, 0).execute(3.0); }}
+}}
+"""
+_probe_ids = itertools.count()
+
+
+def _probe_clad() -> bool:
+    """`has_clad` without its cache (one probe; declares into cling when it can)."""
+    root = _import_root()
+    with _capture_stderr():
+        if not root.gInterpreter.Declare(f'#include "{CLAD_HEADER}"'):
+            return False
+        n = next(_probe_ids)
+        if not root.gInterpreter.Declare(_PROBE.format(n=n)):
+            return False
+    return float(getattr(root, f"diffana_clad_probe_{n}").derivative()) == 6.0
+
 
 @functools.cache
 def has_clad() -> bool:
-    """Whether ROOT's cling has Clad (its header, which ROOT ships with its plugin).
+    """Whether ROOT's cling has a working Clad (header and plugin).
 
-    Declares ``#include "clad/Differentiator/Differentiator.h"`` once (cached for
-    the process); cling's diagnostics for a missing header are swallowed, so a
-    ROOT without Clad just gives False.
+    Declares ``#include "clad/Differentiator/Differentiator.h"`` and a probe that
+    differentiates x^2 at 3 with ``clad::differentiate`` once (cached for the
+    process): True only when the probe gives 6, so Clad's headers on the include
+    path without the plugin give False. cling's diagnostics are swallowed.
 
     Returns
     -------
@@ -38,9 +69,4 @@ def has_clad() -> bool:
     >>> has_clad() in (True, False)
     True
     """
-    root = _import_root()
-    # ROOT ships Clad's headers only together with its plugin (etc/cling/plugins), so
-    # the header is the test; the plugin's own macro __CLAD__ is not reliably defined
-    # in cling, where the plugin is loaded after the preprocessor is set up.
-    with _capture_stderr():
-        return bool(root.gInterpreter.Declare(f'#include "{CLAD_HEADER}"'))
+    return _probe_clad()
