@@ -14,6 +14,16 @@ Jacobian and the Jacobian of the sum of squares), hard binning or soft (bandwidt
 - jax             jax.jit(jax.jacfwd(f)) of relaxed.hist's formula in float64, as in
                   bench_hist.py (only when jax's default backend is a GPU)
 
+Second table (--agc-events, 0 leaves it out): the relaxed AGC step
+(src/cuda/agc_relaxed.hpp: soft jet selection and b tagging, region probabilities,
+H_T, soft trijet mass, two 25-bin soft histograms with their Jacobians w.r.t. three
+parameters) on AGC-like jagged events (0 to 14 jets, 6 on average), ms per step:
+diffana_cuda_agc_relaxed_step_f64 in each mode against its CPU twin
+diffana_agc_relaxed_step_f64 (one CPU thread, on --agc-cpu-events events, scaled),
+with the largest difference of the Jacobian from the twin's. For comparison, a
+jit-compiled JAX version of the chain took 19 ms per step at 1e6 events on an H200
+(not run here).
+
 Times are from CUDA events (diffana) or the wall clock around block_until_ready
 (jax), best of --repeat after one warm-up call. "GB/s" counts the bytes of the event
 arrays the fill must read once (x, w, the w tangents, and for soft binning the x
@@ -23,7 +33,8 @@ largest difference of the Jacobian from the deterministic mode's, relative to it
 largest entry. Usage (prints a markdown table; about 2 minutes on an H200):
 
     python benchmarks/bench_cuda.py                       # 1e8 events, jax at 1e7
-    python benchmarks/bench_cuda.py --events 1e6 --jax-events 1e5 --repeat 2  # smoke
+    python benchmarks/bench_cuda.py --events 1e6 --jax-events 1e5 --repeat 2 \
+        --agc-events 1e5 --agc-cpu-events 1e4                            # smoke
 """
 
 from __future__ import annotations
@@ -135,6 +146,79 @@ def bench_jax(n, p, soft, repeat):
     return best
 
 
+AGC_EDGES = np.linspace(50.0, 550.0, 26)
+AGC_PARAMS = [30.0, 0.5, 0.2, 2.0, 0.05, 10.0, 1e-4, 0.03]
+_AGC_TWIN = [_p] * 8 + [_i64, _p, _p, _i64, _d, _p, _i64, _d, _int] + [_p] * 5
+
+
+def agc_events(n: int, seed: int = 1) -> list[np.ndarray]:
+    """offsets, pt, eta, phi, mass, btag, ok, weight of n AGC-like events."""
+    rng = np.random.default_rng(seed)
+    counts = np.minimum(rng.poisson(6.0, n), 14)
+    m = int(counts.sum())
+    event = np.repeat(np.arange(n), counts)
+    pt = 15.0 + (120.0 + 200.0 * rng.uniform(size=n))[event] * rng.uniform(0.05, 0.9, m)
+    return [
+        np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        pt,
+        rng.uniform(-2.0, 2.0, m),
+        rng.uniform(-np.pi, np.pi, m),
+        pt * rng.uniform(0.05, 0.25, m),
+        rng.uniform(size=m),
+        (rng.uniform(size=m) < 0.9).astype(np.float64),
+        rng.uniform(0.9, 1.1, n),
+    ]
+
+
+def bench_agc(lib, cp, n, n_cpu, repeat):
+    """Rows (method, events, seconds per step, jac difference from the twin)."""
+    lib.diffana_agc_relaxed_step_f64.argtypes = _AGC_TWIN
+    lib.diffana_agc_relaxed_step_f64.restype = _int
+    lib.diffana_cuda_agc_relaxed_step_f64.argtypes = [*_AGC_TWIN, _int, _p]
+    lib.diffana_cuda_agc_relaxed_step_f64.restype = _int
+    params = np.array(AGC_PARAMS)
+    nb = 2 * (AGC_EDGES.size - 1)
+
+    def call(fn, arrays, edges, out, skipped, extra=()):
+        ptr = [int(a.ctypes.data) if isinstance(a, np.ndarray) else int(a.data.ptr)
+               for a in (*arrays, edges, *out, skipped)]  # fmt: skip
+        status = fn(
+            *ptr[:8], arrays[-1].size, params.ctypes.data, ptr[8], nb // 2, 10.0,
+            ptr[8], nb // 2, 10.0, 0, *ptr[9:], *extra,
+        )  # fmt: skip
+        if status != 0:
+            sys.exit(f"relaxed AGC step returned status {status}")
+
+    host = agc_events(n_cpu)
+    out = [np.zeros(nb), np.zeros(nb), np.zeros(3 * nb), np.zeros(3 * nb)]
+    t0 = time.perf_counter()
+    call(lib.diffana_agc_relaxed_step_f64, host, AGC_EDGES, out, np.zeros(1, np.int64))
+    t_cpu = time.perf_counter() - t0
+    ref_jac = out[2]
+    rows = [("CPU twin, 1 thread", n_cpu, t_cpu * n / n_cpu, "")]
+    dev = [cp.asarray(a) for a in agc_events(n)]
+    small = [cp.asarray(a) for a in host]
+    edges = cp.asarray(AGC_EDGES)
+    for mode_name, mode in MODES.items():
+        # Equality with the twin on the CPU's events, then the time at n events.
+        o = [cp.zeros(nb), cp.zeros(nb), cp.zeros(3 * nb), cp.zeros(3 * nb)]
+        call(lib.diffana_cuda_agc_relaxed_step_f64, small, edges, o,
+             cp.zeros(1, cp.int64), (mode, None))  # fmt: skip
+        diff = np.max(np.abs(o[2].get() - ref_jac)) / np.max(np.abs(ref_jac))
+        best = np.inf
+        for _ in range(repeat + 1):
+            o = [cp.zeros(nb), cp.zeros(nb), cp.zeros(3 * nb), cp.zeros(3 * nb)]
+            start, stop = cp.cuda.Event(), cp.cuda.Event()
+            start.record()
+            call(lib.diffana_cuda_agc_relaxed_step_f64, dev, edges, o,
+                 cp.zeros(1, cp.int64), (mode, None))  # fmt: skip
+            stop.record()
+            stop.synchronize()
+            best = min(best, cp.cuda.get_elapsed_time(start, stop) / 1e3)
+        rows.append((f"diffana CUDA {mode_name}", n, best, f"{diff:.1e}"))
+    return rows
+
+
 def bytes_read(n: int, p: int, soft: bool) -> int:
     return 8 * n * (2 + p + (p if soft else 0))
 
@@ -145,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jax-events", type=float, default=1e7)
     parser.add_argument("--params", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--agc-events", type=float, default=1e6)
+    parser.add_argument("--agc-cpu-events", type=float, default=1e5)
     parser.add_argument(
         "--lib",
         type=pathlib.Path,
@@ -230,6 +316,18 @@ def main(argv: list[str] | None = None) -> int:
             f"| {method} | {'soft' if soft else 'hard'} | {p} | {nev:.0e} | "
             f"{t / nev * 1e9:.3f} | {gbs / 1e9:.0f} | {100 * gbs / bw:.1f} % | {diff} |"
         )
+    if args.agc_events > 0:
+        n_agc = int(args.agc_events)
+        agc = bench_agc(lib, cp, n_agc, int(args.agc_cpu_events), args.repeat)
+        print()
+        print(f"Relaxed AGC step, {n_agc:.0e} events (two 25-bin histograms, P = 3):")
+        print()
+        print("| method | events timed | ms per step | ns/event | jac vs CPU twin |")
+        print("|---|---:|---:|---:|---:|")
+        for method, nev, t, diff in agc:
+            print(
+                f"| {method} | {nev:.0e} | {t * 1e3:.2f} | {t / n_agc * 1e9:.1f} | {diff} |"
+            )
     return 0
 
 

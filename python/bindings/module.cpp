@@ -9,5 +9,8 @@ PYBIND11_MODULE(_core, m) {
   register_hist(m.def_submodule("hist", "Histogram kernels with Jacobians."));
   register_soft(m.def_submodule("soft", "Element-wise relaxed cuts."));
   register_physics(m.def_submodule("physics", "Lorentz-vector helpers with partials."));
+  register_agc_relaxed(
+      m.def_submodule("agc_relaxed", "The relaxed AGC step (CPU twin)."));
+  register_cuda(m.def_submodule("cuda", "CUDA kernels on device pointers."));
   register_jax_ffi(m.def_submodule("jax_ffi", "XLA FFI handlers used by diffana.jax."));
 }

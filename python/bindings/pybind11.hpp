@@ -150,6 +150,11 @@ inline std::vector<py::ssize_t> shape_of(const py::array& a) {
 void register_hist(pybind11::module_ m);
 void register_soft(pybind11::module_ m);
 void register_physics(pybind11::module_ m);
+/// The relaxed AGC step's CPU twin (register_agc_relaxed.cpp).
+void register_agc_relaxed(pybind11::module_ m);
+/// The CUDA kernels on device pointers (register_cuda.cpp; `built` tells whether the
+/// extension holds them).
+void register_cuda(pybind11::module_ m);
 /// XLA FFI handlers of diffana.jax (register_jax_ffi.cpp; `has_ffi` tells whether
 /// the extension was built with jaxlib's FFI headers).
 void register_jax_ffi(pybind11::module_ m);

@@ -120,8 +120,73 @@ class _JaxFfiModule(ModuleType):
     # Only when has_ffi: {target name: PyCapsule} of the XLA FFI handlers.
     def registrations(self) -> dict[str, object]: ...
 
+class _AgcRelaxedModule(ModuleType):
+    n_params: int
+    max_jets: int
+    def events(
+        self,
+        offsets: ArrayLike,
+        pt: ArrayLike,
+        eta: ArrayLike,
+        phi: ArrayLike,
+        mass: ArrayLike,
+        btag: ArrayLike,
+        ok: ArrayLike,
+        weight: ArrayLike,
+        params: ArrayLike,
+    ) -> tuple[_F64, _F64, _F64, _F64, NDArray[np.bool_]]: ...
+    def step(
+        self,
+        offsets: ArrayLike,
+        pt: ArrayLike,
+        eta: ArrayLike,
+        phi: ArrayLike,
+        mass: ArrayLike,
+        btag: ArrayLike,
+        ok: ArrayLike,
+        weight: ArrayLike,
+        params: ArrayLike,
+        edges0: ArrayLike,
+        bandwidth0: float,
+        edges1: ArrayLike,
+        bandwidth1: float,
+        overflow: int = 0,
+    ) -> tuple[_F64, _F64, _F64, _F64, int]: ...
+
+class _CudaModule(ModuleType):
+    built: bool
+    def device_count(self) -> tuple[int, str]: ...
+    # Only when built: the kernels on device pointers (integers); each returns the
+    # kernel's status.
+    FILL_PRIVATE: int
+    FILL_DETERMINISTIC: int
+    FILL_ATOMIC: int
+    def hist_fill_1d(self, *args: float) -> int: ...
+    def soft_cut(self, *args: int) -> int: ...
+    def soft_window(self, *args: int) -> int: ...
+    def agc_relaxed_step(
+        self,
+        columns: list[int],
+        n_events: int,
+        params: list[float],
+        edges0: int,
+        nbins0: int,
+        bandwidth0: float,
+        edges1: int,
+        nbins1: int,
+        bandwidth1: float,
+        overflow: int,
+        outputs: list[int],
+        mode: int,
+        stream: int,
+    ) -> int: ...
+
 hist: _HistModule
 soft: _SoftModule
 physics: _PhysicsModule
 #: diffana.jax's XLA FFI handlers (python/bindings/register_jax_ffi.cpp).
 jax_ffi: _JaxFfiModule
+#: The relaxed AGC step's CPU twin (python/bindings/register_agc_relaxed.cpp).
+agc_relaxed: _AgcRelaxedModule
+#: The CUDA kernels on device pointers (python/bindings/register_cuda.cpp).
+cuda: _CudaModule

@@ -5,7 +5,8 @@ The numpy front end of the fill kernels (``_core.hist``): arguments are checked 
 cast once (`diffana._checks`), the kernel fills values, variances and their
 Jacobians, and the result is a `diffana.GradHistogram` (`diffana.hist`). Jagged
 awkward input is flattened onto its objects first (`diffana._jagged`, imported only
-then). Imports numpy, `_core`, `_checks`, `_dual` and `hist`.
+then), CUDA device arrays go to `diffana._device`. Imports numpy, `_core`,
+`_checks`, `_device`, `_dual` and `hist`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _checks, _core
+from . import _checks, _core, _device
 from ._dual import FloatArray, as_tangents, common_n_params
 from .hist import GradHistogram, GradHistogram2D
 
@@ -205,6 +206,17 @@ def histogram(
     >>> np.round(soft.jacobian[:, 0], 3)  # shifting all events right gains bin 0
     array([0.541, 0.   ])
     """
+    # Device arrays (CuPy, DLPack, __cuda_array_interface__): the CUDA kernel, in place.
+    if _device.on_device(
+        {"x": x, "weights": weights, "x_tangents": x_tangents,
+         "weight_tangents": weight_tangents}
+    ):  # fmt: skip
+        if isinstance(edges, numbers.Integral):
+            msg = "edges must be an array of bin edges for device arrays, not a count"
+            raise TypeError(msg)
+        return _device.histogram(  # type: ignore[return-value]
+            x, edges, weights, bandwidth, x_tangents, weight_tangents, overflow
+        )
     if any(_is_awkward(a) for a in (x, weights, x_tangents, weight_tangents)):
         x, weights, x_tangents, weight_tangents = _flatten_jagged(
             x, weights, x_tangents, weight_tangents

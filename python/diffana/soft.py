@@ -12,14 +12,16 @@ NaN in ``x`` (event data) propagates: that element's value and tangents are NaN,
 in numpy. NaN or infinite cuts, window edges and slopes raise ``ValueError``.
 
 Each function is a thin wrapper over its entry of the relaxed-op table
-(`diffana._ops`), which also drives `diffana.awkward` and `diffana.jax`. Imports
-`diffana._ops` and `diffana._dual` only.
+(`diffana._ops`), which also drives `diffana.awkward` and `diffana.jax`; CUDA device
+arrays (CuPy, DLPack) go to `diffana._device`, which returns device results. Imports
+`diffana._ops`, `diffana._dual` and `diffana._device` only.
 """
 
 from __future__ import annotations
 
 from numpy.typing import ArrayLike
 
+from . import _device
 from ._dual import DualArray
 from ._ops import SOFT_CUT, SOFT_WINDOW, evaluate, keep_above
 
@@ -68,6 +70,12 @@ def soft_cut(
     >>> np.round(r.tangents[:, 0], 4)  # d value / d cut
     array([-0.21  , -0.5   , -0.0007])
     """
+    tangents = {"x": x_tangents, "cut": cut_tangents, "slope": slope_tangents}
+    named = {f"{k}_tangents": v for k, v in tangents.items()}
+    if _device.on_device({"x": x, "cut": cut, "slope": slope, **named}):
+        return _device.soft_cut(  # type: ignore[return-value]
+            x, cut, slope, keep_above(keep), tangents
+        )
     return evaluate(
         SOFT_CUT,
         (x, cut, slope),
@@ -117,6 +125,11 @@ def soft_window(
     >>> w.tangents.shape
     (3, 2)
     """
+    tangents = {"x": x_tangents, "lo": lo_tangents, "hi": hi_tangents,
+                "slope": slope_tangents}  # fmt: skip
+    named = {f"{k}_tangents": v for k, v in tangents.items()}
+    if _device.on_device({"x": x, "lo": lo, "hi": hi, "slope": slope, **named}):
+        return _device.soft_window(x, lo, hi, slope, tangents)  # type: ignore[return-value]
     return evaluate(
         SOFT_WINDOW,
         (x, lo, hi, slope),

@@ -22,10 +22,14 @@ events the tangent map is a pair of JAX primitives, ``diffana_hist_tangent`` and
 ``jacrev``) a batch of tangents becomes the ``P`` tangent directions of a single kernel
 pass over the events.
 
-The kernels run as XLA FFI custom calls on CPU when the extension was built with
-jaxlib's FFI headers (`backend` returns ``"ffi"``), and otherwise, or on other
-platforms, through ``jax.pure_callback`` into the numpy-level bindings
-(``"callback"``).
+The kernels run as XLA FFI custom calls when the extension was built with jaxlib's
+FFI headers (`backend` returns ``"ffi"``; ``pip install 'diffana[jax]'`` builds them):
+on the CPU, and on an NVIDIA GPU as well when the extension was also built with the
+CUDA kernels (CMake ``DIFFANA_CUDA=ON``): their handlers are registered for platform
+"CUDA", so that ``jax.jit(jax.grad(f))`` keeps every array on the device. Otherwise
+(no FFI handlers, a GPU without CUDA handlers, other platforms) they go through
+``jax.pure_callback`` into the numpy-level bindings (``"callback"``), which copies
+the arguments to the host and the results back on every call.
 
 Precision: the kernels always compute in float64. With ``jax_enable_x64`` (needed to
 agree with ``relaxed`` to ~1e-12) the results are float64; without it JAX holds
