@@ -62,14 +62,14 @@ bench: install
 
 # The GPU checks, on a machine with an NVIDIA GPU, the CUDA toolkit, and a Python with
 # CuPy, pytest, jax (CUDA), scikit-build-core and pybind11 (no ROOT, no uproot, no
-# .venv, no network): the CUDA fills against their CPU twins (the C++/CUDA test
-# program, then the gpu-marked Python tests through libdiffana_capi.so), diffana.jax's
-# CUDA FFI handlers (diffana built with DIFFANA_CUDA=ON into a venv over that Python's
-# packages, or GPU_WHEEL=<a wheel built so>; GPU_JAX=0 leaves this out) and the CUDA
-# benchmark (benchmarks/bench_cuda.py, with JAX's jit(jacfwd)). Without a GPU it stops
-# at once and says so. Builds are incremental (ninja); GPU_PREBUILT=<folder> with
-# test_cuda_hist and libdiffana_capi.so built elsewhere (same nvcc) skips the CMake
-# build.
+# .venv, no network): the CUDA fills and the relaxed AGC step against their CPU twins
+# (the C++/CUDA test programs, then the gpu-marked Python tests through
+# libdiffana_capi.so), diffana.jax's CUDA FFI handlers (diffana built with
+# DIFFANA_CUDA=ON into a venv over that Python's packages, or GPU_WHEEL=<a wheel built
+# so>; GPU_JAX=0 leaves this out) and the CUDA benchmark (benchmarks/bench_cuda.py,
+# with JAX's jit(jacfwd)). Without a GPU it stops at once and says so. Builds are
+# incremental (ninja); GPU_PREBUILT=<folder> with test_cuda_hist, test_cuda_agc and
+# libdiffana_capi.so built elsewhere (same nvcc) skips the CMake build.
 GPU_BUILD  ?= build/gpu
 GPU_PYTHON ?= python3
 CUDA_ARCH  ?= 90
@@ -85,9 +85,10 @@ test-gpu:
 ifeq ($(GPU_PREBUILT),)
 	cmake -S . -B $(GPU_BUILD) -G Ninja -DDIFFANA_CUDA=ON -DDIFFANA_BUILD_TESTS=ON \
 	  -DDIFFANA_WERROR=ON -DDIFFANA_CUDA_ARCHITECTURES=$(CUDA_ARCH)
-	cmake --build $(GPU_BUILD) --target test_cuda_hist diffana_capi
+	cmake --build $(GPU_BUILD) --target test_cuda_hist test_cuda_agc diffana_capi
 endif
 	$(GPU_BIN)/test_cuda_hist
+	$(GPU_BIN)/test_cuda_agc
 ifeq ($(GPU_JAX),1)
 	test -x $(GPU_VENV)/bin/python || $(GPU_PYTHON) -m venv --system-site-packages $(GPU_VENV) \
 	  || $(GPU_PYTHON) -m venv --system-site-packages --without-pip $(GPU_VENV)
