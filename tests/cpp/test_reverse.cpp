@@ -5,7 +5,8 @@
 /// add_tangent route through generic diffana code (soft cuts, Lorentz helpers, soft
 /// sort, AGC blocks), custom nodes, repeated seeds and sweeps, errors, one tape per
 /// thread, the benchmark weight of benchmarks/hep_weight.hpp at P = 3, 8, 64 against
-/// Dual, and a warm tape that allocates nothing over 1000 events.
+/// Dual, parameter blocks (push_params) against a leaf per read, seeded(), and a warm
+/// tape that allocates nothing over 1000 events.
 // The soft operations come before reverse.hpp on purpose: Rev support must not depend
 // on the order of the includes (their qualified detail::add_tangent calls must find
 // Rev's overload).
@@ -486,6 +487,67 @@ DIFFANA_TEST(warm_tape_allocates_nothing) {
   }
   CHECK(tape.reserved_bytes() == warm);
   tape.clear();
+}
+
+DIFFANA_TEST(parameter_block_equals_leaf_per_read) {
+  // push_params records a vector parameter's leaves at once (what a reverse-mode
+  // parameter span does in the adjoint event loop): the gradient is that of a new
+  // leaf per read, reads of one element sharing its leaf add up.
+  constexpr int P = 8;
+  const auto events = hep_weight::make_events(50);
+  const auto p0 = hep_weight::nominal_parameters(P);
+  Tape tape;
+  std::array<double, P> g_leaf{};
+  std::array<double, P> g_block{};
+  std::array<Rev<>, P> pr;
+  for (const auto& ev : events) {
+    tape.clear();
+    for (int k = 0; k < P; ++k)
+      pr[static_cast<std::size_t>(k)] =
+          diffana::make_param(tape, k, p0[static_cast<std::size_t>(k)]);
+    const Rev<> a = hep_weight::weight<P>(ev, pr.data());
+    tape.gradient(a * pr[1] + pr[1], g_leaf.data(), P);
+    tape.clear();
+    const std::int32_t first = tape.push_params(0, P);
+    CHECK(first == 0 && tape.size() == static_cast<std::size_t>(P));
+    for (int k = 0; k < P; ++k)
+      pr[static_cast<std::size_t>(k)] =
+          Rev<>::on_tape(p0[static_cast<std::size_t>(k)], &tape, first + k);
+    const Rev<> b = hep_weight::weight<P>(ev, pr.data());
+    tape.gradient(b * pr[1] + pr[1], g_block.data(), P);
+  }
+  for (std::size_t k = 0; k < static_cast<std::size_t>(P); ++k)
+    CHECK(diffana::test::close(g_block[k], g_leaf[k], 1e-12, 1e-300));
+  // An offset block, a grad too short for it, a negative first parameter.
+  tape.clear();
+  const std::int32_t first = tape.push_params(3, 2);
+  const Rev<> y =
+      Rev<>::on_tape(2.0, &tape, first) * Rev<>::on_tape(5.0, &tape, first + 1);
+  std::array<double, 5> g{};
+  tape.gradient(y, g.data(), 5);
+  CHECK(g[3] == 5.0 && g[4] == 2.0 && g[0] == 0.0);
+  CHECK_THROWS(tape.gradient(y, g.data(), 4));
+  CHECK_THROWS(tape.push_params(-1, 2));
+  CHECK(tape.push_params(0, 0) == -1);
+}
+
+DIFFANA_TEST(seeded_tells_whether_a_sweep_adds_anything) {
+  Tape tape;
+  const auto a = diffana::make_param(tape, 0, 2.0);
+  const auto y = a * a;
+  CHECK(!tape.seeded());
+  tape.seed(y, 0.0); // a zero seed adds nothing
+  CHECK(!tape.seeded());
+  tape.seed(Rev<>(3.0), 1.0); // nor does a constant
+  CHECK(!tape.seeded());
+  tape.seed(y, 0.5);
+  CHECK(tape.seeded());
+  double g[1] = {0.0};
+  tape.sweep(g, 1);
+  CHECK(!tape.seeded() && g[0] == 2.0);
+  tape.seed(y, 1.0);
+  tape.clear(); // drops the seed
+  CHECK(!tape.seeded());
 }
 
 DIFFANA_TEST(one_tape_per_thread) {

@@ -105,7 +105,7 @@ public:
   constexpr Rev(S v) : val_(static_cast<T>(v)), tape_(nullptr), idx_(-1) {}
 
   /// The node `index` of `tape` with value v (index < 0: a constant).
-  static Rev on_tape(T v, Tape* tape, std::int32_t index) {
+  DIFFANA_INLINE static Rev on_tape(T v, Tape* tape, std::int32_t index) {
     Rev r(v);
     if (index >= 0) {
       r.tape_ = tape;
@@ -114,15 +114,24 @@ public:
     return r;
   }
 
+  /// on_tape for an index known to be >= 0 (not checked) and a non-null tape.
+  DIFFANA_INLINE static Rev on_node(T v, Tape* tape, std::int32_t index) {
+    Rev r(v);
+    r.tape_ = tape;
+    r.idx_ = index;
+    return r;
+  }
+
   constexpr const T& value() const { return val_; }
   Tape* tape() const { return tape_; }
   std::int32_t index() const { return idx_; }
   bool is_constant() const { return idx_ < 0; }
 
-  Rev& operator+=(const Rev& o) { return *this = *this + o; }
-  Rev& operator-=(const Rev& o) { return *this = *this - o; }
-  Rev& operator*=(const Rev& o) { return *this = *this * o; }
-  Rev& operator/=(const Rev& o) { return *this = *this / o; }
+  // Forced inline, as the arithmetic: cling's machine code pays for every call.
+  DIFFANA_INLINE Rev& operator+=(const Rev& o) { return *this = *this + o; }
+  DIFFANA_INLINE Rev& operator-=(const Rev& o) { return *this = *this - o; }
+  DIFFANA_INLINE Rev& operator*=(const Rev& o) { return *this = *this * o; }
+  DIFFANA_INLINE Rev& operator/=(const Rev& o) { return *this = *this / o; }
   template <class S, enable_if_arithmetic_t<S> = 0> Rev& operator+=(S s) {
     val_ += static_cast<T>(s);
     if (idx_ >= 0) tape_->seal();
@@ -133,10 +142,12 @@ public:
     if (idx_ >= 0) tape_->seal();
     return *this;
   }
-  template <class S, enable_if_arithmetic_t<S> = 0> Rev& operator*=(S s) {
+  template <class S, enable_if_arithmetic_t<S> = 0>
+  DIFFANA_INLINE Rev& operator*=(S s) {
     return *this = *this * s;
   }
-  template <class S, enable_if_arithmetic_t<S> = 0> Rev& operator/=(S s) {
+  template <class S, enable_if_arithmetic_t<S> = 0>
+  DIFFANA_INLINE Rev& operator/=(S s) {
     return *this = *this / s;
   }
 
@@ -152,7 +163,7 @@ template <class T> void Tape::seed(const Rev<T>& y, double adjoint) {
 
 /// A parameter: a leaf of `tape` with value `value` whose adjoint sweep adds to
 /// grad[param_index].
-inline Rev<double> make_param(Tape& tape, int param_index, double value) {
+DIFFANA_INLINE Rev<double> make_param(Tape& tape, int param_index, double value) {
   return Rev<double>::on_tape(value, &tape, tape.push_param(param_index));
 }
 
@@ -194,19 +205,31 @@ template <class T> DIFFANA_INLINE Rev<T> rev_shift(const Rev<T>& x, T v) {
   return Rev<T>::on_tape(v, x.tape(), x.index());
 }
 
+// rev_unary and rev_binary test each operand once (a Rev on a tape has an index >=
+// 0) and then record without further tests: every branch costs spills in
+// cling-compiled code.
+
 /// The Rev of value v with one parent x (partial p).
 template <class T> DIFFANA_INLINE Rev<T> rev_unary(const Rev<T>& x, T v, double p) {
   if (x.is_constant()) return Rev<T>(v);
-  return Rev<T>::on_tape(v, x.tape(), x.tape()->push1(x.index(), p));
+  Tape* t = x.tape();
+  return Rev<T>::on_node(v, t, t->push1_unchecked(x.index(), p));
 }
 
 /// The Rev of value v with parents x, y (partials px, py).
 template <class T>
 DIFFANA_INLINE Rev<T> rev_binary(const Rev<T>& x, const Rev<T>& y, T v, double px,
                                  double py) {
-  Tape* t = rev_tape(x, y);
-  if (t == nullptr) return Rev<T>(v);
-  return Rev<T>::on_tape(v, t, t->push2(x.index(), px, y.index(), py));
+  const std::int32_t a = x.index();
+  const std::int32_t b = y.index();
+  if (a >= 0 && b >= 0) {
+    Tape* t = x.tape();
+    if (y.tape() != t) rev_throw_two_tapes();
+    return Rev<T>::on_node(v, t, t->push2_unchecked(a, px, b, py));
+  }
+  if (a >= 0) return Rev<T>::on_node(v, x.tape(), x.tape()->push1_unchecked(a, px));
+  if (b >= 0) return Rev<T>::on_node(v, y.tape(), y.tape()->push1_unchecked(b, py));
+  return Rev<T>(v);
 }
 
 /// Rev overload of add_tangent (dual.hpp): r += partial * d(arg), by appending the

@@ -4,8 +4,9 @@
 /// weight as `Rev`s (or plain numbers), the adjoints of the histogram's bins from the
 /// statistics, and `seed_fill_1d` / `seed_fill_2d` pull the event's contributions
 /// back (fill_event_1d_pullback / fill_event_2d_pullback of soft_binning.hpp) and
-/// seed them on the tape. A sweep then adds the event's share of dL/dtheta to the
-/// gradient:
+/// seed them on the tape. The one transpose of a fill for Revs: the adjoint event
+/// loop's seed actions (diffana/rdf/adjoint.hpp) call it too. A sweep then adds the
+/// event's share of dL/dtheta to the gradient:
 ///
 ///   tape.clear();
 ///   auto p = diffana::make_param(tape, 0, jes);
@@ -20,9 +21,11 @@
 namespace diffana {
 
 namespace detail {
+/// Seeds x's node with adjoint (nothing for a constant, a plain number or a zero
+/// adjoint, so that Tape::seeded() tells whether a sweep would add anything).
 template <class X> void rev_seed_if(const X& x, double adjoint) {
   if constexpr (is_rev_v<X>) {
-    if (!x.is_constant()) x.tape()->seed(x, adjoint);
+    if (!x.is_constant() && adjoint != 0.0) x.tape()->seed(x, adjoint);
   } else {
     static_assert(std::is_arithmetic_v<X>, "diffana: expected a Rev or a plain number");
     (void)x;

@@ -6,6 +6,13 @@
 /// One tape per thread (`active_tape()`), cleared per event; its storage keeps its
 /// capacity, so a warm tape allocates nothing. Knows Rev only by name
 /// (reverse_fwd.hpp). Not for device code.
+///
+/// Layout, for speed in cling-compiled code (whose machine code keeps few values in
+/// registers): the edges are one flat list in node order, each with the node it
+/// belongs to, so the sweep is a single loop over the edges backwards (no per-node
+/// edge ranges, no inner loop), and a node is a counter increment. The recording
+/// functions are small and forced inline; their rare failures throw from out-of-line
+/// functions.
 #pragma once
 
 #include "diffana/ad/reverse_fwd.hpp"
@@ -66,6 +73,13 @@ public:
     if (size_ == cap_) grow();
     data_[size_++] = v;
   }
+  /// Room for k more elements; returns where they go (size grows by k).
+  DIFFANA_INLINE T* extend(std::size_t k) {
+    if (cap_ - size_ < k) grow(k);
+    T* p = data_ + size_;
+    size_ += k;
+    return p;
+  }
   void clear() { size_ = 0; }
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return cap_; }
@@ -76,8 +90,10 @@ public:
   T& back() { return data_[size_ - 1]; }
 
 private:
-  DIFFANA_REV_NOINLINE void grow() {
-    const std::size_t cap = cap_ < 64 ? 64 : 2 * cap_;
+  DIFFANA_REV_NOINLINE void grow(std::size_t k = 1) {
+    std::size_t cap = cap_ < 64 ? 64 : 2 * cap_;
+    while (cap - size_ < k)
+      cap *= 2;
     void* p = std::realloc(static_cast<void*>(data_), cap * sizeof(T));
     if (p == nullptr) throw std::bad_alloc();
     data_ = static_cast<T*>(p);
@@ -87,6 +103,17 @@ private:
   std::size_t size_ = 0;
   std::size_t cap_ = 0;
 };
+[[noreturn]] inline DIFFANA_REV_NOINLINE void tape_throw_param(int param) {
+  throw std::invalid_argument("diffana::Tape: parameter index " +
+                              std::to_string(param) + " must be >= 0");
+}
+
+[[noreturn]] inline DIFFANA_REV_NOINLINE void tape_throw_grad_size(long long param,
+                                                                   std::size_t n) {
+  throw std::out_of_range("diffana::Tape::sweep: parameter index " +
+                          std::to_string(param) + " but grad has " + std::to_string(n) +
+                          " entries");
+}
 } // namespace detail
 
 /// The record of one event's computation, swept backwards to get the gradient. Not
@@ -105,10 +132,9 @@ public:
   void clear() {
     if (seeded_) std::fill(adjoint_.begin(), adjoint_.end(), 0.0);
     seeded_ = false;
-    edge_end_.clear();
+    n_nodes_ = 0;
     edges_.clear();
     leaves_.clear();
-    max_param_ = -1;
     customs_.clear();
     custom_inputs_.clear();
     custom_data_.clear();
@@ -116,15 +142,18 @@ public:
   }
 
   /// Number of nodes.
-  std::size_t size() const { return edge_end_.size(); }
+  std::size_t size() const { return static_cast<std::size_t>(n_nodes_); }
+
+  /// Whether a non-zero adjoint was seeded since the last sweep or clear (a sweep
+  /// would then add something to the gradient).
+  bool seeded() const { return seeded_; }
 
   /// Number of edges (partials stored).
   std::size_t edge_count() const { return edges_.size(); }
 
   /// Bytes reserved by the tape's storage (unchanged once warm: nothing allocates).
   std::size_t reserved_bytes() const {
-    return edge_end_.capacity() * sizeof(std::uint32_t) +
-           edges_.capacity() * sizeof(Edge) + adjoint_.capacity() * sizeof(double) +
+    return edges_.capacity() * sizeof(NodeEdge) + adjoint_.capacity() * sizeof(double) +
            leaves_.capacity() * sizeof(Leaf) + customs_.capacity() * sizeof(Custom) +
            custom_inputs_.capacity() * sizeof(std::int32_t) +
            custom_data_.capacity() * sizeof(double) +
@@ -134,47 +163,66 @@ public:
   // -- recording --
 
   /// A leaf (no parents). Returns its index.
-  std::int32_t push_leaf() {
-    edge_end_.push_back(static_cast<std::uint32_t>(edges_.size()));
+  DIFFANA_INLINE std::int32_t push_leaf() {
     open_ = -1;
-    return last();
+    return n_nodes_++;
   }
 
   /// A leaf whose adjoint is added to grad[param] by sweep.
-  std::int32_t push_param(int param) {
-    if (param < 0)
-      throw std::invalid_argument("diffana::Tape: parameter index " +
-                                  std::to_string(param) + " must be >= 0");
+  DIFFANA_INLINE std::int32_t push_param(int param) {
+    if (param < 0) detail::tape_throw_param(param);
+    // One range per leaf, unmerged: a branch less per parameter read (whose cost
+    // in cling-compiled code is more than that of the longer list in the sweep).
     const std::int32_t i = push_leaf();
-    // Consecutive parameters on consecutive leaves (the usual loop over the
-    // parameters at the start of an event) share one range.
-    if (!leaves_.empty()) {
-      Leaf& l = leaves_.back();
-      if (l.node + l.count == i && l.param + l.count == param) {
-        ++l.count;
-        if (param > max_param_) max_param_ = param;
-        return i;
-      }
-    }
     leaves_.push_back({i, param, 1});
-    if (param > max_param_) max_param_ = param;
     return i;
   }
 
+  /// count consecutive leaves for parameters first_param, first_param + 1, ... (a
+  /// vector parameter read in full, recorded at once): returns the first one's
+  /// index (-1 and nothing recorded for count <= 0).
+  std::int32_t push_params(int first_param, std::int32_t count) {
+    if (first_param < 0) detail::tape_throw_param(first_param);
+    if (count <= 0) return -1;
+    open_ = -1;
+    const std::int32_t first = n_nodes_;
+    n_nodes_ += count;
+    leaves_.push_back({first, first_param, count});
+    return first;
+  }
+
   /// A node with one parent a (partial pa); -1 (nothing recorded) when a < 0.
-  std::int32_t push1(std::int32_t a, double pa) {
+  DIFFANA_INLINE std::int32_t push1(std::int32_t a, double pa) {
     if (a < 0) return -1;
-    edges_.push_back({a, pa});
-    return close_node();
+    edges_.push_back({n_nodes_, a, pa});
+    return push_leaf();
   }
 
   /// A node with parents a, b (partials pa, pb); constants (index < 0) are left out.
-  std::int32_t push2(std::int32_t a, double pa, std::int32_t b, double pb) {
+  DIFFANA_INLINE std::int32_t push2(std::int32_t a, double pa, std::int32_t b,
+                                    double pb) {
     if (a < 0) return push1(b, pb);
     if (b < 0) return push1(a, pa);
-    edges_.push_back({a, pa});
-    edges_.push_back({b, pb});
-    return close_node();
+    NodeEdge* e = edges_.extend(2);
+    e[0] = {n_nodes_, a, pa};
+    e[1] = {n_nodes_, b, pb};
+    return push_leaf();
+  }
+
+  /// push1 for a parent a >= 0 (not checked): the arithmetic of Rev, which has
+  /// tested its operand already.
+  DIFFANA_INLINE std::int32_t push1_unchecked(std::int32_t a, double pa) {
+    edges_.push_back({n_nodes_, a, pa});
+    return push_leaf();
+  }
+
+  /// push2 for parents a, b >= 0 (not checked).
+  DIFFANA_INLINE std::int32_t push2_unchecked(std::int32_t a, double pa, std::int32_t b,
+                                              double pb) {
+    NodeEdge* e = edges_.extend(2);
+    e[0] = {n_nodes_, a, pa};
+    e[1] = {n_nodes_, b, pb};
+    return push_leaf();
   }
 
   /// A node with k parents (constants, index < 0, left out); -1 when all are constant.
@@ -182,9 +230,9 @@ public:
                       std::size_t k) {
     const std::size_t before = edges_.size();
     for (std::size_t i = 0; i < k; ++i)
-      if (parents[i] >= 0) edges_.push_back({parents[i], partials[i]});
+      if (parents[i] >= 0) edges_.push_back({n_nodes_, parents[i], partials[i]});
     if (edges_.size() == before) return -1;
-    return close_node();
+    return push_leaf();
   }
 
   /// A node with k edges given by edge_of(i) (an Edge; parent < 0 is left out);
@@ -194,10 +242,10 @@ public:
     const std::size_t before = edges_.size();
     for (std::size_t i = 0; i < k; ++i) {
       const Edge e = edge_of(i);
-      if (e.parent >= 0) edges_.push_back(e);
+      if (e.parent >= 0) edges_.push_back({n_nodes_, e.parent, e.partial});
     }
     if (edges_.size() == before) return -1;
-    return close_node();
+    return push_leaf();
   }
 
   /// Adds the edge (parent, partial) to node r, which add_tangent is building: appended
@@ -206,8 +254,7 @@ public:
   std::int32_t add_edge(std::int32_t r, std::int32_t parent, double partial) {
     if (parent < 0) return r;
     if (r >= 0 && r == open_ && r == last()) {
-      edges_.push_back({parent, partial});
-      edge_end_.back() = static_cast<std::uint32_t>(edges_.size());
+      edges_.push_back({r, parent, partial});
       return r;
     }
     const std::int32_t i = push2(r, 1.0, parent, partial);
@@ -242,6 +289,7 @@ public:
     Custom c;
     c.fn = fn;
     c.context = context;
+    c.edge_mark = edges_.size();
     c.in_begin = custom_inputs_.size();
     c.n_in = n_in;
     c.data_begin = custom_data_.size();
@@ -258,14 +306,15 @@ public:
     return first;
   }
 
-  // -- the reverse sweep --
-
-  /// Adds adjoint to node y's adjoint (nothing for a constant).
   /// Ends add_edge's appending to the last node (a Rev now shares that node).
   void seal() { open_ = -1; }
 
+  // -- the reverse sweep --
+
+  /// Adds adjoint to node y's adjoint (nothing for a constant).
   void seed_index(std::int32_t y, double adjoint) {
-    if (y < 0) return;
+    // A zero seed adds nothing (and leaves seeded() as it is).
+    if (y < 0 || adjoint == 0.0) return;
     ensure_adjoints();
     adjoint_[static_cast<std::size_t>(y)] += adjoint;
     seeded_ = true;
@@ -286,44 +335,33 @@ public:
   /// entries; a leaf with param >= n_params throws std::out_of_range), then zeroes
   /// every adjoint, so that the same tape can be seeded and swept again.
   void sweep(double* grad, std::size_t n_params) {
-    if (max_param_ >= 0 && static_cast<std::size_t>(max_param_) >= n_params)
-      throw std::out_of_range("diffana::Tape::sweep: parameter index " +
-                              std::to_string(max_param_) + " but grad has " +
-                              std::to_string(n_params) + " entries");
+    const Leaf* leaves = leaves_.data();
+    const std::size_t n_leaves = leaves_.size();
+    for (std::size_t j = 0; j < n_leaves; ++j) {
+      const long long top = static_cast<long long>(leaves[j].param) + leaves[j].count;
+      if (static_cast<unsigned long long>(top) > n_params)
+        detail::tape_throw_grad_size(top - 1, n_params);
+    }
     ensure_adjoints();
     double* adj = adjoint_.data();
-    const Edge* edges = edges_.data();
-    const std::uint32_t* end = edge_end_.data();
-    std::ptrdiff_t ci = static_cast<std::ptrdiff_t>(customs_.size()) - 1;
-    std::ptrdiff_t next_custom =
-        ci >= 0 ? customs_[static_cast<std::size_t>(ci)].last_out : -1;
-    const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(size());
-    std::uint32_t e_hi = n > 0 ? end[n - 1] : 0u;
-    for (std::ptrdiff_t i = n - 1; i >= 0; --i) {
-      if (i == next_custom) {
-        run_custom(customs_[static_cast<std::size_t>(ci)]);
-        --ci;
-        next_custom = ci >= 0 ? customs_[static_cast<std::size_t>(ci)].last_out : -1;
-      }
-      const std::uint32_t e_lo = i > 0 ? end[i - 1] : 0u;
-      const double a = adj[i];
-      // A zero adjoint adds exactly nothing, also through an infinite partial; a
-      // select rather than a branch (zero adjoints are common and unpredictable).
-      const bool live = a != 0.0;
-      for (std::uint32_t e = e_lo; e < e_hi; ++e) {
-        const double c = edges[e].partial * a;
-        adj[edges[e].parent] += live ? c : 0.0;
-      }
-      e_hi = e_lo;
+    // Edges are in node order, so backwards every edge of a node comes after every
+    // edge that feeds its adjoint; a custom node runs once the edges recorded after
+    // it (those of later nodes) are done, i.e. when its outputs' adjoints are final.
+    std::size_t hi = edges_.size();
+    for (std::size_t c = customs_.size(); c-- > 0;) {
+      const Custom& cn = customs_[c];
+      sweep_edges(adj, cn.edge_mark, hi);
+      run_custom(cn);
+      hi = cn.edge_mark;
     }
-    for (const Leaf& l : leaves_) {
-      double* g = grad + l.param;
-      const double* d = adj + l.node;
-      for (std::int32_t k = 0; k < l.count; ++k)
+    sweep_edges(adj, 0, hi);
+    for (std::size_t j = 0; j < n_leaves; ++j) {
+      double* g = grad + leaves[j].param;
+      const double* d = adj + leaves[j].node;
+      for (std::int32_t k = 0; k < leaves[j].count; ++k)
         g[k] += d[k];
     }
-    std::fill(adjoint_.begin(), adjoint_.begin() + static_cast<std::ptrdiff_t>(size()),
-              0.0);
+    std::fill(adj, adj + size(), 0.0);
     seeded_ = false;
   }
 
@@ -335,6 +373,12 @@ public:
   }
 
 private:
+  /// An edge as stored: the node it belongs to, its parent and the partial.
+  struct NodeEdge {
+    std::int32_t child;
+    std::int32_t parent;
+    double partial;
+  };
   /// count consecutive leaves from node on, for parameters param, param + 1, ...
   struct Leaf {
     std::int32_t node;
@@ -344,6 +388,7 @@ private:
   struct Custom {
     CustomPullback fn;
     void* context;
+    std::size_t edge_mark; // edges recorded before it
     std::size_t in_begin;
     std::size_t n_in;
     std::size_t data_begin;
@@ -352,12 +397,19 @@ private:
     std::int32_t last_out;
   };
 
-  std::int32_t last() const { return static_cast<std::int32_t>(edge_end_.size()) - 1; }
+  std::int32_t last() const { return n_nodes_ - 1; }
 
-  DIFFANA_INLINE std::int32_t close_node() {
-    edge_end_.push_back(static_cast<std::uint32_t>(edges_.size()));
-    open_ = -1;
-    return last();
+  /// The edges [lo, hi) backwards: adj[parent] += partial * adj[child].
+  void sweep_edges(double* adj, std::size_t lo, std::size_t hi) const {
+    const NodeEdge* e = edges_.data();
+    for (std::size_t k = hi; k > lo;) {
+      --k;
+      const double a = adj[e[k].child];
+      // A zero adjoint adds exactly nothing, also through an infinite partial; a
+      // select rather than a branch (zero adjoints are common and unpredictable).
+      const double c = e[k].partial * a;
+      adj[e[k].parent] += a != 0.0 ? c : 0.0;
+    }
   }
 
   /// Adjoint storage for every node (zero beyond what a sweep left, which is zero).
@@ -382,18 +434,16 @@ private:
       if (in[k] >= 0) adjoint_[static_cast<std::size_t>(in[k])] += scratch_[k];
   }
 
-  // Node i's edges: [edge_end_[i - 1], edge_end_[i]).
-  detail::TapeBuffer<std::uint32_t> edge_end_;
-  detail::TapeBuffer<Edge> edges_;
+  detail::TapeBuffer<NodeEdge> edges_; // in node order
   std::vector<double> adjoint_;
-  std::vector<Leaf> leaves_;
+  detail::TapeBuffer<Leaf> leaves_;
   std::vector<Custom> customs_; // in node order
   std::vector<std::int32_t> custom_inputs_;
   std::vector<double> custom_data_;
   std::vector<double> scratch_;
+  std::int32_t n_nodes_ = 0;
   std::int32_t open_ = -1; // the node add_edge may still append to
-  int max_param_ = -1;
-  bool seeded_ = false; // adjoints may be non-zero (seeded, not yet swept)
+  bool seeded_ = false;    // adjoints may be non-zero (seeded, not yet swept)
 };
 
 /// This thread's tape (one per thread, e.g. per RDataFrame slot).

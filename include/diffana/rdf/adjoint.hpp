@@ -11,24 +11,27 @@
 ///   - `AdjointSeedAction` (one per histogram and variation) computes, for the event's
 ///     contributions c_b (weight x bin kernel, hard or soft, 1D or 2D), the adjoints of
 ///     S = sum_b (g_b c_b + g'_b c_b^2) with respect to the event's x, y and weight
-///     and adds them to the tape as seeds (no sweep);
+///     and adds them to the tape as seeds (no sweep): that is the fill's transpose,
+///     `seed_fill_1d` / `seed_fill_2d` of diffana/ad/reverse_hist.hpp;
 ///   - `AdjointSweepAction`, booked last on the unfiltered root node (RDataFrame runs
 ///     the booked actions of an entry in booking order, after every filter and define
 ///     they need), sweeps the tape once into its slot's gradient and clears it, for
 ///     every entry: an event rejected by a filter after nodes were recorded is cleared
-///     as well and contributes nothing (it has no seed).
+///     as well and contributes nothing (it has no seed; `Tape::seeded()`).
 /// Tapes are thread_local (a processing slot runs on one thread at a time and an
 /// entry never leaves its thread); gradients are kept per slot and summed in slot
 /// order in Finalize.
 ///
 /// The taped scalar is `diffana::Rev<double>` on the thread's `diffana::Tape`
-/// (diffana/ad/reverse.hpp): a reverse parameter is a new leaf (`make_param`) at each
-/// use, a forward parameter a plain constant.
+/// (diffana/ad/reverse.hpp): a scalar reverse parameter is a new leaf (`make_param`)
+/// at each use, a vector one (`RevParamSpan`) n leaves recorded at once per
+/// evaluation of the expression that reads it, a forward parameter a plain constant.
 ///
 /// Needs ROOT (not in the umbrella header diffana/diffana.hpp).
 #pragma once
 
 #include "diffana/ad/reverse.hpp"
+#include "diffana/ad/reverse_hist.hpp"
 #include "diffana/hist/histogram.hpp"
 #include "diffana/rdf/actions.hpp"
 #include "diffana/rdf/frame.hpp"
@@ -38,7 +41,6 @@
 #include <ROOT/RResultPtr.hxx>
 
 #include <algorithm>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -51,30 +53,30 @@
 
 namespace diffana {
 namespace rdf {
-namespace detail {
-/// Seeds added on this thread's tape since its last sweep (an entry with none, e.g.
-/// one a filter rejected, is cleared without a sweep).
-inline std::int64_t& adjoint_seeds() {
-  thread_local std::int64_t n = 0;
-  return n;
-}
-} // namespace detail
 
 // ---- reverse parameters -----------------------------------------------------------
 
 /// A view of n consecutive reverse parameters starting at `offset` (a vector
 /// parameter `theta`, used as `theta[k]` in expressions): pass 1 reads plain values
-/// (Taped = false), pass 2 makes each element read a new leaf of the tape.
+/// (Taped = false); in pass 2 `RevParams::params` records the n parameter leaves on
+/// the thread's tape at once when it makes the view (`first`: element 0's leaf), so
+/// that reading `theta[k]` records nothing (every read of one view shares the leaf;
+/// adjoints add up as for separate leaves). A view made without them (first < 0, or
+/// k beyond n) reads a new leaf per element (make_param).
 template <bool Taped> struct RevParamSpan {
   const double* values = nullptr;
   std::int64_t offset = 0;
   std::int64_t n = 0;
+  Tape* tape = nullptr;    ///< the tape holding the leaves (pass 2)
+  std::int32_t first = -1; ///< the leaf of element 0, or -1
   std::size_t size() const { return static_cast<std::size_t>(n); }
-  auto operator[](std::size_t k) const {
+  DIFFANA_INLINE auto operator[](std::size_t k) const {
     const double v = values[offset + static_cast<std::int64_t>(k)];
     if constexpr (Taped) {
-      return make_param(active_tape(), static_cast<int>(offset) + static_cast<int>(k),
-                        v);
+      if (first >= 0 && k < size())
+        return Rev<double>::on_node(v, tape, first + static_cast<std::int32_t>(k));
+      return make_param(tape != nullptr ? *tape : active_tape(),
+                        static_cast<int>(offset) + static_cast<int>(k), v);
     } else {
       return v;
     }
@@ -95,7 +97,9 @@ public:
     return {values_.data(), offset, n};
   }
   RevParamSpan<true> params(std::int64_t offset, std::int64_t n) const {
-    return {values_.data(), offset, n};
+    Tape& tape = active_tape();
+    return {values_.data(), offset, n, &tape,
+            tape.push_params(static_cast<int>(offset), static_cast<std::int32_t>(n))};
   }
   /// Sets all values (same count). Throws std::invalid_argument naming `values`.
   void set_values(const std::vector<double>& values) {
@@ -111,83 +115,7 @@ private:
   std::vector<double> values_;
 };
 
-// ---- the adjoint of one event's fill ------------------------------------------------
-
-/// d S / d(x, y, w) for one event, S = sum_b (g_b c_b + g'_b c_b^2).
-struct EventAdjoint {
-  double x = 0;
-  double y = 0;
-  double w = 0;
-};
-
-/// The adjoint of one event's 1D fill: the transpose of fill_event_1d's tangent map
-/// (hard: dc = dw; soft: dc_b = k_b dw + w dk_b/dx dx, with w dk/dx clipped as
-/// there). Returns false for an event the fill skips (NaN x, non-finite w).
-inline bool event_adjoint_1d(const BinAxis<double>& ax, const double* g,
-                             const double* gv, double x, double w, bool need_x,
-                             EventAdjoint& out) {
-  if (diffana::detail::skip_event(x, w)) return false;
-  const bool clip =
-      ax.bandwidth > 0 && diffana::detail::wdk_may_overflow(w, ax.bandwidth);
-  for_each_bin(
-      ax, x,
-      [&](std::int64_t b, double k, double dk) {
-        const double c = w * k;
-        const double a = g[b] + 2.0 * gv[b] * c;
-        out.w += a * k;
-        if (need_x) {
-          const double wdk = clip ? diffana::detail::saturate(w * dk) : w * dk;
-          out.x += a * wdk;
-        }
-      },
-      need_x);
-  return true;
-}
-
-/// The adjoint of one event's 2D fill (bins b = ix * ny + iy): the transpose of
-/// fill_event_2d's tangent map. `ky` is scratch for the y kernel (its size is the
-/// event's y span, at most the number of y bins).
-inline bool event_adjoint_2d(const BinAxis<double>& ax, const BinAxis<double>& ay,
-                             const double* g, const double* gv, double x, double y,
-                             double w, bool need_x, bool need_y,
-                             std::vector<double>& ky, EventAdjoint& out) {
-  if (std::isnan(y) || diffana::detail::skip_event(x, w)) return false;
-  const std::int64_t ny = ay.nbins;
-  need_x = need_x && ax.bandwidth > 0;
-  need_y = need_y && ay.bandwidth > 0;
-  const bool clip_x = need_x && diffana::detail::wdk_may_overflow(w, ax.bandwidth);
-  const bool clip_y = need_y && diffana::detail::wdk_may_overflow(w, ay.bandwidth);
-  ky.clear(); // triples (iy, k, dk)
-  for_each_bin(
-      ay, y,
-      [&](std::int64_t iy, double k, double dk) {
-        ky.push_back(static_cast<double>(iy));
-        ky.push_back(k);
-        ky.push_back(dk);
-      },
-      need_y);
-  if (ky.empty()) return true;
-  for_each_bin(
-      ax, x,
-      [&](std::int64_t ix, double kx, double dkx) {
-        const double wkx = w * kx;
-        const double wdkx = clip_x ? diffana::detail::saturate(w * dkx) : w * dkx;
-        for (std::size_t j = 0; j < ky.size(); j += 3) {
-          const auto iy = static_cast<std::int64_t>(ky[j]);
-          const double k = ky[j + 1];
-          const std::int64_t b = ix * ny + iy;
-          const double a = g[b] + 2.0 * gv[b] * (wkx * k);
-          out.w += a * kx * k;
-          if (need_x) out.x += a * wdkx * k;
-          if (need_y) {
-            const double a_y = wkx * ky[j + 2];
-            out.y += a * (clip_y ? diffana::detail::saturate(a_y) : a_y);
-          }
-        }
-      },
-      need_x);
-  return true;
-}
+// ---- pass 2 ------------------------------------------------------------------------
 
 /// The binning of a histogram and the cotangents (g, g') of each of its variations
 /// ("nominal", "<variation>:<tag>"), each nbins long (row-major for 2D). A variation
@@ -236,22 +164,6 @@ private:
   std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> cot_;
 };
 
-template <class X> double adjoint_value(const X& x) {
-  if constexpr (is_rev_v<X>) {
-    return x.value();
-  } else {
-    return static_cast<double>(x);
-  }
-}
-
-template <class X> void adjoint_seed(const X& x, double adjoint) {
-  if constexpr (is_rev_v<X>) {
-    if (adjoint == 0 || x.is_constant()) return;
-    x.tape()->seed(x, adjoint);
-    ++detail::adjoint_seeds();
-  }
-}
-
 /// What the seed actions of one histogram (and variation) did: events seeded and
 /// events skipped (as the fill skips them).
 struct AdjointSeedCount {
@@ -261,7 +173,8 @@ struct AdjointSeedCount {
 
 /// Booked action of pass 2 for one histogram: per event, the adjoints of S w.r.t. the
 /// event's columns (x[, y][, w]; each a number or Rev<double>) added to the
-/// tape as seeds. Dim = 1 or 2; Weighted: a weight column follows.
+/// tape as seeds (seed_fill_1d / seed_fill_2d). Dim = 1 or 2; Weighted: a weight
+/// column follows.
 template <int Dim, bool Weighted>
 class AdjointSeedAction
     : public ROOT::Detail::RDF::RActionImpl<AdjointSeedAction<Dim, Weighted>> {
@@ -271,8 +184,7 @@ public:
   AdjointSeedAction(std::shared_ptr<const AdjointSpec> spec, unsigned int n_slots,
                     std::string_view variation = "nominal")
       : spec_(std::move(spec)), result_(std::make_shared<Result_t>()),
-        counts_(n_slots == 0 ? default_slots() : n_slots), scratch_(counts_.size()),
-        xaxis_(spec_->xaxis()) {
+        counts_(n_slots == 0 ? default_slots() : n_slots), xaxis_(spec_->xaxis()) {
     if constexpr (Dim == 2) yaxis_ = spec_->yaxis();
     cot_ = spec_->cotangents(variation);
   }
@@ -316,35 +228,25 @@ public:
 private:
   template <class X, class W = double>
   void exec1(unsigned int slot, const X& x, const W& w = 1.0) {
-    EventAdjoint a;
-    if (!event_adjoint_1d(xaxis_, cot_->first.data(), cot_->second.data(),
-                          adjoint_value(x), adjoint_value(w), is_rev_v<X>, a)) {
+    if (seed_fill_1d(xaxis_, x, w, cot_->first.data(), cot_->second.data())) {
+      ++counts_[slot].seeded;
+    } else {
       ++counts_[slot].skipped;
-      return;
     }
-    adjoint_seed(x, a.x);
-    adjoint_seed(w, a.w);
-    ++counts_[slot].seeded;
   }
   template <class X, class Y, class W = double>
   void exec2(unsigned int slot, const X& x, const Y& y, const W& w = 1.0) {
-    EventAdjoint a;
-    if (!event_adjoint_2d(xaxis_, yaxis_, cot_->first.data(), cot_->second.data(),
-                          adjoint_value(x), adjoint_value(y), adjoint_value(w),
-                          is_rev_v<X>, is_rev_v<Y>, scratch_[slot], a)) {
+    if (seed_fill_2d(xaxis_, yaxis_, x, y, w, cot_->first.data(),
+                     cot_->second.data())) {
+      ++counts_[slot].seeded;
+    } else {
       ++counts_[slot].skipped;
-      return;
     }
-    adjoint_seed(x, a.x);
-    adjoint_seed(y, a.y);
-    adjoint_seed(w, a.w);
-    ++counts_[slot].seeded;
   }
 
   std::shared_ptr<const AdjointSpec> spec_;
   std::shared_ptr<Result_t> result_;
   std::vector<AdjointSeedCount> counts_;
-  std::vector<std::vector<double>> scratch_;
   BinAxis<double> xaxis_;
   BinAxis<double> yaxis_;
   const std::pair<std::vector<double>, std::vector<double>>* cot_ = nullptr;
@@ -361,14 +263,15 @@ struct AdjointGradient {
 };
 
 /// Booked last on the root node: per entry, sweeps this thread's tape into the slot's
-/// gradient and clears it.
+/// gradient (when it was seeded) and clears it. The tape is looked up once per task
+/// (a slot's task runs on one thread), not per entry.
 class AdjointSweepAction : public ROOT::Detail::RDF::RActionImpl<AdjointSweepAction> {
 public:
   using Result_t = AdjointGradient;
 
   AdjointSweepAction(std::int64_t n_params, unsigned int n_slots)
       : n_params_(n_params), result_(std::make_shared<Result_t>()),
-        slots_(n_slots == 0 ? default_slots() : n_slots) {
+        slots_(n_slots == 0 ? default_slots() : n_slots), tapes_(slots_.size()) {
     for (auto& s : slots_)
       s.grad.assign(static_cast<std::size_t>(n_params_), 0.0);
   }
@@ -382,25 +285,24 @@ public:
       throw std::out_of_range("diffana::rdf::AdjointSweepAction: slot " +
                               std::to_string(slot) + " but built for " +
                               std::to_string(slots_.size()));
-    active_tape().clear(); // nothing of an earlier loop on this thread
-    detail::adjoint_seeds() = 0;
+    tapes_[slot] = &active_tape();
+    tapes_[slot]->clear(); // nothing of an earlier loop on this thread
   }
   void Exec(unsigned int slot) {
-    Tape& tape = active_tape();
+    Tape& tape = *tapes_[slot];
     Result_t& s = slots_[slot];
     s.max_tape_nodes = std::max(s.max_tape_nodes, tape.size());
     ++s.n_events;
-    if (detail::adjoint_seeds() > 0) {
+    if (tape.seeded()) {
       ++s.n_seeded;
       tape.sweep(s.grad.data(), static_cast<std::size_t>(n_params_));
     }
     tape.clear();
-    detail::adjoint_seeds() = 0;
   }
   void FinalizeTask(unsigned int slot) {
     slots_[slot].leftover_nodes += active_tape().size();
     active_tape().clear();
-    detail::adjoint_seeds() = 0;
+    tapes_[slot] = nullptr;
   }
   void Finalize() {
     Result_t& r = *result_;
@@ -421,6 +323,7 @@ private:
   std::int64_t n_params_;
   std::shared_ptr<Result_t> result_;
   std::vector<Result_t> slots_;
+  std::vector<Tape*> tapes_; // this task's tape per slot
 };
 
 // ---- typed booking (one template instantiation per column-type combination) --------

@@ -15,8 +15,9 @@ their number. Forward for the few, reverse for the many, joined by an inner prod
 3. Pass 2 (`adjoint_gradient`) builds the same graph again on the family's root node
    with other C++ behind the same names: forward parameters become plain constants
    (``diffana_param_value_<k>(i)``) and reverse parameters taped scalars
-   (``diffana::Rev<double>`` of ``diffana/ad/reverse.hpp``, a new leaf of the
-   thread's tape per use, ``make_param``), so
+   (``diffana::Rev<double>`` of ``diffana/ad/reverse.hpp``: a scalar is a new leaf
+   of the thread's tape per use, ``make_param``; a vector records its leaves at
+   once where an expression reads it, ``RevParamSpan``), so
    cling's type inference makes every column that depends on them a Rev. Every
    `DiffFrame` keeps the steps that made it (define, filter, soft filter, vary, with
    their expressions before renaming) and every booked histogram the steps of its
@@ -43,18 +44,23 @@ their number. Forward for the few, reverse for the many, joined by an inner prod
 Cost: pass 2 evaluates the graph once with taped scalars plus one sweep per event;
 memory O(P) per slot plus one event's tape (cleared per entry, never O(events)).
 Measured (``benchmarks/bench_adjoint.py``, 1e5 events, a weight and a position from
-a Chebyshev polynomial of P coefficients): pass 2 takes 8x, 14x and 26x the
-value-only loop for P = 10, 100, 1000, forward mode 3x, 13x and 410x; the peak RSS
-does not grow with P. What sets pass 2's factor is the taped scalar's cost per node
-(about 100 ns in cling-compiled code, 3 nodes per coefficient here) against one
-multiply-add per coefficient in the value loop.
+a Chebyshev polynomial of P coefficients, process CPU time): pass 2 takes 2.1x, 4.9x
+and 6.9x the value-only loop for P = 10, 100, 1000, forward mode 2x, 11x and 155x;
+the peak RSS does not grow with P. What sets pass 2's factor is the tape's cost per
+recorded operation (about 11 ns in cling-compiled code, two per coefficient here:
+a product and a sum) and per edge in the sweep (about 2.5 ns) against one
+multiply-add per coefficient in the value loop. cling's machine code keeps few
+values in registers (the same C++ compiled by g++ -O3 records about 5x faster), so
+the tape's recording functions are small, forced inline and nearly branch-free.
 
 The taped scalar supports what the Dual does (arithmetic, comparisons on values, the
 math library, diffana's soft cuts and physics helpers), but Rev and Dual do not mix:
 an expression must not combine a reverse parameter with a column that is a Dual in
 pass 2 (none is: forward parameters are constants there). Parameters are read in C++
-as plain values in pass 1 and as new tape leaves in pass 2, so an expression that uses
-``theta[k]`` twice records two leaves (their adjoints add up).
+as plain values in pass 1 and as tape leaves in pass 2: a scalar parameter gets a new
+leaf per use, a vector parameter one leaf per element each time an expression makes
+its view (reads of ``theta[k]`` in one expression share it); either way the adjoints
+of several leaves of one parameter add up.
 
 May import: numpy, ``diffana._checks`` and ``diffana.rdf`` below ``frame``
 (``expressions``, ``_session``, ``results``); ``frame`` imports this module.
