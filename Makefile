@@ -102,7 +102,8 @@ endif
 
 # diffana's rules as Clad custom derivatives, built with clang-16 and the Clad plugin
 # from ../shared/clad (about 20 minutes the first time, cached afterwards; prints
-# SKIPPED with the reason where Clad cannot be built). Not part of `test`: CI's time.
+# SKIPPED with the reason where Clad cannot be built). Not part of `test`, which must
+# not need clang-16; .ci/run runs it after `make test`, on the same fresh clone.
 clad-test:
 	tests/clad/run.sh
 
