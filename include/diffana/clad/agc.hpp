@@ -25,29 +25,6 @@
 #include <iterator>
 #include <vector>
 
-namespace diffana::clad_bridge {
-/// Defines, in ordinary code, the copy assignments of the std::arrays that agc.hpp's
-/// recursions assign (their pullbacks' adjoint rows, region_probabilities' states).
-/// Clad instantiates the pullbacks after the end of the translation unit; a class
-/// with an array member that is first assigned there makes clang define its implicit
-/// assignment then, as a memcpy whose lazily declared __builtin_memcpy needs the
-/// closed translation-unit scope, and the plugin segfaults (as for Dual, ad/dual.hpp).
-/// Assigned once here, they are defined while parsing this header.
-template <class T> void define_array_assignments() {
-  constexpr ::std::size_t k = static_cast<::std::size_t>(::diffana::agc::kMaxCount);
-  ::std::array<T, k> a{}, b{};
-  a = b;
-  ::std::array<T, k + 1> c{}, d{};
-  c = d;
-  ::std::array<Dual<T, 1>, k> e{}, f{};
-  e = f;
-}
-inline void define_agc_array_assignments() {
-  define_array_assignments<double>();
-  define_array_assignments<float>();
-}
-} // namespace diffana::clad_bridge
-
 namespace clad::custom_derivatives {
 namespace diffana::agc {
 

@@ -257,7 +257,7 @@ void count_distribution_pullback(const W* w, std::size_t n, int k, const W* d_ou
       a_prev[static_cast<std::size_t>(j)] =
           a[static_cast<std::size_t>(j)] * qi + a[static_cast<std::size_t>(j + 1)] * wi;
     a_prev[static_cast<std::size_t>(k)] = a[static_cast<std::size_t>(k)];
-    a = a_prev;
+    std::swap(a, a_prev); // a_prev is rewritten before its next read
   }
 }
 
@@ -357,7 +357,7 @@ void soft_first_selected_pullback(const T* s, const T* x, std::size_t n, int k,
     }
     d_s[j] += ds + d_sx * x[j];
     d_x[j] += d_sx * sj;
-    a = a_prev;
+    std::swap(a, a_prev); // a_prev is rewritten before its next read
   }
 }
 
@@ -403,7 +403,7 @@ region_probabilities(const S* s, const B* b, std::size_t n) {
         q[static_cast<std::size_t>(j1 * nb + c)] += v * sel_l;
         q[static_cast<std::size_t>(j1 * nb + c1)] += v * sel_b;
       }
-    p = q;
+    std::swap(p, q);
   }
   return {p[4 * nb + 1], p[4 * nb + 2]};
 }
@@ -473,7 +473,7 @@ void region_probabilities_pullback(const T* s, const T* b, std::size_t n, T d_p_
       }
     d_s[i] += -d_not_sel + d_sel_l * (T(1) - b[i]) + d_sel_b * b[i];
     d_b[i] += s[i] * (d_sel_b - d_sel_l);
-    a = a_prev;
+    std::swap(a, a_prev); // a_prev is rewritten before its next read
   }
 }
 
