@@ -51,13 +51,9 @@ template <class X> inline constexpr int tangent_count_v = 0;
 template <class T, int N> inline constexpr int tangent_count_v<Dual<T, N>> = N;
 
 namespace detail {
-template <class... Xs> struct promote;
-template <class X> struct promote<X> {
-  using type = std::decay_t<X>;
-};
-template <class X, class Y, class... Rest> struct promote<X, Y, Rest...> {
-  using A = std::decay_t<X>;
-  using B = std::decay_t<Y>;
+/// The promotion of two decayed argument types A and B: a customisation point for
+/// other number types (sparse.hpp specialises it for SparseDual).
+template <class A, class B, class = void> struct promote2 {
   static_assert(!(is_dual_v<A> && is_dual_v<B>) ||
                     (tangent_count_v<A> == tangent_count_v<B>),
                 "diffana: Duals with different numbers of tangents cannot be mixed");
@@ -68,9 +64,17 @@ template <class X, class Y, class... Rest> struct promote<X, Y, Rest...> {
       is_dual_v<A> == is_dual_v<B>,
       std::common_type_t<value_type_t<A>, value_type_t<B>>,
       std::conditional_t<is_dual_v<A>, value_type_t<A>, value_type_t<B>>>;
-  using head = std::conditional_t<
+  using type = std::conditional_t<
       is_dual_v<A>, Dual<V, tangent_count_v<A>>,
       std::conditional_t<is_dual_v<B>, Dual<V, tangent_count_v<B>>, V>>;
+};
+
+template <class... Xs> struct promote;
+template <class X> struct promote<X> {
+  using type = std::decay_t<X>;
+};
+template <class X, class Y, class... Rest> struct promote<X, Y, Rest...> {
+  using head = typename promote2<std::decay_t<X>, std::decay_t<Y>>::type;
   using type = typename promote<head, Rest...>::type;
 };
 } // namespace detail
@@ -113,6 +117,23 @@ public:
   DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual(detail::TangentsUnset, T v) : val_(v) {
     if constexpr (N == 0) tan_[0] = T(0); // the placeholder is copied, so set it
   }
+
+#if defined(__CLAD__)
+  // Under the Clad plugin only: a written-out copy assignment. Clad instantiates the
+  // code it generates after the end of the translation unit, and if a Dual<T, N> is
+  // first assigned there, clang defines the implicit assignment then, as a memcpy of
+  // the tangent array whose lazily declared __builtin_memcpy needs the (closed)
+  // translation-unit scope: the plugin segfaults. This one needs nothing declared.
+  // Elsewhere the implicit one stays, and with it std::is_trivially_copyable (same
+  // layout and calling convention either way: only copy constructors count for that).
+  DIFFANA_HOST_DEVICE constexpr Dual(const Dual&) = default;
+  DIFFANA_HOST_DEVICE constexpr Dual& operator=(const Dual& o) {
+    val_ = o.val_;
+    for (int i = 0; i < (N > 0 ? N : 1); ++i)
+      tan_[i] = o.tan_[i];
+    return *this;
+  }
+#endif
 
   /// The i-th independent variable: value v, tangent 1 in direction i, 0 elsewhere.
   DIFFANA_HOST_DEVICE static constexpr Dual variable(T v, int i) {
@@ -248,6 +269,13 @@ DIFFANA_HOST_DEVICE DIFFANA_INLINE Dual<T, N> chain_safe(const Dual<T, N>& x, T 
   return r;
 }
 
+/// add_tangent for an argument type A other than Dual and plain numbers: a
+/// customisation point (sparse.hpp specialises it for SparseDual, with `active` true
+/// and a static `apply(r, partial, arg)`).
+template <class R, class A, class = void> struct add_tangent_hook {
+  static constexpr bool active = false;
+};
+
 /// Adds partial * tangent(arg) to every tangent of r; nothing for a plain arg. A zero
 /// tangent adds nothing even when the partial is infinite (a constant stays exact).
 template <class R, class A>
@@ -268,6 +296,8 @@ DIFFANA_HOST_DEVICE DIFFANA_INLINE void add_tangent(R& r, value_type_t<R> partia
       const V sum = r.tangent(i) + partial * t;
       r.tangent(i) = (t != V(0)) ? sum : r.tangent(i);
     }
+  } else if constexpr (add_tangent_hook<R, std::decay_t<A>>::active) {
+    add_tangent_hook<R, std::decay_t<A>>::apply(r, partial, arg);
   } else {
     (void)r;
     (void)partial;

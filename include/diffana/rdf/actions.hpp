@@ -7,9 +7,10 @@
 /// is a booked action (ROOT::Detail::RDF::RActionImpl): it keeps one histogram per
 /// processing slot, so filling needs no lock under `ROOT::EnableImplicitMT`, and
 /// merges them (in slot order) into the result in Finalize. Its columns are the
-/// histogram's fill arguments (x[, y][, w]); each may be a plain arithmetic type or
-/// `Dual<T, N>` (the Jacobian flows through whichever carries tangents, as in
-/// GradHist1D::fill). It supports RDataFrame's systematic variations (MakeNew).
+/// histogram's fill arguments (x[, y][, w]); each may be a plain arithmetic type,
+/// `Dual<T, N>` or `SparseDual<T, N, Mask>` (the Jacobian flows through whichever
+/// carries tangents, as in GradHist1D::fill). It supports RDataFrame's systematic
+/// variations (MakeNew).
 ///
 /// From C++ (typed, nothing jitted):
 ///   auto h = diffana::rdf::book_grad_hist<2, diffana::Dual<double, 2>, double>(
@@ -25,6 +26,7 @@
 #pragma once
 
 #include "diffana/ad/dual.hpp"
+#include "diffana/ad/sparse.hpp"
 #include "diffana/hist/histogram.hpp"
 #include "diffana/rdf/params.hpp"
 
@@ -86,9 +88,11 @@ public:
                               " slots; pass the node's GetNSlots() as n_slots");
   }
 
-  /// One event: the histogram's fill arguments, each a number or a Dual<T, N>.
+  /// One event: the histogram's fill arguments, each a number, a Dual<T, N> or a
+  /// SparseDual<T, N, Mask> (expanded to the Dual here: once per event, where the
+  /// columns that led to it carried only the tangents they can have).
   template <class... Cols> void Exec(unsigned int slot, const Cols&... cols) {
-    slots_[slot].fill(cols...);
+    slots_[slot].fill(to_dense(cols)...);
   }
 
   void Finalize() {

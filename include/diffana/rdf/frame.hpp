@@ -4,11 +4,14 @@
 /// GradHist1DAction / GradHist2DAction and of their systematic variations (so that
 /// booking a new action for each event loop instantiates one template per column-type
 /// combination, once, and jits nothing afterwards) and a plain-value accessor for
-/// column checks; value/tangent accessors and Dual builders for snapshots of dual
+/// column checks; the sparse parameter accessor and the conversion of sparse columns
+/// to the dense Dual; value/tangent accessors and Dual builders for snapshots of dual
 /// columns. Includes actions.hpp and vecops.hpp.
 #pragma once
 
+#include "diffana/ad/sparse.hpp"
 #include "diffana/rdf/actions.hpp"
+#include "diffana/rdf/params.hpp"
 #include "diffana/rdf/vecops.hpp"
 
 #include <ROOT/RDFHelpers.hxx>
@@ -112,6 +115,35 @@ template <class T, class U> T vary_as(const U& u) {
   } else {
     return T(u);
   }
+}
+
+// ---- sparse tangents (DiffFrame's expressions) -------------------------------------
+
+/// Parameter K of a block as a SparseDual that carries K's tangent only: what
+/// DiffFrame puts behind a parameter name, so that a column carries the tangents of
+/// the parameters it is computed from and no others (see ad/sparse.hpp).
+template <int K, int N>
+SparseDual<double, N, (TangentMask(1) << K)> sparse_param(const Params<N>& p) {
+  static_assert(K >= 0 && K < N && N <= 64, "sparse_param: K in [0, N), N <= 64");
+  return SparseDual<double, N, (TangentMask(1) << K)>::variable(p.value(K));
+}
+
+/// A column as the dense type: a SparseDual<T, P, M> as the Dual<T, P> with the same
+/// tangents, an RVec of them element by element, anything else unchanged (DiffFrame
+/// uses it where an expression or a snapshot needs the dense type).
+template <class X> X dense_column(const X& x) {
+  return x;
+}
+template <class T, int P, TangentMask M>
+Dual<T, P> dense_column(const SparseDual<T, P, M>& x) {
+  return to_dense(x);
+}
+template <class T, int P, TangentMask M>
+ROOT::RVec<Dual<T, P>> dense_column(const ROOT::RVec<SparseDual<T, P, M>>& x) {
+  ROOT::RVec<Dual<T, P>> out(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i)
+    out[i] = to_dense(x[i]);
+  return out;
 }
 
 // ---- snapshots of dual columns (DiffFrame.snapshot / DiffFrame.from_snapshot) ----

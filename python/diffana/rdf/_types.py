@@ -4,7 +4,9 @@ can fill from, which are Duals, and which names can stand in generated C++ code.
 
 Column types are strings as RDataFrame reports them (``GetColumnType``): ROOT's
 typedefs (``Float_t``), ``std::`` fixed-width integers and ``diffana::Dual<double,
-P>`` written with or without spaces.
+P>`` written with or without spaces. Columns computed on sparse tangents have the
+type ``diffana::SparseDual<double,P,mask>`` (`diffana.rdf._sparse`); users see them
+as ``diffana::Dual<double, P>`` (`logical_type`).
 
 May import: the standard library only.
 
@@ -16,13 +18,27 @@ Examples
 'diffana::Dual<double, 2>'
 >>> dual_kind("ROOT::VecOps::RVec<diffana::Dual<double, 3> >", 3)
 'vector'
+>>> logical_type("ROOT::VecOps::RVec<diffana::SparseDual<double,8,3> >")
+'ROOT::VecOps::RVec<diffana::Dual<double,8> >'
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-__all__ = ["ARITHMETIC", "column_type", "dual_kind", "scalar_type"]
+__all__ = [
+    "ARITHMETIC",
+    "column_type",
+    "dual_kind",
+    "has_dense_dual",
+    "is_sparse",
+    "logical_type",
+    "scalar_type",
+]
+
+# A SparseDual as cling spells it (the mask may carry an integer suffix).
+_SPARSE = re.compile(r"diffana::SparseDual<\s*double\s*,\s*(\d+)\s*,\s*\w+\s*>")
 
 ARITHMETIC = frozenset(
     {
@@ -55,17 +71,38 @@ def _dual(n: int) -> str:
     return f"diffana::Dual<double,{n}>"
 
 
+def is_sparse(ctype: str) -> bool:
+    """Whether a column type holds SparseDuals (itself or as RVec elements)."""
+    return _SPARSE.search(ctype) is not None
+
+
+def has_dense_dual(ctype: str) -> bool:
+    """Whether a column type holds dense ``diffana::Dual``s."""
+    return "diffana::Dual<" in ctype.replace(" ", "")
+
+
+def logical_type(ctype: str) -> str:
+    """``ctype`` with every ``SparseDual<double,P,mask>`` written as the dense
+    ``diffana::Dual<double, P>`` it stands for (what `DiffFrame.column_type`
+    shows)."""
+    return _SPARSE.sub(lambda m: f"diffana::Dual<double,{m.group(1)}>", ctype)
+
+
 def scalar_type(name: str, ctype: str, n: int, what: str) -> str:
     """The template argument for a histogram filled from column ``name`` of type
     ``ctype`` in a family of ``n`` parameters: the type itself for a plain number,
-    ``diffana::Dual<double, n>`` for a Dual; TypeError for anything else (an RVec)."""
+    ``diffana::Dual<double, n>`` for a Dual, the SparseDual itself for one of ``n``
+    parameters; TypeError for anything else (an RVec)."""
     dual = _dual(n)
     if ctype.replace(" ", "") == dual:
         return f"diffana::Dual<double, {n}>"
+    sparse = _SPARSE.fullmatch(ctype.strip())
+    if sparse is not None and int(sparse.group(1)) == n:
+        return ctype.strip()
     if ctype in ARITHMETIC:
         return ctype
     msg = (
-        f"{what}: column {name!r} has type {ctype}; a histogram needs a number or "
+        f"{what}: column {name!r} has type {logical_type(ctype)}; a histogram needs a number or "
         f"a {dual} per event (reduce RVec columns first, e.g. ROOT::VecOps::Sum)"
     )
     raise TypeError(msg)

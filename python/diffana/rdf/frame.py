@@ -13,9 +13,13 @@ defines, filters, soft filters and variations, with their expressions as written
 and every booked histogram those of its node: the adjoint pass
 (`diffana.rdf.adjoint`) replays them with other C++ behind the parameter names.
 
+Expressions are compiled on sparse tangents where they can be (`diffana.rdf._sparse`:
+a column carries only the tangents of the parameters it is computed from); the
+others on dense Duals, as the parameters' own columns are.
+
 May import: numpy, ``diffana._checks`` and the modules of ``diffana.rdf`` below it
-(``expressions``, ``_types``, ``_session``, ``results``, ``snapshot``, ``adjoint``);
-nothing imports this module except the package ``__init__``.
+(``expressions``, ``_types``, ``_sparse``, ``_session``, ``results``, ``snapshot``,
+``adjoint``); nothing imports this module except the package ``__init__``.
 """
 
 from __future__ import annotations
@@ -30,8 +34,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import _checks
-from . import _types, adjoint, expressions, snapshot
-from ._session import _compiled, _Core, _import_root
+from . import _sparse, _types, adjoint, expressions, snapshot
+from ._session import CompileError, _compiled, _Core, _import_root
 from .results import GradHistResult
 
 __all__ = ["DiffFrame"]
@@ -65,6 +69,14 @@ class DiffFrame:
 
     Frames derived by `define`, `filter`, `soft_filter` and `vary` are new DiffFrame
     objects (the original is unchanged) that share the parameters and the event loop.
+
+    Tangents are sparse (2 to 63 parameters): a column carries the derivatives of
+    the parameters it is computed from and no others (`diffana.rdf._sparse`), so
+    parameters that an expression does not use cost nothing in it; histograms are
+    the same as with a dense ``Dual<double, P>`` everywhere, and `column_type` shows
+    that type. Expressions calling functions written for ``Dual<double, P>`` get
+    dense columns. ``DIFFANA_SPARSE_TANGENTS=0`` (read when a DiffFrame is made)
+    turns this off.
 
     Memory: cling cannot unload compiled code. A family that is gone hands its
     parameter block to the next DiffFrame with the same parameter names, so a
@@ -124,6 +136,11 @@ class DiffFrame:
             adjoint.declare_reverse(ROOT, core, reverse)
         for i, name in enumerate(core.names):
             node = node.Define(name, f"{core.dual_fn}({i})")
+        # The text behind the names in sparse expressions (None: dense only).
+        self._sparse_calls: dict[str, str] | None = None
+        if _sparse.enabled(core.n):
+            sparse = _sparse.param_calls(core.cname, core.names)
+            self._sparse_calls = {**core.param_calls, **sparse}
         self._core = core
         self._node = node
         self._weight: str | None = None
@@ -143,6 +160,7 @@ class DiffFrame:
     ) -> DiffFrame:
         new = object.__new__(DiffFrame)
         new._core = self._core
+        new._sparse_calls = self._sparse_calls
         new._node = node
         new._weight = weight
         new._varied = self._varied or variation is not None
@@ -159,8 +177,42 @@ class DiffFrame:
         column per event (at P = 8 that read cost about as much as the tangent
         arithmetic). Like RDataFrame's own column substitution this works on
         free identifiers (`diffana.rdf.expressions`); the parameter
-        columns stay defined for direct use (``histo("jes", ...)``)."""
+        columns stay defined for direct use (``histo("jes", ...)``). This is the
+        dense text; `_jit` puts SparseDuals behind the names where it can."""
         return expressions.rename(expression, self._core.param_calls)
+
+    @staticmethod
+    def _types_of(node: Any) -> Any:
+        """A function: column name -> its C++ type in ``node``, "" if none."""
+
+        def ctype(name: str) -> str:
+            return str(node.GetColumnType(name)) if node.HasColumn(name) else ""
+
+        return ctype
+
+    def _jit(self, what: str, shown: str, expression: str, call: Any) -> Any:
+        """``call(code)`` (a Define or Filter) with ``expression`` compiled on sparse
+        tangents where `diffana.rdf._sparse` allows it, else (or when that does not
+        compile) on dense Duals; CompileError with the dense attempt's messages."""
+        calls = self._sparse_calls
+        types = self._types_of(self._node)
+        if calls is not None and _sparse.usable(expression, set(calls), types):
+            code = expressions.rename(expression, calls)
+            try:
+                return _compiled(what, shown, lambda: call(code))
+            except CompileError:
+                pass  # e.g. a function with a Dual<double, P> argument: dense below
+        dense = _sparse.dense_wrapped(expression, self._core.param_calls, types)
+        return _compiled(what, shown, lambda: call(dense))
+
+    def _dense_node(self, node: Any, columns: Sequence[str]) -> Any:
+        """``node`` with the sparse ones of ``columns`` redefined as dense Duals."""
+        for c in columns:
+            sparse = isinstance(c, str) and node.HasColumn(c)
+            if sparse and _types.is_sparse(str(node.GetColumnType(c))):
+                code = f"diffana::rdf::dense_column({c})"
+                node = self._core.ROOT.RDF.AsRNode(node.Redefine(c, code))
+        return node
 
     def _check_new_column(self, name: str) -> None:
         # The analysis layer defines diffana_ columns: the prefix is allowed here.
@@ -210,8 +262,9 @@ class DiffFrame:
         return self._core.n_loops
 
     def column_type(self, name: str) -> str:
-        """The C++ type of a column (``diffana::Dual<double,P>`` if it is dual)."""
-        return self._check_column(name, "column_type")
+        """The C++ type of a column (``diffana::Dual<double,P>`` if it is dual; a
+        column on sparse tangents shows as that dense type too)."""
+        return _types.logical_type(self._check_column(name, "column_type"))
 
     def define(self, name: str, expression: str) -> DiffFrame:
         """A new frame with column ``name`` = the C++ ``expression``.
@@ -223,9 +276,11 @@ class DiffFrame:
         if not isinstance(expression, str) or not expression.strip():
             msg = f"define({name!r}): expression must be a non-empty string"
             raise ValueError(msg)
-        code = self._inline_params(expression)
-        node = _compiled(
-            f"define({name!r})", expression, lambda: self._node.Define(name, code)
+        node = self._jit(
+            f"define({name!r})",
+            expression,
+            expression,
+            lambda code: self._node.Define(name, code),
         )
         return self._derive(node, self._weight, step=("define", name, expression))
 
@@ -235,8 +290,9 @@ class DiffFrame:
         if not isinstance(expression, str) or not expression.strip():
             msg = "filter: expression must be a non-empty string"
             raise ValueError(msg)
-        code = self._inline_params(expression)
-        node = _compiled("filter", expression, lambda: self._node.Filter(code, name))
+        node = self._jit(
+            "filter", expression, expression, lambda code: self._node.Filter(code, name)
+        )
         return self._derive(node, self._weight, step=("filter", expression, name))
 
     def soft_filter(self, expression: str) -> DiffFrame:
@@ -248,12 +304,10 @@ class DiffFrame:
             msg = "soft_filter: expression must be a non-empty string"
             raise ValueError(msg)
         col = self._core.hidden_column("w")
-        code = self._inline_params(expression)
-        full = code if self._weight is None else f"{self._weight} * ({code})"
-        node = _compiled(
-            "soft_filter", expression, lambda: self._node.Define(col, full)
-        )
         raw = expression if self._weight is None else f"{self._weight} * ({expression})"
+        node = self._jit(
+            "soft_filter", expression, raw, lambda code: self._node.Define(col, code)
+        )
         return self._derive(node, col, step=("define", col, raw))
 
     def vary(
@@ -275,7 +329,7 @@ class DiffFrame:
         RDataFrame, the variation reaches the columns defined after the `vary`
         call (define the column, vary it, then define what depends on it).
         """
-        ctype = self._check_column(column, "vary")
+        self._check_column(column, "vary")
         vname = column if name is None else name
         _checks.identifier(vname, "vary: variation name")
         if (column, vname) in self._variations:
@@ -299,8 +353,14 @@ class DiffFrame:
             if not isinstance(expr, str) or not expr.strip():
                 msg = f"vary: the expression for {tag!r} must be a non-empty string"
                 raise ValueError(msg)
+        # Variations run on dense Duals (a varied value may depend on parameters
+        # that the nominal column does not): a sparse column is made dense first.
+        base = self._dense_node(self._node, [column])
+        ctype = str(base.GetColumnType(column))
+        types = self._types_of(base)
+        calls = self._core.param_calls
         items = [
-            f"diffana::rdf::vary_as<{ctype}>({self._inline_params(e)})"
+            f"diffana::rdf::vary_as<{ctype}>({_sparse.dense_wrapped(e, calls, types)})"
             for e in variations.values()
         ]
         # A Vary expression that fails to compile leaves ROOT 6.40's graph corrupt
@@ -310,14 +370,14 @@ class DiffFrame:
             _compiled(
                 f"vary({column!r}) {tag!r}",
                 variations[tag],
-                functools.partial(self._node.Define, hidden, item),
+                functools.partial(base.Define, hidden, item),
             )
         full = f"ROOT::RVec<{ctype}>{{{', '.join(items)}}}"
         tags = self._core.ROOT.std.vector["std::string"](list(variations))
         node = _compiled(
             f"vary({column!r})",
             str(dict(variations)),
-            lambda: self._node.Vary(column, full, tags, vname),
+            lambda: base.Vary(column, full, tags, vname),
         )
         step = ("vary", column, tuple(variations.items()), vname)
         return self._derive(
@@ -337,7 +397,7 @@ class DiffFrame:
             return self._node, self._weight, self._steps
         w = self._core.hidden_column("hw")
         expr = f"{self._weight} * {weight}"
-        node = _compiled(what, expr, lambda: self._node.Define(w, expr))
+        node = self._jit(what, expr, expr, lambda code: self._node.Define(w, code))
         return node, w, (*self._steps, ("define", w, expr))
 
     def _book(
@@ -447,7 +507,9 @@ class DiffFrame:
         empty list; TypeError for a dual column of another kind (e.g. a nested
         RVec of Duals).
         """
-        snapshot.write(self._node, self._core, tree, file, columns)
+        cols = [columns] if isinstance(columns, str) else list(columns)
+        node = self._dense_node(self._node, cols)
+        snapshot.write(node, self._core, tree, file, columns)
 
     @classmethod
     def from_snapshot(
