@@ -143,6 +143,47 @@ namespace detail {
 template <class C> inline std::size_t length(const C& c) {
   return std::size_t(c.size());
 }
+
+/// The number of objects of an event: the common length of the feature containers;
+/// std::invalid_argument (naming `what`) when they differ.
+template <class... F>
+inline std::size_t n_objects(const char* what, const std::tuple<F...>& features) {
+  const std::size_t n_obj = length(std::get<0>(features));
+  std::apply(
+      [&](const auto&... f) {
+        if (((length(f) != n_obj) || ...))
+          throw std::invalid_argument(
+              std::string("diffana::nn::") + what +
+              ": the object features have different lengths in this event (every "
+              "feature needs one entry per object)");
+      },
+      features);
+  return n_obj;
+}
+
+/// A deep-sets call's inputs in g: the event's first, then the objects row-major
+/// [object][feature].
+template <int N, class... X, class... F>
+inline void gather_deepsets(Gathered<N>& g, const std::tuple<X...>& event,
+                            const std::tuple<F...>& features, std::size_t n_obj) {
+  const std::size_t n_ev = sizeof...(X);
+  const std::size_t nf = sizeof...(F);
+  g.resize(n_ev + n_obj * nf);
+  std::size_t i = 0;
+  std::apply([&](const auto&... x) { (put<N>(g, i++, x), ...); }, event);
+  std::size_t c = 0;
+  std::apply(
+      [&](const auto&... f) {
+        (
+            (void)[&](const auto& col) {
+              for (std::size_t j = 0; j < n_obj; ++j)
+                put<N>(g, n_ev + j * nf + c, col[j]);
+              ++c;
+            }(f),
+            ...);
+      },
+      features);
+}
 } // namespace detail
 
 /// The single output of a deep-sets network as a Dual<double, Block::n_params>:
@@ -165,36 +206,13 @@ deepsets_call(const DeepSets& net, const Block& block, int offset,
         std::to_string(net.n_out()) + " outputs; called with " + std::to_string(n_ev) +
         " and " + std::to_string(nf) + " for 1 output");
   detail::check_block<Block>("deepsets_call", offset, net.n_weights());
-  const std::size_t n_obj = detail::length(std::get<0>(features));
-  std::apply(
-      [&](const auto&... f) {
-        if (((detail::length(f) != n_obj) || ...))
-          throw std::invalid_argument(
-              "diffana::nn::deepsets_call: the object features have different "
-              "lengths in this event (every feature needs one entry per object)");
-      },
-      features);
+  const std::size_t n_obj = detail::n_objects("deepsets_call", features);
   thread_local detail::Gathered<N> g;
   thread_local std::vector<double> buf;
   const std::size_t n_in = n_ev + n_obj * nf;
   const std::size_t nw = net.n_weights();
   if (buf.size() < 2 * nw + n_in) buf.resize(2 * nw + n_in);
-  g.resize(n_in);
-  // Inputs: the event's first, then the objects row-major [object][feature].
-  std::size_t i = 0;
-  std::apply([&](const auto&... x) { (detail::put<N>(g, i++, x), ...); }, event);
-  std::size_t c = 0;
-  std::apply(
-      [&](const auto&... f) {
-        (
-            (void)[&](const auto& col) {
-              for (std::size_t j = 0; j < n_obj; ++j)
-                detail::put<N>(g, n_ev + j * nf + c, col[j]);
-              ++c;
-            }(f),
-            ...);
-      },
-      features);
+  detail::gather_deepsets<N>(g, event, features, n_obj);
   double* w = buf.data();
   double* d_w = w + nw;
   double* d_in = d_w + nw;

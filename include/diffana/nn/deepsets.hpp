@@ -97,9 +97,9 @@ inline void deepsets_forward(const DeepSets& net, const W* w, const T* x,
   mlp(net.rho(), w + phi.n_weights(), rin, y);
 }
 
-/// Clad-style pullback of `deepsets_forward`: adds to d_w (net.n_weights()), d_x
-/// (net.n_event(); may be null) and d_objects (n_obj * net.n_features(); may be
-/// null) the cotangents for the outputs' cotangent d_y.
+/// Clad-style pullback of `deepsets_forward`: adds to d_w (net.n_weights(); may be
+/// null), d_x (net.n_event(); may be null) and d_objects (n_obj * net.n_features();
+/// may be null) the cotangents for the outputs' cotangent d_y.
 inline void deepsets_pullback(const DeepSets& net, const double* w, const double* x,
                               const double* objects, int n_obj, const double* d_y,
                               double* d_w, double* d_x, double* d_objects) {
@@ -141,13 +141,14 @@ inline void deepsets_pullback(const DeepSets& net, const double* w, const double
   // Reverse: rho, then phi once per object (its activations recomputed).
   for (int i = 0; i < rho.n_in(); ++i)
     d_rin[i] = 0.0;
-  mlp_pullback_from(rho, w + phi.n_weights(), rin, racts, d_y, d_w + phi.n_weights(),
-                    d_rin, work);
+  mlp_pullback_from(rho, w + phi.n_weights(), rin, racts, d_y,
+                    d_w != nullptr ? d_w + phi.n_weights() : nullptr, d_rin, work);
   if (d_x != nullptr)
     for (int i = 0; i < net.n_event(); ++i)
       d_x[i] += d_rin[i];
   for (int c = 0; c < k; ++c)
     d_summary[c] = d_rin[net.n_event() + c] * scale;
+  if (d_w == nullptr && d_objects == nullptr) return;
   for (int j = 0; j < n_obj; ++j) {
     const double* f = objects + std::size_t(j) * std::size_t(nf);
     mlp_forward(phi, w, f, acts);

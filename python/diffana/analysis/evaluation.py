@@ -8,15 +8,19 @@ arrays (`diffana.analysis.workspace.StatModel`), and computes the objective of t
 configuration (`diffana.analysis.objectives.OBJECTIVES`) with its gradient g w.r.t.
 every array by ``jax.value_and_grad`` (reverse mode, jitted once). The chain rule
 gives d(objective)/d(theta) = sum over arrays of J^T g (for the ``staterror`` data,
-through the variances' Jacobian).
+through the variances' Jacobian). The weights of large networks
+(``networks.<name>.gradient``, `diffana.analysis._schema_networks.adjoint_networks`)
+are reverse-mode parameters instead: g, moved back to every histogram's bins, seeds
+one adjoint event loop per sample (`Graph.reverse_gradient`).
 
 On a Dask cluster (a ``client``, or inside a `diffana.distributed.cluster` block)
 the event loops run on its workers (`diffana.distributed.DaskGraph`); everything
 after the histograms is the same.
 
 May import numpy, JAX and equinox (inside functions), the modules of
-`diffana.analysis` below it: ``_errors``, ``config``, ``graph``, ``objectives``,
-``workspace``, and `diffana.distributed` (inside functions).
+`diffana.analysis` below it: ``_errors``, ``_network_gradient``,
+``_schema_networks``, ``config``, ``graph``, ``objectives``, ``workspace``, and
+`diffana.distributed` (inside functions).
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from typing import Any
 import numpy as np
 
 from ._errors import ObjectiveError
+from ._network_gradient import with_jacobians
+from ._schema_networks import adjoint_networks
 from .config import Config
 from .graph import NOMINAL, Graph, Histograms, Skipped, skipped_counts
 from .workspace import StatModel
@@ -263,9 +269,38 @@ class Analysis:
         for k, (_, jac) in self.model.leaves(histos).items():
             grad += jac.T @ g[k]  # the chain rule: J^T g
         gradient = dict(zip(self.param_names, grad.tolist(), strict=True))
+        if getattr(self.graph, "reverse", ()):
+            # The large networks' weights: the adjoint event loop.
+            cot = self._histogram_cotangents(histos, g)
+            gradient.update(self.graph.reverse_gradient(cot, histos))
         return Evaluation(
             p, value, gradient, histos, skipped_counts(histos), self.events
         )
+
+    def _histogram_cotangents(
+        self, histos: Histograms, g: Mapping[str, np.ndarray]
+    ) -> dict[str, dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]]:
+        """d(objective)/d(values, variances) of every histogram, in its own bins,
+        from the gradient ``g`` w.r.t. the model's arrays (in the fit bins): the
+        transpose of `StatModel.rebinned`, taken from its Jacobian of an identity
+        probe."""
+        out: dict[str, dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]] = {}
+        for s, chans in histos.items():
+            out[s] = {}
+            for ch, variations in chans.items():
+                out[s][ch] = {}
+                for v, h in variations.items():
+                    eye = np.eye(h.values.size)
+                    probe = with_jacobians(h, eye, eye)
+                    rebin = self.model.rebinned(probe, ch).jacobian  # [fit bins, bins]
+                    values = rebin.T @ g[f"{s}/{ch}/{v}"]
+                    var_key = f"{s}/{ch}/variances"
+                    if v == NOMINAL and var_key in g:
+                        variances = rebin.T @ g[var_key]
+                    else:
+                        variances = np.zeros_like(values)
+                    out[s][ch][v] = (values, variances)
+        return out
 
     def objective_at(self, params: Mapping[str, float]) -> float:
         """The objective only (event loops + statistics), e.g. for finite
@@ -306,7 +341,9 @@ def _graph(
     options = active_options() if client is None else {}
     client = client if client is not None else active_client()
     if client is None:
-        return Graph(config, files, source)
+        # Large networks get their weights' gradient from the adjoint event loop
+        # (a Dask cluster keeps forward mode for every parameter).
+        return Graph(config, files, source, reverse=adjoint_networks(config))
     from ..distributed.graph import DaskGraph
 
     return DaskGraph(config, client, files, source, **options)

@@ -35,11 +35,15 @@ with their Jacobians, under the data's name.
 A network (``networks:``) is a column named as the network, defined after the
 defines (`network_defines`: the C++ call declared by `diffana.nn.declare` on the
 frame's parameter block) and varied by a column systematic like a define that uses
-a varied input.
+a varied input. The weights of the networks in ``reverse`` (large ones, chosen by
+`diffana.analysis.evaluation.Analysis`) are instead one reverse-mode parameter
+vector per network: the loops give the histograms' Jacobians w.r.t. the other
+parameters (0 in the weights' columns) and `Graph.reverse_gradient` the weights'
+part of the gradient by the adjoint event loop (``_network_gradient``).
 
 May import numpy, `diffana.rdf` (ROOT on first use), `diffana.hist` (types),
-`diffana.analysis.config`, `diffana.analysis.inputs`, `diffana.analysis._errors`
-and `diffana.nn` (lazily, for ``networks:``).
+`diffana.analysis.config`, `diffana.analysis.inputs`, `diffana.analysis._errors`,
+`diffana.analysis._network_gradient` and `diffana.nn` (lazily, for ``networks:``).
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -55,6 +59,7 @@ import numpy as np
 
 from ..hist import GradHistogram
 from ..rdf.expressions import rename, uses
+from . import _network_gradient as netgrad
 from . import inputs
 from ._errors import (
     ConfigError,
@@ -127,18 +132,26 @@ def config_key(source: str, key: str) -> Iterator[None]:
         raise ConfigError(msg) from None
 
 
-def network_defines(ddf: Any, config: Config, source: str) -> dict[str, str]:
+def network_defines(
+    ddf: Any, config: Config, source: str, reverse: Collection[str] = ()
+) -> dict[str, str]:
     """Network name -> the C++ expression of its column on ``ddf``'s family (the
-    network declared to cling, `diffana.nn.declare`; errors name the key)."""
+    network declared to cling, `diffana.nn.declare`; errors name the key). The
+    networks in ``reverse`` read their weights from a reverse-mode parameter
+    (``<network>__weights``, ``diffana.nn.cpp.apply_expression``)."""
     if not config.networks:
         return {}
     from ..nn import declare, expression
+    from ..nn.cpp import apply_expression
 
     out: dict[str, str] = {}
     for name in config.networks:
         net = config.network(name)
         with config_key(source, f"networks.{name}"):
-            out[name] = expression(net, declare(net, ddf))
+            if name in reverse:
+                out[name] = apply_expression(net, netgrad.weights_name(name))
+            else:
+                out[name] = expression(net, declare(net, ddf))
     return out
 
 
@@ -156,13 +169,15 @@ def _check_network_inputs(ddf: Any, config: Config, name: str, source: str) -> N
             raise ConfigError(msg)
 
 
-def define_all(ddf: Any, config: Config, source: str) -> Any:
+def define_all(
+    ddf: Any, config: Config, source: str, reverse: Collection[str] = ()
+) -> Any:
     """``ddf`` with the configuration's ``defines``, in order, then a column per
-    network (errors name the key)."""
+    network (errors name the key; ``reverse`` as in `network_defines`)."""
     for name, expr in config.defines.items():
         with config_key(source, f"defines.{name}"):
             ddf = ddf.define(name, expr)
-    for name, expr in network_defines(ddf, config, source).items():
+    for name, expr in network_defines(ddf, config, source, reverse).items():
         _check_network_inputs(ddf, config, name, source)
         with config_key(source, f"networks.{name}"):
             ddf = ddf.define(name, expr)
@@ -201,7 +216,16 @@ class Graph:
         files carry tangents (``<prefix>x__d_<param>`` beside ``x``,
         `diffana.chain.events`): those columns are Duals again
         (`diffana.rdf.DiffFrame.with_tangents`).
+    reverse : collection of str, optional
+        Networks whose weights are reverse-mode parameters of the DiffFrames (the
+        adjoint method, `diffana.rdf.adjoint`): the histograms' Jacobians are 0
+        in their columns and `reverse_gradient` gives that part of the gradient.
+        Default: none (forward mode for every parameter).
     """
+
+    #: The networks whose weights are reverse-mode parameters (none: forward mode;
+    #: a class attribute for subclasses that build no frames of their own).
+    reverse: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -210,11 +234,18 @@ class Graph:
         source: str = "config",
         *,
         tangents: Mapping[str, tuple[Sequence[str], Sequence[str], str]] | None = None,
+        reverse: Collection[str] = (),
     ) -> None:
         from .. import rdf
 
         self.config = config
         self.source = source
+        self.reverse = tuple(n for n in config.networks if n in set(reverse))
+        unknown = sorted(set(reverse) - set(config.networks))
+        if unknown:
+            msg = f"reverse: {unknown} are not networks of the configuration"
+            raise ValueError(msg)
+        self._params = dict(config.param_values)
         # sample -> (parameter names, dual columns, prefix) of inputs that carry
         # tangents (their files hold <prefix>x__d_<param> next to x).
         self.tangents = dict(tangents or {})
@@ -285,7 +316,9 @@ class Graph:
     @property
     def params(self) -> dict[str, float]:
         """The parameters of the last event loop (the configuration's before)."""
-        return dict(self._frames[0].ddf.params)
+        if not self.reverse:
+            return dict(self._frames[0].ddf.params)
+        return dict(self._params)
 
     # ---- building -------------------------------------------------------------------
 
@@ -310,11 +343,15 @@ class Graph:
                 )
                 sumw = node.Sum(col)
         with config_key(src, "parameters"):
-            ddf = DiffFrame(df, cfg.param_values)
+            if self.reverse:
+                forward, rev = netgrad.split_params(cfg, self.reverse, cfg.param_values)
+                ddf = DiffFrame(df, forward, reverse=rev)
+            else:
+                ddf = DiffFrame(df, cfg.param_values)
         if sample.name in self.tangents:
             with config_key(src, f"{where} (the tangents of its input files)"):
                 ddf = ddf.with_tangents(*self.tangents[sample.name])
-        ddf = define_all(ddf, cfg, src)
+        ddf = define_all(ddf, cfg, src, self.reverse)
         with config_key(src, f"{where}.weight"):
             ddf = ddf.define("diffana_cfg_w", sample.weight)
         ddf, renames, weights = self._define_variations(ddf, sample)
@@ -346,7 +383,7 @@ class Graph:
         renames: dict[str, dict[str, str]] = {NOMINAL: {}}
         weights: dict[str, str] = {}
         # A network's column is varied like a define that uses a varied input.
-        defines = {**cfg.defines, **network_defines(ddf, cfg, src)}
+        defines = {**cfg.defines, **network_defines(ddf, cfg, src, self.reverse)}
         for k, sy in enumerate(cfg.systematics):
             if not self._applies(sy, sample.name):
                 continue
@@ -500,9 +537,18 @@ class Graph:
         when a histogram skipped too many events (`skipped` and `events` then
         already hold that sample's counts)."""
         out: Histograms = {}
+        self._params = {**self._params, **params}
         for fr in self._frames:
-            fr.ddf.set_params(dict(params))
+            if self.reverse:
+                forward, rev = netgrad.split_params(
+                    self.config, self.reverse, self._params
+                )
+                fr.ddf.set_params({**forward, **rev})
+            else:
+                fr.ddf.set_params(dict(params))
             raw = self._run(fr)
+            if self.reverse:
+                raw = netgrad.padded(raw, self.config)
             name = fr.sample.name
             self.events[name] = int(fr.count.GetValue())  # filled by that loop
             self.skipped[name] = skipped_counts({name: raw})[name]
@@ -520,6 +566,28 @@ class Graph:
                     hs[f"{syst}_down"] = hs[f"{syst}_up"].mirrored(hs[NOMINAL])
                 out[name][c] = {v: hs[v] for v in order}
         return out
+
+    def reverse_gradient(
+        self,
+        cotangents: Mapping[str, Mapping[str, Mapping[str, netgrad.Cotangent]]],
+        histos: Histograms,
+    ) -> dict[str, float]:
+        """d(objective)/d(weight) for every weight of the networks in `reverse`,
+        from the cotangents of the histograms `histograms` returned (``{sample:
+        {channel: {variation: (d/d values, d/d variances)}}}``, left out: 0) at
+        the parameters of that call: one adjoint event loop per sample
+        (`diffana.analysis._network_gradient.reverse_gradient`)."""
+        samples = [
+            netgrad.SampleLoops(
+                fr.sample.name,
+                self._scale(fr),
+                tuple(self._symmetrized(fr.sample.name)),
+                fr.handles,
+            )
+            for fr in (self._frames if self.reverse else ())
+        ]
+        names = {n: self.config.network(n).param_names() for n in self.reverse}
+        return netgrad.reverse_gradient(names, samples, cotangents, histos, NOMINAL)
 
 
 def _obs_column(channel: str, variation: str) -> str:

@@ -9,7 +9,8 @@ whose weights are analysis parameters.
   atomically, read back bit for bit;
 - `declare`, `expression`, `cpp_spec` (``cpp``): the network as a C++ function that
   DiffFrame expressions call (``include/diffana/nn/``: forward in double, the
-  tangents from one hand-written reverse sweep).
+  tangents from one hand-written reverse sweep); ``cpp.apply_expression``: the call
+  on a reverse-mode weight vector, for the adjoint event loop (`diffana.rdf.adjoint`).
 
 In a configuration, ``networks: {name: {inputs, layers, activation, ...}}`` makes
 a column ``name`` and adds the weights to the optimised parameters (see

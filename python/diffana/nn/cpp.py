@@ -17,6 +17,13 @@ The weights must be parameters of the DiffFrame, consecutive and in the order of
 `cpp_spec` is the C++ expression that builds the network's shape
 (``diffana::nn::Mlp`` or ``diffana::nn::DeepSets``), for compiled programs too.
 
+For the adjoint method (`diffana.rdf.adjoint`) the weights are instead one
+reverse-mode vector parameter of the DiffFrame: `apply_expression(network, weights)`
+declares a function around ``diffana::nn::mlp_apply(shape, weights, inputs...)``
+(``deepsets_apply``; ``include/diffana/nn/reverse.hpp``) and returns its call, which
+reads plain numbers in the first event loop and records one tape node per event in
+the adjoint loop.
+
 May import `diffana.nn.spec`, the standard library and, inside `declare`, ROOT
 through `diffana.rdf`.
 """
@@ -29,7 +36,7 @@ from typing import Any
 
 from .spec import ACTIVATIONS, POOLS, Network
 
-__all__ = ["cpp_spec", "declare", "expression"]
+__all__ = ["apply_expression", "cpp_spec", "declare", "expression"]
 
 #: The functions declared so far (cling cannot forget them).
 _declared: set[str] = set()
@@ -83,24 +90,99 @@ def _param_block(ddf: Any) -> tuple[str, int]:
 
 
 def _include(ROOT: Any) -> None:
-    """Declare ``diffana/nn/call.hpp`` to cling (once). An installed copy of the
-    headers that predates ``nn/`` (a source checkout whose ``pip install`` is older)
-    gets the checkout's include folder as a fallback; the other headers still come
+    """Declare ``diffana/nn/reverse.hpp`` (and with it ``call.hpp``) to cling
+    (once). An installed copy of the headers that predates them (a source checkout
+    whose ``pip install`` is older) gets the checkout's include folder as a fallback; the other headers still come
     from the installed copy, which is searched first."""
     global _header
     if _header:
         return
     from .. import get_include
 
-    marker = pathlib.Path("diffana") / "nn" / "call.hpp"
+    marker = pathlib.Path("diffana") / "nn" / "reverse.hpp"
     if not (pathlib.Path(get_include()) / marker).exists():
         src = pathlib.Path(__file__).resolve().parents[3] / "include"
         if (src / marker).exists():
             ROOT.gInterpreter.AddIncludePath(str(src))
-    if not ROOT.gInterpreter.Declare('#include "diffana/nn/call.hpp"'):
-        msg = "ROOT's interpreter could not compile diffana/nn/call.hpp"
+    if not ROOT.gInterpreter.Declare('#include "diffana/nn/reverse.hpp"'):
+        msg = "ROOT's interpreter could not compile diffana/nn/reverse.hpp"
         raise RuntimeError(msg)
     _header = True
+
+
+def _shape(network: Network, digest: str) -> tuple[str, str]:
+    """The name of the function that returns ``network``'s shape (a static
+    object: tape nodes point at it) and the C++ that declares it (guarded, so that
+    declaring it twice is harmless)."""
+    kind = "DeepSets" if network.jets else "Mlp"
+    shape = f"diffana_nn_shape_{digest}"
+    code = (
+        f"#ifndef DIFFANA_NN_SHAPE_{digest}\n#define DIFFANA_NN_SHAPE_{digest}\n"
+        f"inline const diffana::nn::{kind}& {shape}() {{\n"
+        f"  static const diffana::nn::{kind} net = {cpp_spec(network)};\n"
+        "  return net;\n}\n#endif\n"
+    )
+    return shape, code
+
+
+def apply_expression(network: Network, weights: str) -> str:
+    """The C++ expression of ``network``'s output with its weights read from
+    ``weights``, a reverse-mode vector parameter of a DiffFrame
+    (``DiffFrame(..., reverse={weights: values})``, `Network.n_weights` values in
+    `Network.param_names` order): the call of a function declared to cling (once
+    per shape) around ``diffana::nn::mlp_apply`` / ``deepsets_apply``, so that no
+    C++ name in the expression can be taken for a column.
+
+    Examples
+    --------
+    >>> net = Network("net", inputs=("a", "b"), layers=(4, 1))
+    >>> apply_expression(net, "net__weights")  # doctest: +SKIP
+    'diffana_nn_apply_...(net__weights, a, b)'
+    """
+    from .. import rdf
+
+    if network.n_outputs != 1:
+        msg = (
+            f"network {network.name!r} has {network.n_outputs} outputs; a network "
+            "column is one number per event (make the last layer 1)"
+        )
+        raise ValueError(msg)
+    digest = hashlib.sha256(f"{cpp_spec(network)}|apply".encode()).hexdigest()[:10]
+    fn = f"diffana_nn_apply_{digest}"
+    n_in = len(network.inputs)
+    n_f = len(network.jets.features) if network.jets else 0
+    if fn not in _declared:
+        shape, shape_code = _shape(network, digest)
+        xs = [f"X{i}" for i in range(n_in)] + [f"F{i}" for i in range(n_f)]
+        template = ", ".join(["class W", *(f"class {t}" for t in xs)])
+        params = ", ".join(["const W& w", *(f"const {t}& {t.lower()}" for t in xs)])
+        if network.jets is None:
+            args = "".join(f", x{i}" for i in range(n_in))
+            body = f"diffana::nn::mlp_apply({shape}(), w{args})"
+        else:
+            ev = ", ".join(f"x{i}" for i in range(n_in))
+            feats = ", ".join(f"f{i}" for i in range(n_f))
+            body = (
+                f"diffana::nn::deepsets_apply({shape}(), w, std::make_tuple({ev}), "
+                f"std::forward_as_tuple({feats}))"
+            )
+        code = (
+            f"{shape_code}template <{template}>\ninline auto {fn}({params}) {{\n"
+            f"  return {body};\n}}\n"
+        )
+        ROOT = rdf._import_root()
+        _include(ROOT)
+
+        def run() -> Any:
+            if not ROOT.gInterpreter.Declare(code):
+                raise ValueError("cling refused the declaration")
+            return True
+
+        rdf._compiled(f"network {network.name!r}", code, run)
+        _declared.add(fn)
+    columns = [weights, *network.inputs]
+    columns += network.jets.features if network.jets else ()
+    return f"{fn}({', '.join(columns)})"
 
 
 def declare(network: Network, ddf: Any) -> str:
@@ -141,7 +223,7 @@ def declare(network: Network, ddf: Any) -> str:
     xs = [f"X{i}" for i in range(n_in)] + [f"F{i}" for i in range(n_f)]
     template = ", ".join(f"class {t}" for t in xs)
     params = ", ".join(f"const {t}& {t.lower()}" for t in xs)
-    shape = f"diffana_nn_shape_{digest}"
+    shape, shape_code = _shape(network, digest)
     if network.jets is None:
         args = "".join(f", x{i}" for i in range(n_in))
         body = f"diffana::nn::mlp_call({shape}(), {block}, {offset}{args})"
@@ -152,12 +234,8 @@ def declare(network: Network, ddf: Any) -> str:
             f"diffana::nn::deepsets_call({shape}(), {block}, {offset}, "
             f"std::forward_as_tuple({ev}), std::forward_as_tuple({feats}))"
         )
-    kind = "DeepSets" if network.jets else "Mlp"
     code = (
-        f"#ifndef DIFFANA_NN_SHAPE_{digest}\n#define DIFFANA_NN_SHAPE_{digest}\n"
-        f"inline const diffana::nn::{kind}& {shape}() {{\n"
-        f"  static const diffana::nn::{kind} net = {spec};\n  return net;\n}}\n#endif\n"
-        f"template <{template}>\ninline auto {fn}({params}) {{\n"
+        f"{shape_code}template <{template}>\ninline auto {fn}({params}) {{\n"
         f"  return {body};\n}}\n"
     )
     ROOT = rdf._import_root()
