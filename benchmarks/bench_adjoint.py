@@ -144,6 +144,9 @@ def main() -> None:
         print(json.dumps(run_mode(mode, p, n, args.repeat)))
         return
     env = dict(os.environ, DIFFANA_CLING_OPT=os.environ.get("DIFFANA_CLING_OPT", "3"))
+    # Forward mode at P = 1000 is what the adjoint is compared with: above DiffFrame's
+    # default limit of 512 forward parameters, and within this one-define graph's stack.
+    env.setdefault("DIFFANA_MAX_FORWARD_PARAMS", "1024")
     rows = []
     for p in args.params:
         res: dict[str, dict[str, Any]] = {}

@@ -32,6 +32,7 @@ from pydantic import (
 
 from ..nn import spec as nn_spec
 from ..nn import weights as nn_weights
+from ..rdf.frame import max_forward_params
 from ._schema_base import FiniteFloat, Model, StrictBool, StrictInt, identifier, shown
 from ._schema_inputs import Parameter
 
@@ -215,7 +216,7 @@ def network_problems(config: Any, params: set[str]) -> list[str]:
         | {s.name for s in config.samples}
         | set(config.corrections)
     )
-    for name in config.networks:
+    for name, entry in config.networks.items():
         key = f"networks.{name}"
         try:
             identifier(name)
@@ -228,6 +229,14 @@ def network_problems(config: Any, params: set[str]) -> list[str]:
             out.append(
                 f"{key}: the name is also a parameter, define, sample or correction"
             )
+        elif entry.gradient == "forward":
+            n = network_spec(name, entry).n_weights
+            if n > max_forward_params():
+                out.append(
+                    f"{key}.gradient: forward with {n} weights, more than the "
+                    f"{max_forward_params()} forward-mode parameters a DiffFrame "
+                    "takes (each value would carry every tangent); use adjoint or auto"
+                )
     return out
 
 

@@ -43,6 +43,38 @@ __all__ = ["DiffFrame"]
 # A variation tag becomes part of a result key ("<name>:<tag>"): a plain word.
 _TAG = re.compile(r"[A-Za-z0-9_]+")
 
+# Forward mode carries every parameter's tangent in every value, and the event loop
+# keeps such values on its thread's stack: past a few thousand parameters a graph
+# overflows the default 8 MB stack, which kills the process (a one-line define at about
+# 2500, a configured analysis with a network at about 1000). The adjoint (reverse=)
+# carries no tangents and has no such limit.
+_MAX_FORWARD_DEFAULT = 512
+
+
+def max_forward_params() -> int:
+    """The most forward-mode parameters a DiffFrame takes:
+    ``$DIFFANA_MAX_FORWARD_PARAMS``, default 512."""
+    text = os.environ.get("DIFFANA_MAX_FORWARD_PARAMS", str(_MAX_FORWARD_DEFAULT))
+    try:
+        return int(text)
+    except ValueError:
+        msg = f"DIFFANA_MAX_FORWARD_PARAMS must be an integer, got {text!r}"
+        raise ValueError(msg) from None
+
+
+def _check_forward_count(n: int) -> None:
+    """Refuse more than `max_forward_params` parameters, saying what to do instead."""
+    limit = max_forward_params()
+    if n > limit:
+        msg = (
+            f"params: {n} forward-mode parameters, more than {limit}: forward mode "
+            f"carries {n} tangents in every value (on the event loop's stack, which "
+            "they can overflow), and the two-pass adjoint is faster from a few hundred "
+            "on. Give the many as reverse= (one array; diffana.rdf.adjoint_gradient), "
+            "or, with a larger stack (ulimit -s), raise DIFFANA_MAX_FORWARD_PARAMS"
+        )
+        raise ValueError(msg)
+
 
 class DiffFrame:
     """An RDataFrame node with P named, differentiable parameters.
@@ -53,7 +85,9 @@ class DiffFrame:
         The input (any node: a Define/Filter of an RDataFrame works).
     params : mapping of str to float
         Parameter names (C++ identifiers, not existing columns) and initial values
-        (finite); at least one. Each becomes a Dual column of that name.
+        (finite); at least one, at most 512 (``$DIFFANA_MAX_FORWARD_PARAMS``: forward
+        mode carries every tangent in every value; many parameters go to
+        ``reverse``). Each becomes a Dual column of that name.
     cache : str or sequence of str, optional
         Input columns to read once into memory now (RDataFrame's ``Cache``, one
         event loop); later loops run on the cached copy, which is what an
@@ -105,6 +139,7 @@ class DiffFrame:
         if not isinstance(params, Mapping) or len(params) == 0:
             msg = f"params must be a non-empty mapping name -> value, got {params!r}"
             raise ValueError(msg)
+        _check_forward_count(len(params))
         node = ROOT.RDF.AsRNode(df)
         for name in params:
             _checks.identifier(name, "parameter name")

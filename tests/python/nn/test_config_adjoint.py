@@ -74,6 +74,17 @@ def test_the_rule_takes_the_adjoint_for_large_networks(folder, raw):
     ]
 
 
+def test_forward_mode_past_the_diffframe_limit_is_a_config_error(folder, raw):
+    # 2 inputs, 200 hidden units: 801 weights, more than 512 forward parameters.
+    with pytest.raises(dc.ConfigError) as info:
+        load(folder, raw, "huge.yaml", layers=[200, 1], gradient="forward")
+    msg = str(info.value)
+    assert "networks.nn.gradient: forward with 801 weights, more than the 512" in msg
+    assert "use adjoint or auto" in msg
+    big, _ = load(folder, raw, "big.yaml", layers=[200, 1])  # auto: the adjoint
+    assert adjoint_networks(big) == ["nn"]
+
+
 def test_unknown_gradient_mode_is_one_line(folder, raw):
     with pytest.raises(dc.ConfigError) as info:
         load(folder, raw, "bad.yaml", gradient="backward")

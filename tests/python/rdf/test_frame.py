@@ -242,6 +242,25 @@ def test_implicit_mt_equals_single_threaded(ROOT):
 # ---- bad input -------------------------------------------------------------------
 
 
+def test_too_many_forward_parameters_are_refused_before_anything_is_compiled(
+    ROOT, monkeypatch
+):
+    # Thousands of forward tangents overflow the event loop's stack (the process
+    # dies with SIGSEGV at about 2500 on an 8 MB stack): refused with the way out.
+    from diffana.rdf import DiffFrame
+
+    df = ROOT.RDataFrame(10)
+    many = {f"p{i}": 0.0 for i in range(513)}
+    with pytest.raises(ValueError, match=r"513 forward-mode parameters.*reverse="):
+        DiffFrame(df, many)
+    monkeypatch.setenv("DIFFANA_MAX_FORWARD_PARAMS", "2")
+    with pytest.raises(ValueError, match="3 forward-mode parameters, more than 2"):
+        DiffFrame(df, {"a": 1.0, "b": 1.0, "c": 1.0})
+    monkeypatch.setenv("DIFFANA_MAX_FORWARD_PARAMS", "lots")
+    with pytest.raises(ValueError, match="must be an integer"):
+        DiffFrame(df, {"a": 1.0})
+
+
 def test_bad_input_raises_and_frame_stays_usable(ROOT):
     from diffana.rdf import CompileError, DiffFrame
 
