@@ -139,7 +139,6 @@ def apply_expression(network: Network, weights: str) -> str:
     >>> apply_expression(net, "net__weights")  # doctest: +SKIP
     'diffana_nn_apply_...(net__weights, a, b)'
     """
-    from .. import rdf
 
     if network.n_outputs != 1:
         msg = (
@@ -149,37 +148,8 @@ def apply_expression(network: Network, weights: str) -> str:
         raise ValueError(msg)
     digest = hashlib.sha256(f"{cpp_spec(network)}|apply".encode()).hexdigest()[:10]
     fn = f"diffana_nn_apply_{digest}"
-    n_in = len(network.inputs)
-    n_f = len(network.jets.features) if network.jets else 0
     if fn not in _declared:
-        shape, shape_code = _shape(network, digest)
-        xs = [f"X{i}" for i in range(n_in)] + [f"F{i}" for i in range(n_f)]
-        template = ", ".join(["class W", *(f"class {t}" for t in xs)])
-        params = ", ".join(["const W& w", *(f"const {t}& {t.lower()}" for t in xs)])
-        if network.jets is None:
-            args = "".join(f", x{i}" for i in range(n_in))
-            body = f"diffana::nn::mlp_apply({shape}(), w{args})"
-        else:
-            ev = ", ".join(f"x{i}" for i in range(n_in))
-            feats = ", ".join(f"f{i}" for i in range(n_f))
-            body = (
-                f"diffana::nn::deepsets_apply({shape}(), w, std::make_tuple({ev}), "
-                f"std::forward_as_tuple({feats}))"
-            )
-        code = (
-            f"{shape_code}template <{template}>\ninline auto {fn}({params}) {{\n"
-            f"  return {body};\n}}\n"
-        )
-        ROOT = rdf._import_root()
-        _include(ROOT)
-
-        def run() -> Any:
-            if not ROOT.gInterpreter.Declare(code):
-                raise ValueError("cling refused the declaration")
-            return True
-
-        rdf._compiled(f"network {network.name!r}", code, run)
-        _declared.add(fn)
+        _declare_wrapper(network, fn, digest, "apply", "w", "std::make_tuple")
     columns = [weights, *network.inputs]
     columns += network.jets.features if network.jets else ()
     return f"{fn}({', '.join(columns)})"
@@ -189,7 +159,6 @@ def declare(network: Network, ddf: Any) -> str:
     """Declare ``network`` as a C++ function over ``ddf``'s parameters; returns
     its name. ValueError when the weights are not consecutive parameters of
     ``ddf`` in `Network.param_names` order, or the single output is missing."""
-    from .. import rdf
 
     if network.n_outputs != 1:
         msg = (
@@ -216,23 +185,37 @@ def declare(network: Network, ddf: Any) -> str:
     spec = cpp_spec(network)
     digest = hashlib.sha256(f"{spec}|{offset}".encode()).hexdigest()[:10]
     fn = f"diffana_nn_{network.name}_{block_id}_{digest}"
-    if fn in _declared:
-        return fn
+    if fn not in _declared:
+        head = f"{block}, {offset}"
+        _declare_wrapper(network, fn, digest, "call", head, "std::forward_as_tuple")
+    return fn
+
+
+def _declare_wrapper(
+    network: Network, fn: str, digest: str, kind: str, head: str, event_tuple: str
+) -> None:
+    """Declare ``fn``, a template over the network's inputs (and jet features) that
+    returns ``diffana::nn::mlp_<kind>`` or ``deepsets_<kind>`` of the network's shape,
+    ``head`` (the weights: ``w``, a parameter of ``fn``, or a parameter block and
+    offset) and the inputs (the event-level ones packed by ``event_tuple``)."""
+    from .. import rdf
+
     n_in = len(network.inputs)
     n_f = len(network.jets.features) if network.jets else 0
     xs = [f"X{i}" for i in range(n_in)] + [f"F{i}" for i in range(n_f)]
-    template = ", ".join(f"class {t}" for t in xs)
-    params = ", ".join(f"const {t}& {t.lower()}" for t in xs)
+    lead = ["W"] if head == "w" else []
+    template = ", ".join(f"class {t}" for t in [*lead, *xs])
+    params = ", ".join(f"const {t}& {t.lower()}" for t in [*lead, *xs])
     shape, shape_code = _shape(network, digest)
     if network.jets is None:
         args = "".join(f", x{i}" for i in range(n_in))
-        body = f"diffana::nn::mlp_call({shape}(), {block}, {offset}{args})"
+        body = f"diffana::nn::mlp_{kind}({shape}(), {head}{args})"
     else:
         ev = ", ".join(f"x{i}" for i in range(n_in))
         feats = ", ".join(f"f{i}" for i in range(n_f))
         body = (
-            f"diffana::nn::deepsets_call({shape}(), {block}, {offset}, "
-            f"std::forward_as_tuple({ev}), std::forward_as_tuple({feats}))"
+            f"diffana::nn::deepsets_{kind}({shape}(), {head}, {event_tuple}({ev}), "
+            f"std::forward_as_tuple({feats}))"
         )
     code = (
         f"{shape_code}template <{template}>\ninline auto {fn}({params}) {{\n"
@@ -248,4 +231,3 @@ def declare(network: Network, ddf: Any) -> str:
 
     rdf._compiled(f"network {network.name!r}", code, run)
     _declared.add(fn)
-    return fn
