@@ -286,7 +286,7 @@ def test_readme_commands_and_threads(tmp_path):
     the start and the end; its first evaluation equals a single-threaded
     `diffana evaluate` within 1e-12."""
     _diffana(
-        "generate", "--kind", "agc", "--events", "30000", "--seed", "3",
+        "generate", "--kind", "agc", "--events", "8000", "--seed", "3",
         "--out", str(tmp_path / "samples"), cwd=tmp_path,
     )  # fmt: skip
     config = tmp_path / "agc.yaml"
