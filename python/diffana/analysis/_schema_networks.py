@@ -230,11 +230,11 @@ def network_problems(config: Any, params: set[str]) -> list[str]:
                 f"{key}: the name is also a parameter, define, sample or correction"
             )
         elif entry.gradient == "forward":
-            n = network_spec(name, entry).n_weights
-            if n > max_forward_params():
+            n, limit = network_spec(name, entry).n_weights, max_forward_params()
+            if n > limit:
                 out.append(
                     f"{key}.gradient: forward with {n} weights, more than the "
-                    f"{max_forward_params()} forward-mode parameters a DiffFrame "
+                    f"{limit} forward-mode parameters a DiffFrame "
                     "takes (each value would carry every tangent); use adjoint or auto"
                 )
     return out
