@@ -18,36 +18,18 @@ yaml = pytest.importorskip("yaml")
 pytest.importorskip("uproot")
 
 from diffana.analysis import config as dc
-from diffana.analysis import demo
 from diffana.analysis._schema_networks import ADJOINT_MIN_WEIGHTS, adjoint_networks
-from diffana.generators import toy as generate
-
-NETWORK = {
-    "inputs": ["pt2_s", "disc"],
-    "layers": [3, 1],
-    "output_activation": "sigmoid",
-    "seed": 2,
-}
 
 
 @pytest.fixture(scope="module")
-def raw():
-    r = yaml.safe_load(demo.config_path().read_text())
-    r["defines"]["pt2_s"] = "(pt2 - 100.0) / 50.0"
-    r["networks"] = {"nn": copy.deepcopy(NETWORK)}
-    r["selections"].append({"soft_filter": "nn"})  # the network as an event weight
+def raw(raw):
+    """conftest's configuration, its jes systematic symmetrized."""
+    r = raw
     # The down variation mirrored from the up one (its cotangent moves to both).
     jes = next(s for s in r["systematics"] if s["name"] == "jes")
     jes.pop("down")
     jes["symmetrize"] = True
     return r
-
-
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    path = tmp_path_factory.mktemp("nnadj")
-    generate.generate(path / "samples", seed=2, events=600)
-    return path
 
 
 def load(folder, raw, name, **network):

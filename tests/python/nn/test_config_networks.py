@@ -16,32 +16,7 @@ yaml = pytest.importorskip("yaml")
 pytest.importorskip("uproot")
 
 from diffana.analysis import config as dc
-from diffana.analysis import demo
-from diffana.generators import toy as generate
 from diffana.nn import save_weights
-
-NETWORK = {
-    "inputs": ["pt2_s", "disc"],
-    "layers": [3, 1],
-    "output_activation": "sigmoid",
-    "seed": 2,
-}
-
-
-@pytest.fixture(scope="module")
-def raw():
-    r = yaml.safe_load(demo.config_path().read_text())
-    r["defines"]["pt2_s"] = "(pt2 - 100.0) / 50.0"
-    r["networks"] = {"nn": copy.deepcopy(NETWORK)}
-    r["selections"].append({"soft_filter": "nn"})  # the network as an event weight
-    return r
-
-
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    path = tmp_path_factory.mktemp("nncfg")
-    generate.generate(path / "samples", seed=2, events=600)
-    return path
 
 
 def write(folder, raw, name="c.yaml"):
