@@ -4,13 +4,16 @@ parameters when some networks' weights are reverse-mode parameters of its
 DiffFrames (``networks.<name>.gradient``, `adjoint_networks`), pads the histograms'
 Jacobians back to every parameter, and pulls the objective's cotangents of the
 histograms `Graph.histograms` returns back to the booked ones (through
-``GradHistogram.scaled`` and ``mirrored``) for `diffana.rdf.adjoint_gradient`.
+``GradHistogram.scaled`` and ``mirrored``, `sample_cotangents`) and runs the adjoint
+event loop on them (`adjoint_loop`, `diffana.rdf.adjoint_pass`). The two halves are
+apart so that on a Dask cluster (`diffana.distributed.DaskGraph`) the client pulls
+the cotangents back and each worker runs the loop on its partitions.
 
 Why: forward mode carries one tangent per weight through every event's histogram
 fill; the adjoint loop costs the same for any number of weights (see
 ``ADJOINT_MIN_WEIGHTS``).
 
-May import numpy, `diffana.hist` and `diffana.rdf` (inside `reverse_gradient`);
+May import numpy, `diffana.hist` and `diffana.rdf` (inside `adjoint_loop`);
 nothing of `graph` or `evaluation` (which import this module).
 """
 
@@ -27,9 +30,13 @@ from ..hist import GradHistogram
 __all__ = [
     "Cotangent",
     "SampleLoops",
+    "adjoint_loop",
+    "by_weight",
     "mirrored_pullback",
+    "n_weights",
     "padded",
     "reverse_gradient",
+    "sample_cotangents",
     "split_params",
     "weights_name",
     "with_jacobians",
@@ -150,12 +157,94 @@ class SampleLoops:
     """What `reverse_gradient` needs of one sample's DiffFrame: its name, the
     factor its histograms were scaled by, its symmetrized column systematics (down
     = mirrored up) and its booked histograms (channel -> variation ->
-    `diffana.rdf.GradHistResult`; no symmetrized down among them)."""
+    `diffana.rdf.GradHistResult`; no symmetrized down among them). For
+    `sample_cotangents` alone only the handles' keys matter (a client without
+    DiffFrames gives None for each)."""
 
     name: str
     scale: float
     symmetrized: tuple[str, ...]
     handles: Mapping[str, Mapping[str, Any]]
+
+
+def sample_cotangents(
+    sample: SampleLoops,
+    cotangents: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    histos: Mapping[str, Mapping[str, Mapping[str, GradHistogram]]],
+    nominal: str,
+) -> dict[tuple[str, str], Cotangent]:
+    """The cotangents of one sample's final histograms (``histos[sample.name]``;
+    ``cotangents`` as in `reverse_gradient`) pulled back through its mirrored
+    variations and its scale factor to its booked histograms: (channel,
+    variation) -> (d/d values, d/d variances) of each booked histogram, those
+    that are 0 left out. Needs no DiffFrame (only ``sample.handles``' keys): on a
+    Dask cluster the client computes them and the workers run the loop."""
+    given = cotangents.get(sample.name, {})
+    k = sample.scale
+    out: dict[tuple[str, str], Cotangent] = {}
+    for ch, handles in sample.handles.items():
+        final = histos[sample.name][ch]
+        cot: dict[str, Cotangent] = {}
+        for v, h in final.items():
+            g, gv = given.get(ch, {}).get(v, (None, None))
+            zero = np.zeros_like(h.values)
+            cot[v] = (
+                zero if g is None else np.asarray(g, float),
+                zero if gv is None else np.asarray(gv, float),
+            )
+        for syst in sample.symmetrized:
+            down = f"{syst}_down"
+            kept = final[down].values > 0
+            mirrored_pullback(cot, f"{syst}_up", down, nominal, kept)
+        for v in handles:
+            g, gv = cot[v]
+            if np.any(g) or np.any(gv):
+                out[ch, v] = (k * g, (k * k) * gv)
+    return out
+
+
+def n_weights(networks: Mapping[str, Sequence[str]]) -> int:
+    """The length of the weights' gradient vector (every network's weights)."""
+    return sum(len(ws) for ws in networks.values())
+
+
+def adjoint_loop(
+    handles: Mapping[str, Mapping[str, Any]],
+    booked: Mapping[tuple[str, str], Cotangent],
+    size: int,
+) -> np.ndarray:
+    """One adjoint event loop (pass 2 only, `diffana.rdf.adjoint_pass`) of the
+    DiffFrame family of ``handles`` (channel -> variation ->
+    `diffana.rdf.GradHistResult`), seeded with ``booked`` (`sample_cotangents`),
+    at the parameters the family holds now: the gradient w.r.t. its reverse
+    parameters, flat (``size`` values: the networks' weights in the order of
+    `split_params`, each network's in its ``param_names`` order). Without a seed:
+    zeros, no loop."""
+    from ..rdf import adjoint_pass
+
+    seeds = {handles[ch][v]: cot for (ch, v), cot in booked.items()}
+    if not seeds:
+        return np.zeros(size)
+    flat = np.asarray(adjoint_pass(seeds).gradient, dtype=np.float64)
+    if flat.shape != (size,):
+        msg = f"the adjoint loop gave {flat.size} gradient values, expected {size}"
+        raise RuntimeError(msg)
+    return flat
+
+
+def by_weight(
+    networks: Mapping[str, Sequence[str]], flat: np.ndarray
+) -> dict[str, float]:
+    """Weight name -> its entry of ``flat`` (`adjoint_loop`'s layout).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> by_weight({"a": ["a__l0_w0", "a__l0_b0"], "b": ["b__l0_w0"]}, np.arange(3.0))
+    {'a__l0_w0': 0.0, 'a__l0_b0': 1.0, 'b__l0_w0': 2.0}
+    """
+    names = [w for ws in networks.values() for w in ws]
+    return dict(zip(names, np.asarray(flat, dtype=np.float64).tolist(), strict=True))
 
 
 def reverse_gradient(
@@ -166,41 +255,15 @@ def reverse_gradient(
     nominal: str,
 ) -> dict[str, float]:
     """Weight name -> d(objective)/d(weight) for the ``networks`` (name -> its
-    weights' names, reverse-mode parameter `weights_name`): the cotangents of the
-    final histograms ``histos`` (``{sample: {channel: {variation: (g, g_var)}}}``,
-    None or left out: 0) pulled back through the mirrored variations and the
-    scale factors to the booked histograms, then one adjoint event loop per sample
-    (`diffana.rdf.adjoint_gradient`)."""
-    from ..rdf import adjoint_gradient
-
-    out = {w: 0.0 for ws in networks.values() for w in ws}
+    weights' names, reverse-mode parameter `weights_name`, in the order the
+    DiffFrames were given them by `split_params`): the cotangents of the final
+    histograms ``histos`` (``{sample: {channel: {variation: (g, g_var)}}}``, None
+    or left out: 0) pulled back to the booked histograms (`sample_cotangents`),
+    then one adjoint event loop per sample (`adjoint_loop`)."""
+    size = n_weights(networks)
+    total = np.zeros(size)
     for sl in samples:
-        given = cotangents.get(sl.name, {})
-        k = sl.scale
-        booked: dict[Any, Cotangent] = {}
-        for ch, handles in sl.handles.items():
-            final = histos[sl.name][ch]
-            cot: dict[str, Cotangent] = {}
-            for v, h in final.items():
-                g, gv = given.get(ch, {}).get(v, (None, None))
-                zero = np.zeros_like(h.values)
-                cot[v] = (
-                    zero if g is None else np.asarray(g, float),
-                    zero if gv is None else np.asarray(gv, float),
-                )
-            for syst in sl.symmetrized:
-                down = f"{syst}_down"
-                kept = final[down].values > 0
-                mirrored_pullback(cot, f"{syst}_up", down, nominal, kept)
-            for v, handle in handles.items():
-                g, gv = cot[v]
-                if np.any(g) or np.any(gv):
-                    booked[handle] = (k * g, (k * k) * gv)
-        if not booked:
-            continue
-        grad = adjoint_gradient(booked)
-        for net, ws in networks.items():
-            values = np.asarray(grad[weights_name(net)], dtype=np.float64)
-            for w, x in zip(ws, values.tolist(), strict=True):
-                out[w] += x
-    return out
+        booked = sample_cotangents(sl, cotangents, histos, nominal)
+        if booked:
+            total += adjoint_loop(sl.handles, booked, size)
+    return by_weight(networks, total)

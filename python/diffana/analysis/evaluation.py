@@ -340,13 +340,14 @@ def _graph(
 
     options = active_options() if client is None else {}
     client = client if client is not None else active_client()
+    # Large networks get their weights' gradient from the adjoint event loop (on
+    # a cluster: pass 2 on the workers too).
+    reverse = adjoint_networks(config)
     if client is None:
-        # Large networks get their weights' gradient from the adjoint event loop
-        # (a Dask cluster keeps forward mode for every parameter).
-        return Graph(config, files, source, reverse=adjoint_networks(config))
+        return Graph(config, files, source, reverse=reverse)
     from ..distributed.graph import DaskGraph
 
-    return DaskGraph(config, client, files, source, **options)
+    return DaskGraph(config, client, files, source, reverse=reverse, **options)
 
 
 def _bins_text(bins: np.ndarray, edges: np.ndarray, shown: int = 5) -> str:

@@ -5,10 +5,11 @@ the client.
 
 - ``partitions``: `Partition` (a file and an entry range of one sample) and
   `make_partitions`;
-- ``worker``: `fill_partition`, the task, and the worker process's cache of
-  compiled partition graphs;
+- ``worker``: `fill_partition`, the task, `adjoint_partition`, the task of the
+  adjoint event loop (networks whose weights are reverse-mode parameters), and the
+  worker process's cache of compiled partition graphs;
 - ``merge``: `PartitionResult` and the exact, fixed-order sum of a sample's
-  partitions;
+  partitions; `AdjointResult` and the sum of the partitions' gradient vectors;
 - ``graph``: `DaskGraph`, the `diffana.analysis.graph.Graph` whose loops run on the
   cluster;
 - ``cluster``: `cluster` (a scheduler address or a ``LocalCluster``) and
@@ -32,17 +33,19 @@ from __future__ import annotations
 
 from .cluster import active_client, cluster
 from .graph import DaskGraph, StepTiming, fingerprint
-from .merge import PartitionResult, add
+from .merge import AdjointResult, PartitionResult, add
 from .partitions import Partition, make_partitions
-from .worker import fill_partition
+from .worker import adjoint_partition, fill_partition
 
 __all__ = [
+    "AdjointResult",
     "DaskGraph",
     "Partition",
     "PartitionResult",
     "StepTiming",
     "active_client",
     "add",
+    "adjoint_partition",
     "cluster",
     "fill_partition",
     "fingerprint",

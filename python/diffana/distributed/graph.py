@@ -14,6 +14,22 @@ worker finished first, and an error rather than a partial sum), then does what
 sample, the ``xsec * lumi / sum of weights`` scale from the whole sample's sum of
 weights, the mirrored down variations.
 
+With ``reverse`` networks (their weights reverse-mode parameters, the two-pass
+adjoint of `diffana.rdf.adjoint`; `diffana.analysis.evaluation.Analysis` routes
+large networks there), a step is pass 1 as above: the partitions' Jacobians cover
+the other parameters only, and the client pads them with 0 for the weights, as
+`Graph.histograms` does. `reverse_gradient` is pass 2: the client pulls the
+statistics' cotangents of the final histograms back to each sample's booked ones
+(`diffana.analysis._network_gradient.sample_cotangents`, the code `Graph` uses),
+submits one task per partition (`diffana.distributed.worker.adjoint_partition`:
+the partition's adjoint event loop at the parameters of its pass 1), and adds the
+gradient vectors in the partitions' order (`diffana.distributed.merge
+.add_gradients`). Each worker holds one vector of the weights, never anything per
+event. With ``batch``, pass 2 runs on every partition each step, each at the
+parameters of its latest pass 1: the weights' gradient of the batched histograms
+(what forward mode would give for them), so batching then saves pass-1 loops
+only.
+
 Faults: a worker that dies in the middle of a step loses its tasks; the scheduler
 runs them again on another worker (dask retries a task whose worker died, up to
 ``distributed.scheduler.allowed-failures`` times), and the sum is the same. A task
@@ -22,8 +38,8 @@ that raises (an unreadable partition: `InputError`; a failure inside ROOT:
 error; the other tasks of the step are cancelled.
 
 May import numpy, dask.distributed (inside functions), `diffana.analysis`'s
-``graph``, ``config`` and ``_errors``, and the modules of `diffana.distributed`
-below it.
+``graph``, ``config``, ``_errors`` and ``_network_gradient``, and the modules of
+`diffana.distributed` below it.
 """
 
 from __future__ import annotations
@@ -34,26 +50,31 @@ import json
 import math
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from ..analysis import _network_gradient as netgrad
 from ..analysis._errors import ConfigError, ObjectiveError, SampleError
 from ..analysis.config import Config, Sample
 from ..analysis.graph import NOMINAL, Graph, Histograms, skipped_counts
 from .cluster import check_count
-from .merge import PartitionResult, SampleSum, add
+from .merge import AdjointResult, PartitionResult, SampleSum, add, add_gradients
 from .partitions import Partition, make_partitions
-from .worker import CACHE_SIZE, fill_partition
+from .worker import CACHE_SIZE, adjoint_partition, fill_partition
 
 __all__ = ["DaskGraph", "StepTiming", "fingerprint"]
 
 
-def fingerprint(config: Config) -> str:
-    """The sha256 of the configuration (as JSON with sorted keys): the key of the
-    workers' graph caches, together with the partition."""
-    text = json.dumps(config.model_dump(mode="json"), sort_keys=True)
+def fingerprint(config: Config, reverse: Sequence[str] = ()) -> str:
+    """The sha256 of the configuration (as JSON with sorted keys) and of the
+    networks whose weights are reverse-mode parameters (they make other graphs):
+    the key of the workers' graph caches, together with the partition."""
+    dump: Any = config.model_dump(mode="json")
+    if reverse:
+        dump = {"config": dump, "reverse": list(reverse)}
+    text = json.dumps(dump, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -130,7 +151,12 @@ class DaskGraph(Graph):
         the sum of the latest result of every partition, so the statistical
         model always sees the full statistics, made of partitions evaluated at
         the parameters of the last few steps. Default: every partition, every
-        step.
+        step. With ``reverse``, pass 2 still runs on every partition (see the
+        module's docstring).
+    reverse : collection of str, optional
+        Networks whose weights are reverse-mode parameters (as `Graph`'s
+        ``reverse``): the histograms' Jacobians are 0 in their columns and
+        `reverse_gradient` runs the adjoint event loop on every partition.
 
     Nothing is compiled on the client: each worker builds and compiles a
     partition's graph the first time it runs it (a configuration error then
@@ -150,6 +176,7 @@ class DaskGraph(Graph):
         graphs_per_worker: int = CACHE_SIZE,
         workers: Sequence[str] | None = None,
         batch: int | None = None,
+        reverse: Collection[str] = (),
     ) -> None:
         # Not Graph.__init__: no frame is built here, the workers build them.
         if getattr(config, "data", None) is not None:
@@ -158,14 +185,25 @@ class DaskGraph(Graph):
                 "a Dask cluster yet (run it without --scheduler/--workers)"
             )
             raise ConfigError(msg)
+        unknown = sorted(set(reverse) - set(config.networks))
+        if unknown:
+            msg = f"reverse: {unknown} are not networks of the configuration"
+            raise ValueError(msg)
         self.config = config
         self.source = source
+        self.reverse = tuple(n for n in config.networks if n in set(reverse))
         self.client = client
         self.graphs_per_worker = graphs_per_worker
         self.workers = None if workers is None else list(workers)
         check_count("batch", batch)
         self.batch = batch
         self._latest: dict[int, PartitionResult] = {}  # partition -> its last result
+        # partition -> the parameters of its last result (its pass 2 runs there)
+        self._latest_params: dict[int, dict[str, float]] = {}
+        # sample -> its scale factor and booked histograms (channel -> variations)
+        # in the last step, for pulling cotangents back to the partitions
+        self._scales: dict[str, float] = {}
+        self._booked: dict[str, dict[str, tuple[str, ...]]] = {}
         self._next = 0  # where the next batch starts
         self.edges = {o.name: np.asarray(o.edges, float) for o in config.observables}
         self.events: dict[str, int] = {}
@@ -187,7 +225,7 @@ class DaskGraph(Graph):
         if absent:
             msg = f"{source}: no partition reads the samples {absent}"
             raise ConfigError(msg)
-        self.fingerprint = fingerprint(config)
+        self.fingerprint = fingerprint(config, self.reverse)
         # Sent once; every task refers to it (only parameters travel per step).
         self._config = client.scatter(config, broadcast=True, hash=False)
         self._params = dict(config.param_values)
@@ -196,6 +234,8 @@ class DaskGraph(Graph):
         self._where: dict[int, str] = {}  # partition -> the worker that ran it last
         #: per step, where the time went
         self.timings: list[StepTiming] = []
+        #: per `reverse_gradient` (the adjoint loops), where the time went
+        self.adjoint_timings: list[StepTiming] = []
 
     @property
     def n_loops(self) -> int:
@@ -209,19 +249,23 @@ class DaskGraph(Graph):
 
     # ---- one step -------------------------------------------------------------------
 
-    def _submit(self, part: Partition, params: Mapping[str, float]) -> Any:
+    def _submit(self, task: Callable[..., Any], part: Partition, *args: Any) -> Any:
+        """Submit ``task(config, fingerprint, part, *args, source, graphs per
+        worker, reverse)``, preferably where the partition ran last."""
         where = self._where.get(part.index)
         if self.workers is not None:
             where = None  # strict: a preference would let it run elsewhere
+        kind = "adjoint-" if task is adjoint_partition else ""
         return self.client.submit(
-            fill_partition,
+            task,
             self._config,
             self.fingerprint,
             part,
-            dict(params),
+            *args,
             self.source,
             self.graphs_per_worker,
-            key=f"diffana-{self.fingerprint[:12]}-{self._step}-{part.index}",
+            self.reverse,
+            key=f"diffana-{kind}{self.fingerprint[:12]}-{self._step}-{part.index}",
             pure=False,
             # Where its graph is compiled; elsewhere if that worker is gone.
             workers=self.workers if where is None else [where],
@@ -236,14 +280,25 @@ class DaskGraph(Graph):
         error (`InputError`, `SampleError`, ...) after cancelling the others; a
         task that killed its workers too often is a `SampleError` naming the
         partition."""
+        parts = list(self.partitions if partitions is None else partitions)
+        results: list[PartitionResult] = self._run_tasks(
+            parts, lambda p: self._submit(fill_partition, p, dict(params))
+        )
+        self._loops += len(results)
+        return results
+
+    def _run_tasks(
+        self, parts: Sequence[Partition], submit: Callable[[Partition], Any]
+    ) -> list[Any]:
+        """One task per partition (``submit``), their results in order, with the
+        error handling of `results`."""
         from distributed.scheduler import KilledWorker
 
-        parts = list(self.partitions if partitions is None else partitions)
         self._step += 1
-        futures = [self._submit(p, params) for p in parts]
+        futures = [submit(p) for p in parts]
         try:
             _wait_all_or_first_error(futures)
-            results: list[PartitionResult] = self.client.gather(futures)
+            results: list[Any] = self.client.gather(futures)
         except KilledWorker as e:
             part = next(
                 (p for p, f in zip(parts, futures, strict=True) if f.key == e.task),
@@ -258,7 +313,6 @@ class DaskGraph(Graph):
             self.client.cancel([f for f in futures if not f.done()])
         for r in results:
             self._where[r.partition.index] = r.worker
-        self._loops += len(results)
         return results
 
     def _batch(self) -> list[Partition]:
@@ -279,6 +333,7 @@ class DaskGraph(Graph):
         results = self.results(params, self._batch())
         t1 = time.perf_counter()
         self._latest.update((r.partition.index, r) for r in results)
+        self._latest_params.update((r.partition.index, dict(params)) for r in results)
         out = self.combine(list(self._latest.values()))
         t2 = time.perf_counter()
         self._params = dict(params)
@@ -317,13 +372,17 @@ class DaskGraph(Graph):
         out: Histograms = {}
         for sample in self.config.samples:
             name, total = sample.name, sums[sample.name]
+            raw = total.histograms
+            if self.reverse:
+                raw = netgrad.padded(raw, self.config)  # 0 in the weights' columns
             self.events[name] = total.events
-            self.skipped[name] = skipped_counts({name: total.histograms})[name]
+            self.skipped[name] = skipped_counts({name: raw})[name]
             self._check_skipped(name, self.skipped[name])
             k = self._factor(sample, total.sumw)
+            self._scales[name] = k
+            self._booked[name] = {c: tuple(hs) for c, hs in raw.items()}
             out[name] = {
-                c: {v: h.scaled(k) for v, h in hs.items()}
-                for c, hs in total.histograms.items()
+                c: {v: h.scaled(k) for v, h in hs.items()} for c, hs in raw.items()
             }
             symmetrized = self._symmetrized(name)
             if not symmetrized:
@@ -347,6 +406,57 @@ class DaskGraph(Graph):
             )
             raise ObjectiveError(msg)
         return float(k * sample.xsec * self.config.lumi / sumw)
+
+    def reverse_gradient(
+        self,
+        cotangents: Mapping[str, Mapping[str, Mapping[str, netgrad.Cotangent]]],
+        histos: Histograms,
+    ) -> dict[str, float]:
+        """`Graph.reverse_gradient` on the cluster: the cotangents of ``histos``
+        (those the last `histograms` returned) pulled back to each sample's booked
+        histograms here, one adjoint event loop per partition on the workers (each
+        at the parameters of the partition's latest pass 1), the gradient vectors
+        added in the partitions' order. Errors as `results`."""
+        if not self.reverse:
+            return {}
+        names = {n: self.config.network(n).param_names() for n in self.reverse}
+        size = netgrad.n_weights(names)
+        seeds: dict[str, dict[tuple[str, str], netgrad.Cotangent]] = {}
+        for sample in self.config.samples:
+            name = sample.name
+            booked = {c: dict.fromkeys(vs) for c, vs in self._booked[name].items()}
+            loops = netgrad.SampleLoops(
+                name, self._scales[name], tuple(self._symmetrized(name)), booked
+            )
+            seeds[name] = netgrad.sample_cotangents(loops, cotangents, histos, NOMINAL)
+        # Small (bins x variations): sent with every task of their sample.
+        parts = [p for p in self.partitions if seeds[p.sample]]
+        t0 = time.perf_counter()
+        results: list[AdjointResult] = self._run_tasks(
+            parts,
+            lambda p: self._submit(
+                adjoint_partition,
+                p,
+                self._latest_params[p.index],
+                seeds[p.sample],
+                size,
+            ),
+        )
+        t1 = time.perf_counter()
+        self._loops += len(results)
+        total = add_gradients(parts, results, size)
+        if results:
+            self.adjoint_timings.append(
+                StepTiming(
+                    wall=time.perf_counter() - t0,
+                    loops=sum(r.loop_s for r in results),
+                    longest_task=max(r.loop_s + r.build_s for r in results),
+                    build=sum(r.build_s for r in results),
+                    merge=time.perf_counter() - t1,
+                    partitions=len(results),
+                )
+            )
+        return netgrad.by_weight(names, total)
 
     def close(self) -> None:
         """Release the configuration sent to the workers."""

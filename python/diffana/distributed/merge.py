@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """`PartitionResult`: what a worker sends back for one partition, and `add`, the
-client's exact sum of them.
+client's exact sum of them; `AdjointResult` and `add_gradients`, the same for the
+adjoint event loop's gradient vectors.
 
 A result holds the partition's raw (unscaled) gradient histograms of its sample,
 ``channel -> variation -> GradHistogram`` (nominal and every booked variation:
@@ -10,7 +11,7 @@ sums one sample's results in the order of the partitions' indices, after checkin
 that every partition is there exactly once and read all its entries: a partial sum
 is an error, never a result.
 
-May import `diffana.hist` (types), `diffana.analysis._errors` and
+May import numpy, `diffana.hist` (types), `diffana.analysis._errors` and
 `diffana.distributed.partitions`.
 """
 
@@ -19,11 +20,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
+import numpy as np
+
 from ..analysis._errors import SampleError
 from ..hist import GradHistogram
 from .partitions import Partition
 
-__all__ = ["PartitionResult", "SampleSum", "add"]
+__all__ = ["AdjointResult", "PartitionResult", "SampleSum", "add", "add_gradients"]
 
 #: channel -> variation -> histogram, for one sample
 SampleHistograms = dict[str, dict[str, GradHistogram]]
@@ -42,6 +45,18 @@ class PartitionResult:
     histograms: SampleHistograms
     events: int
     sumw: float | None
+    loop_s: float = 0.0
+    build_s: float = 0.0
+    worker: str = ""
+
+
+@dataclasses.dataclass
+class AdjointResult:
+    """One partition's adjoint event loop: the gradient w.r.t. the networks'
+    weights (flat), with timings and the worker as in `PartitionResult`."""
+
+    partition: Partition
+    gradient: np.ndarray
     loop_s: float = 0.0
     build_s: float = 0.0
     worker: str = ""
@@ -104,3 +119,41 @@ def add(
         None if any(s is None for s in sums) else sum(s for s in sums if s is not None)
     )
     return SampleSum(histograms, sum(r.events for r in ordered), sumw)
+
+
+def add_gradients(
+    expected: Sequence[Partition], results: Sequence[AdjointResult], size: int
+) -> np.ndarray:
+    """The sum of the partitions' gradient vectors, in the order of ``expected``;
+    `SampleError` when a partition is missing, repeated or foreign, or a vector
+    is not of length ``size``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = [Partition(k, "s", 0, "f.root", "t", k, k + 1) for k in range(2)]
+    >>> r = [AdjointResult(p[1], np.ones(2)), AdjointResult(p[0], np.arange(2.0))]
+    >>> add_gradients(p, r, 2).tolist()
+    [1.0, 2.0]
+    """
+    by_index: dict[int, AdjointResult] = {}
+    for r in results:
+        if r.partition.index in by_index:
+            msg = f"the adjoint loop of {r.partition} came back twice"
+            raise SampleError(msg)
+        by_index[r.partition.index] = r
+    total = np.zeros(size)
+    for p in expected:
+        got = by_index.pop(p.index) if p.index in by_index else None
+        if got is None or got.partition != p:
+            msg = f"no adjoint result for {p}: the gradient would be partial"
+            raise SampleError(msg)
+        if np.shape(got.gradient) != (size,):
+            n = np.size(got.gradient)
+            msg = f"{p}: the adjoint loop gave {n} values, expected {size}"
+            raise SampleError(msg)
+        total += got.gradient
+    if by_index:
+        msg = f"adjoint results for partitions not asked for: {sorted(by_index)}"
+        raise SampleError(msg)
+    return total

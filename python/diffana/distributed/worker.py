@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The worker side: `fill_partition`, the task that fills one partition's gradient
-histograms, and the per-process cache of compiled partition graphs.
+histograms, `adjoint_partition`, the task that runs one partition's adjoint event
+loop (pass 2 of `diffana.rdf.adjoint` for the networks whose weights are
+reverse-mode parameters), and the per-process cache of compiled partition graphs.
 
 A task builds a `diffana.analysis.graph.Graph` restricted to its partition (the
 partition's sample only, its file only, its entry range through RDataFrame's
@@ -30,9 +32,16 @@ What the worker reads is checked first (`diffana.analysis.inputs`, inside
 partition (file and entry range); a failure inside ROOT is a `SampleError` naming
 it. Neither is retried by the scheduler (the task raised: it did not die).
 
-May import ROOT (through `diffana.rdf`, on first use), `diffana.analysis`'s
-``graph``, ``config`` and ``_errors``, dask.distributed (inside functions) and the
-modules of `diffana.distributed` below it (``partitions``, ``merge``).
+The adjoint task gets the cotangents of the partition's booked histograms (pulled
+back by the client, `diffana.analysis._network_gradient.sample_cotangents`) and
+the parameters of the partition's pass 1; it runs pass 2 only (no pass 1 again,
+even on a graph rebuilt since) and returns the weights' gradient, one vector: a
+task holds O(weights + histograms), never O(events).
+
+May import numpy, ROOT (through `diffana.rdf`, on first use), `diffana.analysis`'s
+``graph``, ``config``, ``_errors`` and ``_network_gradient``, dask.distributed
+(inside functions) and the modules of `diffana.distributed` below it
+(``partitions``, ``merge``).
 """
 
 from __future__ import annotations
@@ -44,13 +53,16 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
+from ..analysis import _network_gradient as netgrad
 from ..analysis._errors import InputError, SampleError
 from ..analysis.config import Config
 from ..analysis.graph import Graph
-from .merge import PartitionResult
+from .merge import AdjointResult, PartitionResult
 from .partitions import Partition
 
-__all__ = ["CACHE_SIZE", "cached", "fill_partition"]
+__all__ = ["CACHE_SIZE", "adjoint_partition", "cached", "fill_partition"]
 
 #: The most partition graphs one worker process keeps built, by default.
 CACHE_SIZE = 2
@@ -82,14 +94,24 @@ class _RangedROOT:
 
 class PartitionGraph(Graph):
     """The `Graph` of one partition: its sample only, its file only, its entries
-    only. `raw` runs its event loop and returns the unscaled histograms."""
+    only. `raw` runs its event loop and returns the unscaled histograms (their
+    Jacobians over the forward parameters only, with ``reverse`` networks),
+    `adjoint` the adjoint event loop."""
 
-    def __init__(self, config: Config, partition: Partition, source: str) -> None:
+    def __init__(
+        self,
+        config: Config,
+        partition: Partition,
+        source: str,
+        reverse: tuple[str, ...] = (),
+    ) -> None:
         self.partition = partition
         sample = config.samples[partition.sample_index]
         one = config.model_copy(update={"samples": [sample]})
         try:
-            super().__init__(one, {sample.name: [partition.path]}, source)
+            super().__init__(
+                one, {sample.name: [partition.path]}, source, reverse=reverse
+            )
         except InputError as e:
             text = str(e).replace("samples[0]", f"samples[{partition.sample_index}]", 1)
             msg = f"{partition}: {text}"
@@ -111,7 +133,7 @@ class PartitionGraph(Graph):
         """One event loop at ``params``: the unscaled histograms (channel ->
         variation), the entries read and the sum of weights (None without xsec)."""
         fr = self._frames[0]
-        fr.ddf.set_params(dict(params))
+        self._set(params)
         try:
             raw = self._run(fr)
         except SampleError as e:
@@ -120,6 +142,35 @@ class PartitionGraph(Graph):
         events = int(fr.count.GetValue())
         sumw = None if fr.sumw is None else float(fr.sumw.GetValue())
         return raw, events, sumw
+
+    def _set(self, params: Mapping[str, float]) -> None:
+        """The frame's parameters at ``params`` (the weights of the ``reverse``
+        networks as their reverse-mode vectors)."""
+        ddf = self._frames[0].ddf
+        if not self.reverse:
+            ddf.set_params(dict(params))
+            return
+        self._params = {**self._params, **params}
+        forward, rev = netgrad.split_params(self.config, self.reverse, self._params)
+        ddf.set_params({**forward, **rev})
+
+    def adjoint(
+        self,
+        params: Mapping[str, float],
+        cotangents: Mapping[tuple[str, str], netgrad.Cotangent],
+        size: int,
+    ) -> np.ndarray:
+        """The adjoint event loop at ``params`` seeded with ``cotangents``
+        ((channel, variation) -> cotangent of a booked histogram): the weights'
+        gradient, flat (`netgrad.adjoint_loop`)."""
+        from ..rdf import EventLoopError
+
+        self._set(params)
+        try:
+            return netgrad.adjoint_loop(self._frames[0].handles, cotangents, size)
+        except EventLoopError as e:
+            msg = f"{self.source}: {self.partition}: {e}"
+            raise SampleError(msg) from None
 
 
 def cached(fingerprint: str, partition: Partition) -> bool:
@@ -133,6 +184,7 @@ def _graph(
     partition: Partition,
     source: str,
     cache_size: int,
+    reverse: tuple[str, ...] = (),
 ) -> tuple[PartitionGraph, float]:
     key = (fingerprint, partition)
     graph = _graphs.get(key)
@@ -144,7 +196,7 @@ def _graph(
             _graphs.popitem(last=True)
         gc.collect()  # now: the evicted families hand their parameter blocks on
     t0 = time.perf_counter()
-    graph = PartitionGraph(config, partition, source)
+    graph = PartitionGraph(config, partition, source, reverse)
     _graphs[key] = graph
     return graph, time.perf_counter() - t0
 
@@ -175,16 +227,19 @@ def fill_partition(
     params: Mapping[str, float],
     source: str = "config",
     cache_size: int = CACHE_SIZE,
+    reverse: tuple[str, ...] = (),
 ) -> PartitionResult:
     """The task: the partition's histograms at ``params`` (its graph built and
     compiled the first time this process sees it, then reused). It runs in any
     process, a dask worker or not; `diffana.distributed.DaskGraph` submits it.
+    ``reverse``: the networks whose weights are reverse-mode parameters (part of
+    what ``fingerprint`` identifies; see `diffana.distributed.fingerprint`).
     """
     from ..rdf._session import release_gil_during_loops
 
     if _in_dask_worker():
         release_gil_during_loops()
-    graph, build_s = _graph(config, fingerprint, partition, source, cache_size)
+    graph, build_s = _graph(config, fingerprint, partition, source, cache_size, reverse)
     t0 = time.perf_counter()
     try:
         raw, events, sumw = graph.raw(params)
@@ -195,3 +250,35 @@ def fill_partition(
     return PartitionResult(
         partition, raw, events, sumw, time.perf_counter() - t0, build_s, _address()
     )
+
+
+def adjoint_partition(
+    config: Config,
+    fingerprint: str,
+    partition: Partition,
+    params: Mapping[str, float],
+    cotangents: Mapping[tuple[str, str], netgrad.Cotangent],
+    size: int,
+    source: str = "config",
+    cache_size: int = CACHE_SIZE,
+    reverse: tuple[str, ...] = (),
+) -> AdjointResult:
+    """The task of pass 2: the gradient (``size`` values, flat) w.r.t. the weights
+    of the ``reverse`` networks of the partition's adjoint event loop at
+    ``params`` (those of its pass 1), seeded with ``cotangents`` ((channel,
+    variation) -> the cotangent of a booked histogram, scale and mirroring
+    already pulled back). The graph is the one `fill_partition` built (built
+    again if it left the cache). Runs in any process, as `fill_partition`.
+    """
+    from ..rdf._session import release_gil_during_loops
+
+    if _in_dask_worker():
+        release_gil_during_loops()
+    graph, build_s = _graph(config, fingerprint, partition, source, cache_size, reverse)
+    t0 = time.perf_counter()
+    try:
+        grad = graph.adjoint(params, cotangents, size)
+    except Exception:
+        _graphs.pop((fingerprint, partition), None)  # as in fill_partition
+        raise
+    return AdjointResult(partition, grad, time.perf_counter() - t0, build_s, _address())

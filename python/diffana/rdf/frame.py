@@ -24,6 +24,7 @@ May import: numpy, ``diffana._checks`` and the modules of ``diffana.rdf`` below 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import re
@@ -38,7 +39,7 @@ from . import _sparse, _types, adjoint, expressions, snapshot
 from ._session import CompileError, _compiled, _Core, _import_root
 from .results import GradHistResult
 
-__all__ = ["DiffFrame"]
+__all__ = ["DiffFrame", "ParamBlock"]
 
 # A variation tag becomes part of a result key ("<name>:<tag>"): a plain word.
 _TAG = re.compile(r"[A-Za-z0-9_]+")
@@ -74,6 +75,29 @@ def _check_forward_count(n: int) -> None:
             "or, with a larger stack (ulimit -s), raise DIFFANA_MAX_FORWARD_PARAMS"
         )
         raise ValueError(msg)
+
+
+@dataclasses.dataclass(frozen=True)
+class ParamBlock:
+    """Where a DiffFrame family keeps its forward parameters in C++
+    (`DiffFrame.param_block`): the global object ``cpp_name``, a
+    ``diffana::rdf::Params<P>`` (``diffana/rdf/params.hpp``: ``value(i)``,
+    ``dual(i)``) holding ``names`` in tangent order, for C++ that reads them the
+    way the parameter columns do (a function declared to cling, e.g. a network's
+    call on its weights). ``id`` numbers the block: names of C++ written for it
+    can carry it. When the family is gone, a new DiffFrame with the same
+    parameter names takes the block over (same name, same id), so that C++
+    keeps working for it; such C++ must read values when called, never keep
+    them."""
+
+    cpp_name: str
+    id: int
+    names: tuple[str, ...]
+
+    @property
+    def cpp_type(self) -> str:
+        """The C++ type of the object, ``diffana::rdf::Params<P>``."""
+        return f"diffana::rdf::Params<{len(self.names)}>"
 
 
 class DiffFrame:
@@ -274,6 +298,30 @@ class DiffFrame:
     def params(self) -> dict[str, float]:
         """The current parameter values."""
         return dict(zip(self._core.names, self._core.values, strict=True))
+
+    @property
+    def param_block(self) -> ParamBlock:
+        """The C++ object that holds the forward parameters (`ParamBlock`).
+
+        Examples
+        --------
+        >>> from diffana.rdf import DiffFrame, _import_root
+        >>> ROOT = _import_root()
+        >>> ddf = DiffFrame(ROOT.RDataFrame(4), {"a": 2.0, "b": 0.5})
+        >>> block = ddf.param_block
+        >>> block.names, block.cpp_type
+        (('a', 'b'), 'diffana::rdf::Params<2>')
+        >>> fn = f"ab_product_{block.id}"
+        >>> ROOT.gInterpreter.Declare(
+        ...     f"double {fn}() {{ return {block.cpp_name}.value(0)"
+        ...     f" * {block.cpp_name}.value(1); }}")
+        True
+        >>> ddf.set_params(b=3.0)
+        >>> getattr(ROOT, fn)()
+        6.0
+        """
+        core = self._core
+        return ParamBlock(str(core.cname), int(core.id), tuple(core.names))
 
     @property
     def reverse_params(self) -> dict[str, Any]:
