@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import (
@@ -44,6 +44,7 @@ __all__ = [
     "adjoint_networks",
     "network_problems",
     "network_spec",
+    "split_by_network",
     "split_weights",
     "weight_parameters",
 ]
@@ -164,7 +165,7 @@ class Network(Model):
         "forward (a tangent per weight carried through every event's histogram "
         "fill), adjoint (a second event loop that sweeps each event's network "
         "backwards; cost independent of the number of weights) or auto: adjoint "
-        f"from {ADJOINT_MIN_WEIGHTS} weights on. A Dask cluster always uses forward.",
+        f"from {ADJOINT_MIN_WEIGHTS} weights on.",
     )
 
     @field_validator("layers")
@@ -204,6 +205,26 @@ def adjoint_networks(config: Any) -> list[str]:
         ):
             out.append(name)
     return out
+
+
+def split_by_network(
+    config: Any, names: Sequence[str]
+) -> tuple[list[str], dict[str, list[str]]]:
+    """``names`` split into the parameters that are no network weight (in their
+    order) and each network's weights among them, by network: what summaries,
+    plots and logs show one by one and what they show as one line per network."""
+    groups: dict[str, list[str]] = {}
+    owner: dict[str, str] = {}
+    for net in getattr(config, "networks", {}):
+        for w in config.network(net).param_names():
+            owner[w] = net
+    plain = []
+    for n in names:
+        if n in owner:
+            groups.setdefault(owner[n], []).append(n)
+        else:
+            plain.append(n)
+    return plain, groups
 
 
 def network_problems(config: Any, params: set[str]) -> list[str]:

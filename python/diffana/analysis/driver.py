@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ._errors import ConfigError, InputError, ObjectiveError
+from ._schema_networks import split_by_network
 from .config import Config, check_inputs, load
 from .evaluation import Analysis, Evaluation
 from .graph import NOMINAL, Graph
@@ -56,8 +57,18 @@ __all__ = [
 ]
 
 
-def _fmt_params(params: Mapping[str, float], names: Sequence[str]) -> str:
-    return "  ".join(f"{n} = {params[n]:.4g}" for n in names)
+def _fmt_params(
+    params: Mapping[str, float], names: Sequence[str], config: Config
+) -> str:
+    """``"a = 1  b = 2  nn: 49 weights, |w| = 3.1"``: a network's weights as one
+    entry (all of them are in the report)."""
+    plain, networks = split_by_network(config, names)
+    parts = [f"{n} = {params[n]:.4g}" for n in plain]
+    parts += [
+        f"{net}: {len(ws)} weights, |w| = {np.linalg.norm([params[w] for w in ws]):.4g}"
+        for net, ws in networks.items()
+    ]
+    return "  ".join(parts)
 
 
 def _sayer(quiet: bool) -> Callable[[str], None]:
@@ -271,7 +282,7 @@ def _run(
     extra: dict[str, Any] = {}
     say(f"objective: {config.objective.type} ({config.objective.direction})")
     say(
-        f"start:  {_fmt_params(initial.params, names)}   objective = {initial.objective:.6g}"
+        f"start:  {_fmt_params(initial.params, names, config)}   objective = {initial.objective:.6g}"
     )
     for line in skipped_lines(initial.skipped, initial.events):
         say(f"skipped events (non-finite weight or NaN observable): {line}")
@@ -314,7 +325,7 @@ def _run(
         if not quiet:
             log.warning(warning)
     say(
-        f"end:    {_fmt_params(result.final.params, names)}   objective = {result.final.objective:.6g}"
+        f"end:    {_fmt_params(result.final.params, names, config)}   objective = {result.final.objective:.6g}"
     )
     say(
         f"        {result.message} ({result.seconds:.1f} s, {analysis.n_loops} event loops)"
@@ -322,7 +333,7 @@ def _run(
     if result.best_step != result.history[-1]["step"]:
         best = result.best
         say(
-            f"best:   {_fmt_params(best['params'], names)}   objective = "
+            f"best:   {_fmt_params(best['params'], names, config)}   objective = "
             f"{best['objective']:.6g} (step {best['step']})"
         )
     extra["timing"] = {
@@ -539,7 +550,7 @@ def run_evaluate(
     if error is not None:
         rep["error"] = error
     say(
-        f"{'hard' if hard else 'relaxed'} analysis: {_fmt_params(params, list(params))}"
+        f"{'hard' if hard else 'relaxed'} analysis: {_fmt_params(params, list(params), config)}"
     )
     for ch in analysis.channels:
         yields = "  ".join(
@@ -550,8 +561,16 @@ def run_evaluate(
         say(f"skipped events (non-finite weight or NaN observable): {line}")
     if ev is not None:
         say(f"objective: {config.objective.type} = {ev.objective:.6g}")
-        for n in analysis.opt_names:
+        plain, networks = split_by_network(config, analysis.opt_names)
+        for n in plain:
             say(f"  d/d{n} = {ev.gradient[n]: .6e}")
+        for net, ws in networks.items():
+            g = np.array([ev.gradient[w] for w in ws])
+            k = int(np.argmax(np.abs(g)))
+            say(
+                f"  d/d({net}'s {len(ws)} weights): norm {np.linalg.norm(g):.6e}, "
+                f"largest d/d{ws[k]} = {g[k]: .6e} (each one in --json)"
+            )
     if json_file is not None:
         write_atomic(json_file, _dumps(rep))
         say(f"wrote {json_file}")

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The plots of an optimization (PNG and PDF): the objective and the optimized
-parameters vs step (``optimization.*``), and per channel the stacked samples before
+parameters vs step (``optimization.*``; a network as one panel, how far its
+weights moved from the start), and per channel the stacked samples before
 and after with the band of the systematics and the MC statistics
 (``histograms_<channel>.*``): the relaxed analysis and, when the configuration has
 relaxation scales, the hard analysis under it, every panel with the same axis ranges
@@ -19,7 +20,8 @@ after the optimization.
 May import matplotlib and mplhep (inside functions, through
 `diffana._optional.import_optional`), numpy, and `diffana.analysis`'s ``_errors``,
 ``config``, ``evaluation``, ``graph``, ``optimizer`` (types and names only) and
-``outputs`` (atomic writes).
+``outputs`` (atomic writes), ``_schema_networks`` (which parameters are a network's
+weights).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import numpy as np
 
 from .._optional import import_optional
 from ._errors import ConfigError
+from ._schema_networks import split_by_network
 from .config import Config, NormSystematic
 from .evaluation import Analysis
 from .graph import NOMINAL, Histograms
@@ -164,11 +167,13 @@ def _optimization_figure(
     hard: Mapping[str, Any] | None,
 ) -> Any:
     cfg = analysis.config
-    names = analysis.opt_names
+    # One panel per parameter, and one per network for how far its weights moved.
+    names, networks = split_by_network(cfg, analysis.opt_names)
     units = {p.name: getattr(p, "unit", None) for p in cfg.parameters}
     steps = [h["step"] for h in result.history]
+    panels = len(names) + len(networks)
     fig, axes = plt.subplots(
-        1 + len(names), 1, figsize=(9, 3.5 + 2.2 * len(names)), sharex=True
+        1 + panels, 1, figsize=(9, 3.5 + 2.2 * panels), sharex=True
     )
     ax0 = axes[0]
     ax0.plot(steps, [h["objective"] for h in result.history], marker=".",
@@ -187,9 +192,17 @@ def _optimization_figure(
         _OBJECTIVE_LABELS.get(cfg.objective.type, cfg.objective.type.replace("_", " ")),
         fontsize="x-small",
     )
-    for ax, n in zip(axes[1:], names, strict=True):
+    for ax, n in zip(axes[1:], names, strict=False):
         ax.plot(steps, [h["params"][n] for h in result.history], marker=".")
         ax.set_ylabel(_param_label(n, units[n]), fontsize="x-small")
+    for ax, (net, ws) in zip(axes[1 + len(names) :], networks.items(), strict=True):
+        start = np.array([result.history[0]["params"][w] for w in ws])
+        moved = [
+            np.linalg.norm(np.array([h["params"][w] for w in ws]) - start)
+            for h in result.history
+        ]
+        ax.plot(steps, moved, marker=".")
+        ax.set_ylabel(f"{net}: |w - w_start|\n({len(ws)} weights)", fontsize="x-small")
     axes[-1].set_xlabel("optimization step")
     axes[-1].xaxis.set_major_locator(
         import_optional("matplotlib.ticker", _FEATURE).MaxNLocator(integer=True)
@@ -242,7 +255,7 @@ def _histograms_figure(
     obs: Any,
 ) -> Any:
     cfg = analysis.config
-    names = analysis.opt_names
+    names, networks = split_by_network(cfg, analysis.opt_names)
     units = {p.name: getattr(p, "unit", None) for p in cfg.parameters}
     order = [s.name for s in cfg.samples if s.role == "background"] + [
         s.name for s in cfg.samples if s.role == "signal"
@@ -288,8 +301,11 @@ def _histograms_figure(
                 if h is not None:
                     title += f" (hard {h:.4g})"
             pars = ", ".join(
-                f"{n} = {ev.params[n]:.3g}" + (f" {units[n]}" if units[n] else "")
-                for n in names
+                [
+                    f"{n} = {ev.params[n]:.3g}" + (f" {units[n]}" if units[n] else "")
+                    for n in names
+                ]
+                + [f"{net} ({len(ws)} weights)" for net, ws in networks.items()]
             )
             ax.text(0.03, 0.96, f"{title}\n{pars}", transform=ax.transAxes,
                     fontsize="x-small", va="top")  # fmt: skip
