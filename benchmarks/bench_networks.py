@@ -232,7 +232,10 @@ def _run(mode: str, p: int, events: list[int], args: argparse.Namespace) -> list
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
             return list(json.loads(line[7:]))
-    tail = (done.stderr or done.stdout)[-300:].replace("\n", " ").strip()
+    text = done.stderr or done.stdout
+    if "DIFFANA_MAX_FORWARD_PARAMS" in text:  # DiffFrame refuses so many Duals
+        return [{"events": n, "skipped": "over forward mode's limit"} for n in events]
+    tail = text[-300:].replace("\n", " ").strip()
     why = f"crashed (signal {-done.returncode})" if done.returncode < 0 else "failed"
     return [{"events": n, "skipped": f"{why} {tail}".strip()} for n in events]
 

@@ -42,8 +42,8 @@ namespace detail {
 /// The values and tangents of a call's inputs, gathered in this thread's buffers.
 template <int N> struct Gathered {
   std::vector<double> value;
-  std::vector<double> tangent; // [i * N + k]
-  std::vector<char> dual;      // whether input i carries tangents
+  std::vector<double> tangent;     // [i * N + k]
+  std::vector<unsigned char> dual; // whether input i carries tangents
   void resize(std::size_t n) {
     if (value.size() < n) {
       value.resize(n);
@@ -135,7 +135,8 @@ inline Dual<double, Block::n_params> mlp_call(const Mlp& net, const Block& block
   mlp_forward(net, w, g.value.data(), acts);
   const double y = acts[net.n_units() - 1];
   const double one = 1.0;
-  mlp_pullback_from(net, w, g.value.data(), acts, &one, d_w, d_x, work);
+  // d y / d x for the Dual inputs only (assemble skips the others).
+  mlp_pullback_from(net, w, g.value.data(), acts, &one, d_w, d_x, work, g.dual.data());
   return detail::assemble<N>(y, g, n_in, d_x, offset, nw, d_w);
 }
 

@@ -82,11 +82,11 @@ def expression(network: Network, fn: str) -> str:
 
 
 def _param_block(ddf: Any) -> tuple[str, int]:
-    """The C++ name of a DiffFrame's parameter block and its id. DiffFrame keeps
-    them on its family's core (``diffana.rdf._session._Core``); the network call
-    reads the weights there, as the inlined parameters do."""
-    core = ddf._core
-    return str(core.cname), int(core.id)
+    """The C++ name of a DiffFrame's parameter block and its id
+    (`diffana.rdf.DiffFrame.param_block`): the network call reads the weights
+    there, as the inlined parameters do."""
+    block = ddf.param_block
+    return block.cpp_name, block.id
 
 
 def _include(ROOT: Any) -> None:
