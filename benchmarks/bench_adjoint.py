@@ -23,13 +23,17 @@ first one that compiles; parameters change between loops; CPU time, so that the
 ratios hold on a loaded machine, with the wall-clock ratio beside it), the ratio to
 the value-only loop, and the process' peak RSS. Forward mode above ``--forward-max-events`` runs on that
 many events and its time is scaled linearly (marked ``*``); its per-event cost is
-O(P^2) here. Never a timed assertion: the table is for reading.
+O(P^2) here. ``--modes value adjoint`` leaves forward mode out (a minute at P = 1000),
+e.g. to compare two versions of the headers back to back (``PYTHONPATH`` pointing at
+another checkout's python/ takes that checkout's include/). Never a timed assertion:
+the table is for reading.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import statistics
@@ -136,6 +140,12 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--forward-max-events", type=int, default=20_000)
     ap.add_argument(
+        "--modes",
+        nargs="+",
+        choices=("value", "forward", "adjoint"),
+        default=["value", "forward", "adjoint"],
+    )
+    ap.add_argument(
         "--child", nargs=3, metavar=("MODE", "P", "N"), help=argparse.SUPPRESS
     )
     args = ap.parse_args()
@@ -151,6 +161,8 @@ def main() -> None:
     for p in args.params:
         res: dict[str, dict[str, Any]] = {}
         for mode in ("value", "forward", "adjoint"):
+            if mode != "value" and mode not in args.modes:
+                continue
             n = args.events
             if mode == "forward":
                 n = min(n, args.forward_max_events)
@@ -183,17 +195,25 @@ def main() -> None:
         "adjoint (MB) | tape nodes per event |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
+    gone = {"time": float("nan"), "wall": float("nan"), "peak_rss_mb": float("nan")}
+
+    def num(x: float, spec: str) -> str:
+        return "-" if math.isnan(x) else format(x, spec)  # a mode left out
+
     for p, res in rows:
-        v, f, a = res["value"], res["forward"], res["adjoint"]
+        v = res["value"]
+        f = res.get("forward", dict(gone, scaled=False))
+        a = res.get("adjoint", dict(gone, max_tape_nodes="-"))
         star = "*" if f["scaled"] else ""
         print(
-            f"| {p} | {v['time']:.3f} | {f['time']:.3f}{star} | {a['time']:.3f} | "
-            f"{f['time'] / v['time']:.1f} | {a['time'] / v['time']:.1f} | "
-            f"{a['wall'] / v['wall']:.1f} | "
-            f"{v['peak_rss_mb']:.0f} / {f['peak_rss_mb']:.0f} / "
-            f"{a['peak_rss_mb']:.0f} | {a['max_tape_nodes']} |"
+            f"| {p} | {v['time']:.3f} | {num(f['time'], '.3f')}{star} | "
+            f"{num(a['time'], '.3f')} | {num(f['time'] / v['time'], '.1f')} | "
+            f"{num(a['time'] / v['time'], '.1f')} | "
+            f"{num(a['wall'] / v['wall'], '.1f')} | "
+            f"{v['peak_rss_mb']:.0f} / {num(f['peak_rss_mb'], '.0f')} / "
+            f"{num(a['peak_rss_mb'], '.0f')} | {a['max_tape_nodes']} |"
         )
-    if any(res["forward"]["scaled"] for _, res in rows):
+    if any(res.get("forward", {}).get("scaled") for _, res in rows):
         print(
             f"\n\\* forward mode on {args.forward_max_events} events, time scaled "
             "linearly to the full count."

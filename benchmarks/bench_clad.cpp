@@ -3,7 +3,9 @@
 /// Nanoseconds per event of value + gradient of the per-event HEP weight of
 /// benchmarks/hep_weight.hpp (P = 3, 8, 64 parameters) with four engines side by
 /// side: diffana::Dual<double, P> (forward, all P tangents in one pass), diffana's
-/// reverse mode (include/diffana/ad/reverse.hpp, when present), Clad's forward mode
+/// reverse mode (include/diffana/ad/reverse.hpp, when present; the parameters as a
+/// make_param leaf each per event, as one block of leaves per event, and as one block
+/// recorded once with the tape rewound per event), Clad's forward mode
 /// (clad::differentiate w.r.t. one scalar parameter, called P times per event)
 /// and Clad's reverse mode (clad::gradient, one call per event; the value from one
 /// primal call more, as Clad's gradient returns none). Before timing, every engine's
@@ -17,7 +19,8 @@
 ///   /tmp/bench_clad [n = 1000000] [repeat = 5]
 ///
 /// Rows time each engine over the events in chunks, keeping per chunk the best of
-/// `repeat` interleaved passes (robust on a shared machine).
+/// `repeat` interleaved passes, in the thread's CPU time (robust on a shared machine:
+/// time spent descheduled does not count).
 #include "diffana/ad/dual.hpp"
 
 #include "clad/Differentiator/Differentiator.h"
@@ -31,10 +34,11 @@
 #endif
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <time.h>
 #include <vector>
 
 // The weights as plain functions of doubles: what Clad differentiates. The event
@@ -80,6 +84,13 @@ namespace {
 constexpr std::size_t kChunk = 50000;
 using Events = std::vector<hep_weight::Event>;
 
+/// This thread's CPU time in nanoseconds.
+double thread_cpu_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+
 /// One engine: f(event, gradient out) returns the value and writes P partials.
 template <class F> class Timer {
 public:
@@ -93,15 +104,13 @@ public:
       const std::size_t hi = std::min(events_.size(), lo + kChunk);
       double total = 0;
       std::vector<double> grad(static_cast<std::size_t>(P_), 0.0);
-      const auto t0 = std::chrono::steady_clock::now();
+      const double t0 = thread_cpu_ns();
       for (std::size_t e = lo; e < hi; ++e) {
         total += f_(events_[e], g_.data());
         for (int i = 0; i < P_; ++i)
           grad[static_cast<std::size_t>(i)] += g_[static_cast<std::size_t>(i)];
       }
-      const auto t1 = std::chrono::steady_clock::now();
-      best_[c] =
-          std::min(best_[c], std::chrono::duration<double, std::nano>(t1 - t0).count());
+      best_[c] = std::min(best_[c], thread_cpu_ns() - t0);
       checksum_ += total;
       for (const double g : grad)
         checksum_ += g;
@@ -150,18 +159,52 @@ template <int P> struct DualEngine {
 
 #if BENCH_CLAD_HAS_REVERSE
 // diffana's reverse mode: the weight on Revs of a tape cleared per event, one sweep.
-template <int P> struct ReverseEngine {
+// Block: the P parameters as one block of leaves (Tape::push_params, as a vector
+// parameter of the adjoint event loop); else a make_param call each.
+template <int P, bool Block> struct ReverseEngine {
   const std::vector<double>* p0;
   double operator()(const hep_weight::Event& ev, double* g) const {
     diffana::Tape& tape = diffana::active_tape();
     tape.clear();
-    std::vector<diffana::Rev<double>> pr;
-    pr.reserve(P);
-    for (int k = 0; k < P; ++k)
-      pr.push_back(diffana::make_param(tape, k, (*p0)[static_cast<std::size_t>(k)]));
-    const auto w = hep_weight::weight<P>(ev, pr.data());
+    diffana::Rev<double> pr[P];
+    if (Block) {
+      const std::int32_t first = tape.push_params(0, P);
+      for (int k = 0; k < P; ++k)
+        pr[k] = diffana::Rev<double>::on_node((*p0)[static_cast<std::size_t>(k)], &tape,
+                                              first + k);
+    } else {
+      for (int k = 0; k < P; ++k)
+        pr[k] = diffana::make_param(tape, k, (*p0)[static_cast<std::size_t>(k)]);
+    }
+    const auto w = hep_weight::weight<P>(ev, pr);
     std::fill(g, g + P, 0.0);
     tape.gradient(w, g, P);
+    return w.value();
+  }
+};
+
+// The parameters recorded once on a tape of its own (a block of leaves), which is
+// rewound to just after them per event (Tape::mark, Tape::rewind) instead of cleared.
+template <int P> struct ReverseOnceEngine {
+  struct State {
+    diffana::Tape tape;
+    diffana::Rev<double> pr[P];
+    diffana::Tape::Mark mark;
+  };
+  std::shared_ptr<State> s;
+  explicit ReverseOnceEngine(const std::vector<double>& p0)
+      : s(std::make_shared<State>()) {
+    const std::int32_t first = s->tape.push_params(0, P);
+    for (int k = 0; k < P; ++k)
+      s->pr[k] = diffana::Rev<double>::on_node(p0[static_cast<std::size_t>(k)],
+                                               &s->tape, first + k);
+    s->mark = s->tape.mark();
+  }
+  double operator()(const hep_weight::Event& ev, double* g) const {
+    s->tape.rewind(s->mark);
+    const auto w = hep_weight::weight<P>(ev, s->pr);
+    std::fill(g, g + P, 0.0);
+    s->tape.gradient(w, g, P);
     return w.value();
   }
 };
@@ -192,7 +235,9 @@ void run(const Events& events, int repeat, Fwd clad_forward, Rev clad_reverse,
   auto cfwd = make_timer(events, P, clad_forward);
   auto crev = make_timer(events, P, clad_reverse);
 #if BENCH_CLAD_HAS_REVERSE
-  auto rev = make_timer(events, P, ReverseEngine<P>{&p0});
+  auto rev = make_timer(events, P, ReverseEngine<P, false>{&p0});
+  auto revb = make_timer(events, P, ReverseEngine<P, true>{&p0});
+  auto revo = make_timer(events, P, ReverseOnceEngine<P>(p0));
 #endif
   auto prim = make_timer(events, P, [&p0](const hep_weight::Event& ev, double*) {
     return primal<P>(ev, p0.data());
@@ -211,6 +256,12 @@ void run(const Events& events, int repeat, Fwd clad_forward, Rev clad_reverse,
     good = good && close(vd, rev.call(events[e], ga.data()), 1e-10);
     for (int i = 0; i < P; ++i)
       good = good && close(gd[i], ga[i], 1e-10);
+    good = good && close(vd, revb.call(events[e], ga.data()), 1e-10);
+    for (int i = 0; i < P; ++i)
+      good = good && close(gd[i], ga[i], 1e-10);
+    good = good && close(vd, revo.call(events[e], ga.data()), 1e-10);
+    for (int i = 0; i < P; ++i)
+      good = good && close(gd[i], ga[i], 1e-10);
 #endif
     if (!good && ok) {
       std::fprintf(stderr, "P=%d event %zu: engines differ\n", P, e);
@@ -227,22 +278,30 @@ void run(const Events& events, int repeat, Fwd clad_forward, Rev clad_reverse,
     dual.pass();
 #if BENCH_CLAD_HAS_REVERSE
     rev.pass();
+    revb.pass();
+    revo.pass();
 #endif
     cfwd.pass();
     crev.pass();
   }
   double sink = prim.checksum() + dual.checksum() + cfwd.checksum() + crev.checksum();
 #if BENCH_CLAD_HAS_REVERSE
-  sink += rev.checksum();
+  sink += rev.checksum() + revb.checksum() + revo.checksum();
   const double t_rev = rev.ns_per_event();
+  const double t_revb = revb.ns_per_event();
+  const double t_revo = revo.ns_per_event();
 #else
   const double t_rev = std::nan("");
+  const double t_revb = std::nan("");
+  const double t_revo = std::nan("");
 #endif
-  const double best =
-      std::isnan(t_rev) ? dual.ns_per_event() : std::min(dual.ns_per_event(), t_rev);
-  std::printf("| %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %s |\n", P,
-              prim.ns_per_event(), dual.ns_per_event(), t_rev, cfwd.ns_per_event(),
-              crev.ns_per_event(), crev.ns_per_event() / best, ok ? "yes" : "NO");
+  const double best = std::isnan(t_rev)
+                          ? dual.ns_per_event()
+                          : std::min({dual.ns_per_event(), t_rev, t_revb, t_revo});
+  std::printf("| %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %s |\n",
+              P, prim.ns_per_event(), dual.ns_per_event(), t_rev, t_revb, t_revo,
+              cfwd.ns_per_event(), crev.ns_per_event(), crev.ns_per_event() / best,
+              ok ? "yes" : "NO");
   if (sink == 0.0) std::printf("(checksum 0)\n");
 }
 
@@ -285,9 +344,10 @@ int main(int argc, char** argv) {
       n, kChunk, repeat,
       BENCH_CLAD_HAS_REVERSE ? "" : "; diffana reverse.hpp not present");
   std::printf(
-      "| P | primal | diffana::Dual | diffana reverse | Clad forward | Clad reverse "
-      "| Clad reverse / best diffana | same gradient |\n"
-      "|---:|---:|---:|---:|---:|---:|---:|:---:|\n");
+      "| P | primal | diffana::Dual | diffana reverse (make_param each) | diffana "
+      "reverse (parameter block) | diffana reverse (parameters once, rewind) | Clad "
+      "forward | Clad reverse | Clad reverse / best diffana | same gradient |\n"
+      "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|\n");
   bool ok = true;
   BENCH_CLAD_BLOCK(3, weight3, weight3_at)
   BENCH_CLAD_BLOCK(8, weight8, weight8_at)

@@ -30,7 +30,9 @@
 /// Rev and Dual do not mix. Not for device code.
 ///
 /// A Rev is valid until its tape is cleared; using it afterwards is undefined. x + c
-/// and x - c (c a plain number) share x's node, as their derivative is x's.
+/// and x - c (c a plain number) share x's node, as their derivative is x's. An
+/// operation on a temporary (`exp(-z)`, `s += a * b`) folds into the temporary's node
+/// when that is the tape's last (see Rev): fewer nodes and edges, the same gradient.
 /// add_tangent appends edges to the node it made for r as long as that is the tape's
 /// last node: generic code builds a result with a run of add_tangent calls on it, and
 /// a copy of r taken in the middle of such a run would see the later edges too.
@@ -52,6 +54,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace diffana {
@@ -90,7 +93,21 @@ template <class T, class U, class... Rest> struct promote<Rev<T>, Rev<U>, Rest..
 
 template <class T = double> class Rev;
 
+namespace detail {
+struct RevFold;
+}
+
 /// A value recorded on a tape (or a constant: no tape, index -1).
+///
+/// The result of an operation is the only Rev that refers to its node until it is
+/// copied (own_: that node's edge count, 0 once shared). An operation that consumes
+/// such a Rev as a temporary (`exp(-z)`, `s += a * b`, `x * y * 2.0`) rewrites the
+/// node, when it is the tape's last, instead of recording a new one (detail::RevFold):
+/// the chain rule applied at record time, which cuts nodes and edges and the chains
+/// of dependent adjoints in the sweep. A copy, or taking its index() (a seed, an
+/// edge, a custom node's input), shares the node and ends that. A Rev that std::move
+/// handed to an operation refers to the rewritten node afterwards: as with any
+/// moved-from object, do not use it.
 template <class T> class Rev {
   static_assert(std::is_floating_point_v<T>, "diffana::Rev needs a floating-point T");
 
@@ -103,6 +120,40 @@ public:
   /// A constant (implicit, so `Rev<> x = 2.0` works); records nothing.
   template <class S, enable_if_arithmetic_t<S> = 0>
   constexpr Rev(S v) : val_(static_cast<T>(v)), tape_(nullptr), idx_(-1) {}
+
+  /// A copy shares o's node: neither may rewrite it any more.
+  constexpr Rev(const Rev& o) : val_(o.val_), tape_(o.tape_), idx_(o.idx_) {
+    o.share();
+  }
+  constexpr Rev(Rev&& o) noexcept
+      : val_(o.val_), tape_(o.tape_), idx_(o.idx_), own_(o.own_) {
+    o.own_ = 0;
+  }
+  constexpr Rev& operator=(const Rev& o) {
+    val_ = o.val_;
+    tape_ = o.tape_;
+    idx_ = o.idx_;
+    own_ = 0;
+    o.share();
+    return *this;
+  }
+  constexpr Rev& operator=(Rev&& o) noexcept {
+    val_ = o.val_;
+    tape_ = o.tape_;
+    idx_ = o.idx_;
+    const std::int32_t own = o.own_;
+    o.own_ = 0;
+    own_ = own;
+    return *this;
+  }
+  ~Rev() = default;
+
+  /// Marks the node as referred to elsewhere (a seed, a custom node's input): no
+  /// operation on this Rev rewrites it then. Written only when set, so that a
+  /// constant in read-only memory is never written.
+  constexpr void share() const {
+    if (own_ != 0) own_ = 0;
+  }
 
   /// The node `index` of `tape` with value v (index < 0: a constant).
   DIFFANA_INLINE static Rev on_tape(T v, Tape* tape, std::int32_t index) {
@@ -124,14 +175,28 @@ public:
 
   constexpr const T& value() const { return val_; }
   Tape* tape() const { return tape_; }
-  std::int32_t index() const { return idx_; }
+  /// The node's index. Whoever takes it may refer to the node (an edge, a seed), so
+  /// the node is shared from then on (see share()).
+  std::int32_t index() const {
+    share();
+    return idx_;
+  }
   bool is_constant() const { return idx_ < 0; }
 
-  // Forced inline, as the arithmetic: cling's machine code pays for every call.
-  DIFFANA_INLINE Rev& operator+=(const Rev& o) { return *this = *this + o; }
-  DIFFANA_INLINE Rev& operator-=(const Rev& o) { return *this = *this - o; }
-  DIFFANA_INLINE Rev& operator*=(const Rev& o) { return *this = *this * o; }
-  DIFFANA_INLINE Rev& operator/=(const Rev& o) { return *this = *this / o; }
+  // Forced inline, as the arithmetic: cling's machine code pays for every call. By
+  // value and moving *this, so that `s += a * b` merges a * b into s's node.
+  DIFFANA_INLINE Rev& operator+=(Rev o) {
+    return *this = std::move(*this) + std::move(o);
+  }
+  DIFFANA_INLINE Rev& operator-=(Rev o) {
+    return *this = std::move(*this) - std::move(o);
+  }
+  DIFFANA_INLINE Rev& operator*=(Rev o) {
+    return *this = std::move(*this) * std::move(o);
+  }
+  DIFFANA_INLINE Rev& operator/=(Rev o) {
+    return *this = std::move(*this) / std::move(o);
+  }
   template <class S, enable_if_arithmetic_t<S> = 0> Rev& operator+=(S s) {
     val_ += static_cast<T>(s);
     if (idx_ >= 0) tape_->seal();
@@ -144,21 +209,24 @@ public:
   }
   template <class S, enable_if_arithmetic_t<S> = 0>
   DIFFANA_INLINE Rev& operator*=(S s) {
-    return *this = *this * s;
+    return *this = std::move(*this) * s;
   }
   template <class S, enable_if_arithmetic_t<S> = 0>
   DIFFANA_INLINE Rev& operator/=(S s) {
-    return *this = *this / s;
+    return *this = std::move(*this) / s;
   }
 
 private:
+  friend struct detail::RevFold;
   T val_;
   Tape* tape_;
   std::int32_t idx_;
+  mutable std::int32_t own_ =
+      0; // edges of idx_'s node while only this Rev refers to it
 };
 
 template <class T> void Tape::seed(const Rev<T>& y, double adjoint) {
-  seed_index(y.index(), adjoint);
+  seed_index(y.index(), adjoint); // index() shares: the seed stays on this node
 }
 
 /// A parameter: a leaf of `tape` with value `value` whose adjoint sweep adds to
@@ -197,38 +265,97 @@ DIFFANA_INLINE Tape* rev_tape(const Rev<T>& x, const Rev<U>& y) {
   return t;
 }
 
+/// Rev's recording with folding (see Rev): the arithmetic and the math library make
+/// their results with it.
+struct RevFold {
+  /// Folding scales the node's edges: only for nodes with at most this many (or a
+  /// factor 1), so that a long sum times a constant stays O(1).
+  static constexpr std::int32_t kMaxScaled = 16;
+
+  template <class T> static DIFFANA_INLINE std::int32_t own(const Rev<T>& x) {
+    return x.own_;
+  }
+  /// x's index without sharing its node (the caller folds it or copies x).
+  template <class T> static DIFFANA_INLINE std::int32_t index(const Rev<T>& x) {
+    return x.idx_;
+  }
+  /// The Rev of value v on node i of t that only it refers to (own edges).
+  template <class T>
+  static DIFFANA_INLINE Rev<T> make(T v, Tape* t, std::int32_t i, std::int32_t own) {
+    Rev<T> r(v);
+    r.tape_ = t;
+    r.idx_ = i;
+    r.own_ = own;
+    return r;
+  }
+  /// Whether x's node can be folded with the factor p: x alone refers to it, it is
+  /// node `at` of the tape, and scaling it is cheap.
+  template <class T>
+  static DIFFANA_INLINE bool foldable(const Rev<T>& x, std::int32_t at, double p) {
+    return x.own_ != 0 && x.idx_ == at && (x.own_ <= kMaxScaled || p == 1.0);
+  }
+};
+
 /// x plus a constant, as value v: the derivative is x's, so the result shares x's
-/// node (no new node).
-template <class T> DIFFANA_INLINE Rev<T> rev_shift(const Rev<T>& x, T v) {
+/// node (no new node), and takes x's claim on it.
+template <class T> DIFFANA_INLINE Rev<T> rev_shift(Rev<T> x, T v) {
   if (x.is_constant()) return Rev<T>(v);
   x.tape()->seal();
-  return Rev<T>::on_tape(v, x.tape(), x.index());
+  return RevFold::make(v, x.tape(), RevFold::index(x), RevFold::own(x));
 }
 
 // rev_unary and rev_binary test each operand once (a Rev on a tape has an index >=
 // 0) and then record without further tests: every branch costs spills in
 // cling-compiled code.
 
-/// The Rev of value v with one parent x (partial p).
-template <class T> DIFFANA_INLINE Rev<T> rev_unary(const Rev<T>& x, T v, double p) {
-  if (x.is_constant()) return Rev<T>(v);
+/// The Rev of value v with one parent x (partial p): x's node rewritten when only x
+/// refers to it and it is the last node, else a new node.
+template <class T> DIFFANA_INLINE Rev<T> rev_unary(Rev<T> x, T v, double p) {
+  const std::int32_t a = RevFold::index(x);
+  if (a < 0) return Rev<T>(v);
   Tape* t = x.tape();
-  return Rev<T>::on_node(v, t, t->push1_unchecked(x.index(), p));
+  if (RevFold::foldable(x, t->last_node(), p)) {
+    t->fold_scale(RevFold::own(x), p);
+    return RevFold::make(v, t, a, RevFold::own(x));
+  }
+  return RevFold::make(v, t, t->push1_unchecked(a, p), 1);
 }
 
-/// The Rev of value v with parents x, y (partials px, py).
+/// The Rev of value v with parents x, y (partials px, py). Folding, when the last
+/// node is one of them and only it refers to that node: with a partial 1 and the
+/// other one's node just before it (and only its), the last node's edges move to
+/// that node (a sum: no new node or edge); else the last node takes the other
+/// operand as one more edge.
 template <class T>
-DIFFANA_INLINE Rev<T> rev_binary(const Rev<T>& x, const Rev<T>& y, T v, double px,
-                                 double py) {
-  const std::int32_t a = x.index();
-  const std::int32_t b = y.index();
+DIFFANA_INLINE Rev<T> rev_binary(Rev<T> x, Rev<T> y, T v, double px, double py) {
+  const std::int32_t a = RevFold::index(x);
+  const std::int32_t b = RevFold::index(y);
   if (a >= 0 && b >= 0) {
     Tape* t = x.tape();
     if (y.tape() != t) rev_throw_two_tapes();
-    return Rev<T>::on_node(v, t, t->push2_unchecked(a, px, b, py));
+    const std::int32_t last = t->last_node();
+    if (a != b) {
+      if (RevFold::foldable(y, last, py)) {
+        if (px == 1.0 && RevFold::foldable(x, last - 1, 1.0) &&
+            t->fold_merge(a, RevFold::own(y), py))
+          return RevFold::make(v, t, a, RevFold::own(x) + RevFold::own(y));
+        t->fold_scale(RevFold::own(y), py);
+        t->fold_edge(a, px);
+        return RevFold::make(v, t, b, RevFold::own(y) + 1);
+      }
+      if (RevFold::foldable(x, last, px)) {
+        if (py == 1.0 && RevFold::foldable(y, last - 1, 1.0) &&
+            t->fold_merge(b, RevFold::own(x), px))
+          return RevFold::make(v, t, b, RevFold::own(x) + RevFold::own(y));
+        t->fold_scale(RevFold::own(x), px);
+        t->fold_edge(b, py);
+        return RevFold::make(v, t, a, RevFold::own(x) + 1);
+      }
+    }
+    return RevFold::make(v, t, t->push2_unchecked(a, px, b, py), 2);
   }
-  if (a >= 0) return Rev<T>::on_node(v, x.tape(), x.tape()->push1_unchecked(a, px));
-  if (b >= 0) return Rev<T>::on_node(v, y.tape(), y.tape()->push1_unchecked(b, py));
+  if (a >= 0) return rev_unary(std::move(x), v, px);
+  if (b >= 0) return rev_unary(std::move(y), v, py);
   return Rev<T>(v);
 }
 
@@ -256,68 +383,82 @@ void add_tangent(Rev<T>& r, typename rev_identity<T>::type partial, const A& arg
 
 // ---- arithmetic ---------------------------------------------------------------------
 
-template <class T> DIFFANA_INLINE Rev<T> operator+(const Rev<T>& x) {
+// Operands by value: a temporary's claim on its node moves in (and may be folded, see
+// Rev); a named Rev is copied and so shared.
+template <class T> DIFFANA_INLINE Rev<T> operator+(Rev<T> x) {
   return x;
 }
-template <class T> DIFFANA_INLINE Rev<T> operator-(const Rev<T>& x) {
-  return detail::rev_unary(x, -x.value(), -1.0);
+template <class T> DIFFANA_INLINE Rev<T> operator-(Rev<T> x) {
+  const T v = -x.value();
+  return detail::rev_unary(std::move(x), v, -1.0);
 }
 
-template <class T> DIFFANA_INLINE Rev<T> operator+(const Rev<T>& x, const Rev<T>& y) {
-  return detail::rev_binary(x, y, x.value() + y.value(), 1.0, 1.0);
+template <class T> DIFFANA_INLINE Rev<T> operator+(Rev<T> x, Rev<T> y) {
+  const T v = x.value() + y.value();
+  return detail::rev_binary(std::move(x), std::move(y), v, 1.0, 1.0);
 }
-template <class T> DIFFANA_INLINE Rev<T> operator-(const Rev<T>& x, const Rev<T>& y) {
-  return detail::rev_binary(x, y, x.value() - y.value(), 1.0, -1.0);
+template <class T> DIFFANA_INLINE Rev<T> operator-(Rev<T> x, Rev<T> y) {
+  const T v = x.value() - y.value();
+  return detail::rev_binary(std::move(x), std::move(y), v, 1.0, -1.0);
 }
-template <class T> DIFFANA_INLINE Rev<T> operator*(const Rev<T>& x, const Rev<T>& y) {
-  return detail::rev_binary(x, y, x.value() * y.value(), static_cast<double>(y.value()),
-                            static_cast<double>(x.value()));
+template <class T> DIFFANA_INLINE Rev<T> operator*(Rev<T> x, Rev<T> y) {
+  const T xv = x.value();
+  const T yv = y.value();
+  return detail::rev_binary(std::move(x), std::move(y), xv * yv,
+                            static_cast<double>(yv), static_cast<double>(xv));
 }
 /// d(u/v) = du / v - (u/v) dv / v
-template <class T> DIFFANA_INLINE Rev<T> operator/(const Rev<T>& x, const Rev<T>& y) {
+template <class T> DIFFANA_INLINE Rev<T> operator/(Rev<T> x, Rev<T> y) {
   const T inv = T(1) / y.value();
   const T f = x.value() * inv;
-  return detail::rev_binary(x, y, f, static_cast<double>(inv),
+  return detail::rev_binary(std::move(x), std::move(y), f, static_cast<double>(inv),
                             static_cast<double>(-f * inv));
 }
 
 template <class T, class S, enable_if_arithmetic_t<S> = 0>
-DIFFANA_INLINE Rev<T> operator+(const Rev<T>& x, S y) {
-  return detail::rev_shift(x, x.value() + static_cast<T>(y));
+DIFFANA_INLINE Rev<T> operator+(Rev<T> x, S y) {
+  const T v = x.value() + static_cast<T>(y);
+  return detail::rev_shift(std::move(x), v);
 }
 template <class T, class S, enable_if_arithmetic_t<S> = 0>
-DIFFANA_INLINE Rev<T> operator+(S x, const Rev<T>& y) {
-  return detail::rev_shift(y, static_cast<T>(x) + y.value());
+DIFFANA_INLINE Rev<T> operator+(S x, Rev<T> y) {
+  const T v = static_cast<T>(x) + y.value();
+  return detail::rev_shift(std::move(y), v);
 }
 template <class T, class S, enable_if_arithmetic_t<S> = 0>
-DIFFANA_INLINE Rev<T> operator-(const Rev<T>& x, S y) {
-  return detail::rev_shift(x, x.value() - static_cast<T>(y));
+DIFFANA_INLINE Rev<T> operator-(Rev<T> x, S y) {
+  const T v = x.value() - static_cast<T>(y);
+  return detail::rev_shift(std::move(x), v);
 }
 template <class T, class S, enable_if_arithmetic_t<S> = 0>
-DIFFANA_INLINE Rev<T> operator-(S x, const Rev<T>& y) {
-  return detail::rev_unary(y, static_cast<T>(x) - y.value(), -1.0);
+DIFFANA_INLINE Rev<T> operator-(S x, Rev<T> y) {
+  const T v = static_cast<T>(x) - y.value();
+  return detail::rev_unary(std::move(y), v, -1.0);
 }
 template <class T, class S, enable_if_arithmetic_t<S> = 0>
-DIFFANA_INLINE Rev<T> operator*(const Rev<T>& x, S y) {
+DIFFANA_INLINE Rev<T> operator*(Rev<T> x, S y) {
   const T c = static_cast<T>(y);
-  return detail::rev_unary(x, x.value() * c, static_cast<double>(c));
+  const T v = x.value() * c;
+  return detail::rev_unary(std::move(x), v, static_cast<double>(c));
 }
 template <class T, class S, enable_if_arithmetic_t<S> = 0>
-DIFFANA_INLINE Rev<T> operator*(S x, const Rev<T>& y) {
+DIFFANA_INLINE Rev<T> operator*(S x, Rev<T> y) {
   const T c = static_cast<T>(x);
-  return detail::rev_unary(y, c * y.value(), static_cast<double>(c));
+  const T v = c * y.value();
+  return detail::rev_unary(std::move(y), v, static_cast<double>(c));
 }
 template <class T, class S, enable_if_arithmetic_t<S> = 0>
-DIFFANA_INLINE Rev<T> operator/(const Rev<T>& x, S y) {
+DIFFANA_INLINE Rev<T> operator/(Rev<T> x, S y) {
   const T inv = T(1) / static_cast<T>(y);
-  return detail::rev_unary(x, x.value() * inv, static_cast<double>(inv));
+  const T v = x.value() * inv;
+  return detail::rev_unary(std::move(x), v, static_cast<double>(inv));
 }
 /// d(s/v) = -(s/v) dv / v
 template <class T, class S, enable_if_arithmetic_t<S> = 0>
-DIFFANA_INLINE Rev<T> operator/(S x, const Rev<T>& y) {
+DIFFANA_INLINE Rev<T> operator/(S x, Rev<T> y) {
   const T inv = T(1) / y.value();
   const T f = static_cast<T>(x) * inv;
-  return detail::rev_unary(y, f, static_cast<double>(-f * inv));
+  return detail::rev_unary(std::move(y), f, static_cast<double>(-f * inv));
 }
 
 // ---- comparisons act on the value ---------------------------------------------------
@@ -345,175 +486,8 @@ DIFFANA_REV_COMPARISON(>=)
 /// Prints `3.5 @7` (value and tape index; `3.5` for a constant).
 template <class T> std::ostream& operator<<(std::ostream& os, const Rev<T>& x) {
   os << x.value();
-  if (!x.is_constant()) os << " @" << x.index();
+  if (!x.is_constant()) os << " @" << detail::RevFold::index(x);
   return os;
-}
-
-// ---- math library (rules: math.hpp, shared with math_pullbacks.hpp) ----------------
-
-// One node with one edge whose partial is the rule's derivative: NAME_pushforward
-// with d_x = 1 gives value and derivative in one evaluation, and NAME_pullback (what
-// Clad calls) is that same rule scaled by the adjoint. Constants cost the function.
-#define DIFFANA_REV_UNARY(NAME)                                                        \
-  template <class T> Rev<T> NAME(const Rev<T>& x) {                                    \
-    if (x.is_constant()) {                                                             \
-      using std::NAME;                                                                 \
-      return Rev<T>(NAME(x.value()));                                                  \
-    }                                                                                  \
-    const auto r = NAME##_pushforward(x.value(), T(1));                                \
-    return detail::rev_unary(x, r.value, static_cast<double>(r.pushforward));          \
-  }
-DIFFANA_REV_UNARY(exp)
-DIFFANA_REV_UNARY(expm1)
-DIFFANA_REV_UNARY(log)
-DIFFANA_REV_UNARY(log1p)
-DIFFANA_REV_UNARY(log10)
-DIFFANA_REV_UNARY(sqrt)
-DIFFANA_REV_UNARY(cbrt)
-DIFFANA_REV_UNARY(sin)
-DIFFANA_REV_UNARY(cos)
-DIFFANA_REV_UNARY(tan)
-DIFFANA_REV_UNARY(asin)
-DIFFANA_REV_UNARY(acos)
-DIFFANA_REV_UNARY(atan)
-DIFFANA_REV_UNARY(sinh)
-DIFFANA_REV_UNARY(cosh)
-DIFFANA_REV_UNARY(tanh)
-DIFFANA_REV_UNARY(asinh)
-DIFFANA_REV_UNARY(acosh)
-DIFFANA_REV_UNARY(atanh)
-DIFFANA_REV_UNARY(erf)
-DIFFANA_REV_UNARY(erfc)
-#undef DIFFANA_REV_UNARY
-
-/// abs'(x) = sign(x), 0 at 0 (as Dual and JAX).
-template <class T> Rev<T> abs(const Rev<T>& x) {
-  const auto r = abs_pushforward(x.value(), T(1));
-  return detail::rev_unary(x, r.value, static_cast<double>(r.pushforward));
-}
-template <class T> Rev<T> fabs(const Rev<T>& x) {
-  return abs(x);
-}
-
-/// floor, ceil, round, trunc: piecewise constant, so constants.
-#define DIFFANA_REV_STEP(NAME)                                                         \
-  template <class T> Rev<T> NAME(const Rev<T>& x) {                                    \
-    using std::NAME;                                                                   \
-    return Rev<T>(NAME(x.value()));                                                    \
-  }
-DIFFANA_REV_STEP(floor)
-DIFFANA_REV_STEP(ceil)
-DIFFANA_REV_STEP(round)
-DIFFANA_REV_STEP(trunc)
-#undef DIFFANA_REV_STEP
-
-namespace detail {
-/// A Rev, or a plain number as a constant Rev<T>.
-template <class T, class X> Rev<T> as_rev(const X& x) {
-  if constexpr (is_rev_v<X>) {
-    return Rev<T>::on_tape(static_cast<T>(x.value()), x.tape(), x.index());
-  } else {
-    static_assert(!is_dual_v<X>, "diffana: Rev and Dual cannot be mixed");
-    return Rev<T>(static_cast<T>(x));
-  }
-}
-} // namespace detail
-
-// Two-argument functions of any mix of Rev and plain numbers (at least one Rev).
-#define DIFFANA_REV_BINARY_FUNCTION(NAME)                                              \
-  template <class X, class Y, std::enable_if_t<is_rev_v<X> || is_rev_v<Y>, int> = 0>   \
-  promote_t<X, Y> NAME(const X& x, const Y& y) {                                       \
-    using R = promote_t<X, Y>;                                                         \
-    using V = value_type_t<R>;                                                         \
-    const R a = detail::as_rev<V>(x);                                                  \
-    const R b = detail::as_rev<V>(y);                                                  \
-    const auto p = NAME##_partials(a.value(), b.value());                              \
-    return detail::rev_binary(a, b, p.value, static_cast<double>(p.d_x),               \
-                              static_cast<double>(p.d_y));                             \
-  }
-/// pow(x, y) (rule: pow_partials, which pow_pullback applies too).
-DIFFANA_REV_BINARY_FUNCTION(pow)
-/// hypot(x, y) (rule: hypot_partials; 0 at the origin).
-DIFFANA_REV_BINARY_FUNCTION(hypot)
-/// atan2(y, x) (rule: atan2_partials; 0 at the origin).
-DIFFANA_REV_BINARY_FUNCTION(atan2)
-#undef DIFFANA_REV_BINARY_FUNCTION
-
-/// max(x, y): the larger argument's derivative; at a tie half of each (as Dual, JAX).
-template <class X, class Y, std::enable_if_t<is_rev_v<X> || is_rev_v<Y>, int> = 0>
-promote_t<X, Y> max(const X& x, const Y& y) {
-  using R = promote_t<X, Y>;
-  using V = value_type_t<R>;
-  const R a = detail::as_rev<V>(x);
-  const R b = detail::as_rev<V>(y);
-  V d_a = V(0);
-  V d_b = V(0);
-  max_pullback(a.value(), b.value(), V(1), &d_a, &d_b);
-  return detail::rev_binary(a, b, a.value() > b.value() ? a.value() : b.value(),
-                            static_cast<double>(d_a), static_cast<double>(d_b));
-}
-
-/// min(x, y): the smaller argument's derivative; at a tie half of each.
-template <class X, class Y, std::enable_if_t<is_rev_v<X> || is_rev_v<Y>, int> = 0>
-promote_t<X, Y> min(const X& x, const Y& y) {
-  using R = promote_t<X, Y>;
-  using V = value_type_t<R>;
-  const R a = detail::as_rev<V>(x);
-  const R b = detail::as_rev<V>(y);
-  V d_a = V(0);
-  V d_b = V(0);
-  min_pullback(a.value(), b.value(), V(1), &d_a, &d_b);
-  return detail::rev_binary(a, b, a.value() < b.value() ? a.value() : b.value(),
-                            static_cast<double>(d_a), static_cast<double>(d_b));
-}
-
-// Preferred to std::max / std::min(const T&, const T&) for two Revs of one type.
-template <class T> Rev<T> max(const Rev<T>& x, const Rev<T>& y) {
-  return max<Rev<T>, Rev<T>, 0>(x, y);
-}
-template <class T> Rev<T> min(const Rev<T>& x, const Rev<T>& y) {
-  return min<Rev<T>, Rev<T>, 0>(x, y);
-}
-
-template <class X, class Y, std::enable_if_t<is_rev_v<X> || is_rev_v<Y>, int> = 0>
-promote_t<X, Y> fmax(const X& x, const Y& y) {
-  return max(x, y);
-}
-template <class X, class Y, std::enable_if_t<is_rev_v<X> || is_rev_v<Y>, int> = 0>
-promote_t<X, Y> fmin(const X& x, const Y& y) {
-  return min(x, y);
-}
-
-/// clamp(x, lo, hi): the derivative of whichever value is returned (x inside or on
-/// the bounds takes x's).
-template <class X, class L, class H,
-          std::enable_if_t<is_rev_v<X> || is_rev_v<L> || is_rev_v<H>, int> = 0>
-promote_t<X, L, H> clamp(const X& x, const L& lo, const H& hi) {
-  using R = promote_t<X, L, H>;
-  using V = value_type_t<R>;
-  const R v = detail::as_rev<V>(x);
-  const R a = detail::as_rev<V>(lo);
-  const R b = detail::as_rev<V>(hi);
-  if (v.value() < a.value()) return a;
-  if (v.value() > b.value()) return b;
-  return v;
-}
-template <class T> Rev<T> clamp(const Rev<T>& x, const Rev<T>& lo, const Rev<T>& hi) {
-  return clamp<Rev<T>, Rev<T>, Rev<T>, 0>(x, lo, hi);
-}
-
-/// isnan / isinf / isfinite look at the value.
-template <class T> bool isnan(const Rev<T>& x) {
-  using std::isnan;
-  return isnan(x.value());
-}
-template <class T> bool isinf(const Rev<T>& x) {
-  using std::isinf;
-  return isinf(x.value());
-}
-template <class T> bool isfinite(const Rev<T>& x) {
-  using std::isfinite;
-  return isfinite(x.value());
 }
 
 // ---- custom nodes on Revs -----------------------------------------------------------
@@ -549,3 +523,6 @@ Tape* record_custom(const Rev<T>* in, std::size_t n_in, const T* out_values,
 }
 
 } // namespace diffana
+
+// The math library on Revs (exp, sqrt, pow, max, ...): generic code finds it by ADL.
+#include "diffana/ad/reverse_math.hpp"

@@ -3,9 +3,11 @@
 /// `diffana::Tape`, the record that reverse mode (reverse.hpp) sweeps backwards:
 /// nodes with their edges (parent, partial derivative), parameter leaves, and custom
 /// nodes (an op with many inputs and outputs recorded once, with its own pullback).
-/// One tape per thread (`active_tape()`), cleared per event; its storage keeps its
-/// capacity, so a warm tape allocates nothing. Knows Rev only by name
-/// (reverse_fwd.hpp). Not for device code.
+/// One tape per thread (`active_tape()`), cleared per event (or rewound to a mark,
+/// keeping what was recorded before it, e.g. the parameters); its storage keeps its
+/// capacity, so a warm tape allocates nothing. The last nodes can be rewritten in
+/// place (fold_*: Rev's arithmetic on a temporary folds into its node). Knows Rev only
+/// by name (reverse_fwd.hpp). Not for device code.
 ///
 /// Layout, for speed in cling-compiled code (whose machine code keeps few values in
 /// registers): the edges are one flat list in node order, each with the node it
@@ -44,6 +46,11 @@ struct CustomArgs {
   const double* data;
   std::size_t n_data;
   void* context;
+  /// For a node recorded by push_custom_range: the adjoints of its leaf range
+  /// themselves (n_range of them; the pullback adds to them: nothing is zeroed,
+  /// copied or scattered), else null. d_in then holds the other inputs only.
+  double* d_range = nullptr;
+  std::size_t n_range = 0;
 };
 
 /// A custom node's pullback.
@@ -81,6 +88,8 @@ public:
     return p;
   }
   void clear() { size_ = 0; }
+  /// Keeps the first n elements (n <= size()).
+  void resize_down(std::size_t n) { size_ = n; }
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return cap_; }
   T* data() { return data_; }
@@ -106,6 +115,11 @@ private:
 [[noreturn]] inline DIFFANA_REV_NOINLINE void tape_throw_param(int param) {
   throw std::invalid_argument("diffana::Tape: parameter index " +
                               std::to_string(param) + " must be >= 0");
+}
+
+[[noreturn]] inline DIFFANA_REV_NOINLINE void tape_throw_mark() {
+  throw std::invalid_argument("diffana::Tape::rewind: the mark is beyond the tape "
+                              "(taken before a clear or an earlier rewind)");
 }
 
 [[noreturn]] inline DIFFANA_REV_NOINLINE void tape_throw_grad_size(long long param,
@@ -138,6 +152,43 @@ public:
     customs_.clear();
     custom_inputs_.clear();
     custom_data_.clear();
+    open_ = -1;
+  }
+
+  /// A position on the tape (see mark and rewind).
+  struct Mark {
+    std::int32_t nodes = 0;
+    std::size_t edges = 0;
+    std::size_t leaves = 0;
+    std::size_t customs = 0;
+    std::size_t custom_inputs = 0;
+    std::size_t custom_data = 0;
+  };
+
+  /// Where the tape is now: rewind(mark()) later forgets what was recorded after.
+  Mark mark() const {
+    return {n_nodes_,        edges_.size(),         leaves_.size(),
+            customs_.size(), custom_inputs_.size(), custom_data_.size()};
+  }
+
+  /// Forgets every node recorded after mark m, keeping those before it (their Revs
+  /// stay valid): parameters recorded once, then an event per rewind, instead of
+  /// recording them again per event after clear(). Adjoints seeded but not swept are
+  /// dropped. Throws std::invalid_argument for a mark beyond the tape (taken before a
+  /// clear or an earlier rewind).
+  void rewind(const Mark& m) {
+    if (m.nodes > n_nodes_ || m.edges > edges_.size() || m.leaves > leaves_.size() ||
+        m.customs > customs_.size() || m.custom_inputs > custom_inputs_.size() ||
+        m.custom_data > custom_data_.size())
+      detail::tape_throw_mark();
+    if (seeded_) std::fill(adjoint_.begin(), adjoint_.end(), 0.0);
+    seeded_ = false;
+    n_nodes_ = m.nodes;
+    edges_.resize_down(m.edges);
+    leaves_.resize_down(m.leaves);
+    customs_.resize(m.customs);
+    custom_inputs_.resize(m.custom_inputs);
+    custom_data_.resize(m.custom_data);
     open_ = -1;
   }
 
@@ -286,28 +337,71 @@ public:
     for (std::size_t i = 0; i < n_in && !any; ++i)
       any = index_of(i) >= 0;
     if (!any) return -1;
-    Custom c;
-    c.fn = fn;
-    c.context = context;
-    c.edge_mark = edges_.size();
-    c.in_begin = custom_inputs_.size();
-    c.n_in = n_in;
-    c.data_begin = custom_data_.size();
-    c.n_data = n_data;
-    for (std::size_t i = 0; i < n_in; ++i)
-      custom_inputs_.push_back(index_of(i));
-    if (n_data > 0) custom_data_.insert(custom_data_.end(), data, data + n_data);
-    const std::int32_t first = static_cast<std::int32_t>(size());
-    for (std::size_t o = 0; o < n_out; ++o)
-      push_leaf();
-    c.first_out = first;
-    c.last_out = last();
-    customs_.push_back(c);
-    return first;
+    return emplace_custom(-1, 0, index_of, n_in, n_out, fn, data, n_data, context);
+  }
+
+  /// push_custom_with whose first inputs are the n_range consecutive nodes from
+  /// first_range on (a range of push_params: a vector parameter's leaves), given
+  /// without an index each; index_of(i), i < n_in, gives the others. In the sweep
+  /// the pullback gets the range's adjoints as CustomArgs::d_range (added to in
+  /// place) and d_in for the others.
+  template <class IndexOf>
+  std::int32_t push_custom_range(std::int32_t first_range, std::size_t n_range,
+                                 const IndexOf& index_of, std::size_t n_in,
+                                 std::size_t n_out, CustomPullback fn,
+                                 const double* data, std::size_t n_data,
+                                 void* context = nullptr) {
+    if (first_range < 0 || n_range == 0)
+      return push_custom_with(index_of, n_in, n_out, fn, data, n_data, context);
+    if (n_out == 0) return -1;
+    return emplace_custom(first_range, n_range, index_of, n_in, n_out, fn, data, n_data,
+                          context);
   }
 
   /// Ends add_edge's appending to the last node (a Rev now shares that node).
   void seal() { open_ = -1; }
+
+  // -- folding into the last nodes (Rev's arithmetic on a node only it refers to) --
+  //
+  // A node that one Rev alone refers to (the result of an operation, not copied yet)
+  // may be rewritten when that Rev is consumed: f(x) for such an x that is the last
+  // node becomes x's node with its edges' partials times f'(x) (the chain rule done
+  // at record time), instead of a new node with an edge to x. The callers (reverse.hpp)
+  // know the node's edge count (own): its edges are the last `own` edges.
+
+  /// The index of the last node (-1 on an empty tape).
+  DIFFANA_INLINE std::int32_t last_node() const { return n_nodes_ - 1; }
+
+  /// Multiplies the partials of the last node's edges (the last `own` edges) by d. A
+  /// zero d gives zero partials (no 0 * inf: the sweep skips a zero adjoint, which
+  /// the node's adjoint times d would have been).
+  DIFFANA_INLINE void fold_scale(std::int32_t own, double d) {
+    if (d == 1.0) return;
+    NodeEdge* e = edges_.data() + (edges_.size() - static_cast<std::size_t>(own));
+    for (std::int32_t k = 0; k < own; ++k)
+      e[k].partial = d == 0.0 ? 0.0 : e[k].partial * d;
+  }
+
+  /// Appends the edge (parent, partial) to the last node.
+  DIFFANA_INLINE void fold_edge(std::int32_t parent, double partial) {
+    edges_.push_back({n_nodes_ - 1, parent, partial});
+  }
+
+  /// The last node (own edges) merged into node x, the one before it: its edges'
+  /// partials times d, they become x's, and the last node is dropped (x + y for
+  /// nodes only x and y refer to, with x's partial 1). Nothing, and false, when the
+  /// last node has an edge to x (only a Rev used after std::move can make one).
+  DIFFANA_INLINE bool fold_merge(std::int32_t x, std::int32_t own, double d) {
+    NodeEdge* e = edges_.data() + (edges_.size() - static_cast<std::size_t>(own));
+    for (std::int32_t k = 0; k < own; ++k)
+      if (e[k].parent == x) return false;
+    for (std::int32_t k = 0; k < own; ++k) {
+      e[k].child = x;
+      e[k].partial = d == 1.0 ? e[k].partial : (d == 0.0 ? 0.0 : e[k].partial * d);
+    }
+    --n_nodes_;
+    return true;
+  }
 
   // -- the reverse sweep --
 
@@ -395,7 +489,38 @@ private:
     std::size_t n_data;
     std::int32_t first_out;
     std::int32_t last_out;
+    std::int32_t range_first = -1; // push_custom_range: its leaf range, else -1
+    std::size_t n_range = 0;
   };
+
+  /// Records a custom node (push_custom_with, push_custom_range): its inputs, data
+  /// and n_out output leaves; range_first < 0 for none.
+  template <class IndexOf>
+  std::int32_t emplace_custom(std::int32_t range_first, std::size_t n_range,
+                              const IndexOf& index_of, std::size_t n_in,
+                              std::size_t n_out, CustomPullback fn, const double* data,
+                              std::size_t n_data, void* context) {
+    Custom c;
+    c.fn = fn;
+    c.context = context;
+    c.edge_mark = edges_.size();
+    c.in_begin = custom_inputs_.size();
+    c.n_in = n_in;
+    c.data_begin = custom_data_.size();
+    c.n_data = n_data;
+    c.range_first = range_first;
+    c.n_range = n_range;
+    for (std::size_t i = 0; i < n_in; ++i)
+      custom_inputs_.push_back(index_of(i));
+    if (n_data > 0) custom_data_.insert(custom_data_.end(), data, data + n_data);
+    const std::int32_t first = static_cast<std::int32_t>(size());
+    for (std::size_t o = 0; o < n_out; ++o)
+      push_leaf();
+    c.first_out = first;
+    c.last_out = last();
+    customs_.push_back(c);
+    return first;
+  }
 
   std::int32_t last() const { return n_nodes_ - 1; }
 
@@ -428,6 +553,10 @@ private:
     CustomArgs args{
         d_out,    n_out,    scratch_.data(), c.n_in, custom_data_.data() + c.data_begin,
         c.n_data, c.context};
+    if (c.range_first >= 0) {
+      args.d_range = adjoint_.data() + c.range_first;
+      args.n_range = c.n_range;
+    }
     c.fn(args);
     const std::int32_t* in = custom_inputs_.data() + c.in_begin;
     for (std::size_t k = 0; k < c.n_in; ++k)

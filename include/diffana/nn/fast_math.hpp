@@ -126,7 +126,8 @@ DIFFANA_INLINE double fast_exp(double x) {
 }
 
 /// tanh z, branch-free: 1 - 2 / (e^{2|z|} + 1) from |z| = 1/8 on, the Taylor series
-/// to z^15 below (as `fast_tanh`); odd, exactly +-1 for large |z|.
+/// to z^15 below (the next term is under 1e-18 relative there); odd, exactly +-1 for
+/// large |z|. Both branches are computed, so that a loop over a layer vectorises.
 DIFFANA_INLINE double fast_tanh_nb(double z) {
   const double a = z < 0.0 ? -z : z;
   const double z2 = a * a;

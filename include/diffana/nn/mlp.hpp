@@ -67,31 +67,6 @@ template <class T> inline T activate(Activation a, const T& z) {
   }
 }
 
-/// tanh in double, about 5x faster than the C library's (which goes through expm1)
-/// and within 8 ulp of it: 1 - 2 / (exp(2|z|) + 1) from |z| = 1/8 on, where
-/// the result is far from 0, and its Taylor series to z^15 below (the next term is
-/// under 1e-18 relative there). Odd, and exactly +-1 for large |z|.
-inline double fast_tanh(double z) {
-  const double a = z < 0.0 ? -z : z;
-  double t;
-  if (a < 0.125) {
-    const double z2 = a * a;
-    // tanh z = z (1 - z^2/3 + 2 z^4/15 - 17 z^6/315 + 62 z^8/2835
-    //             - 1382 z^10/155925 + 21844 z^12/6081075 - 929569 z^14/638512875)
-    double p = -929569.0 / 638512875.0;
-    p = p * z2 + 21844.0 / 6081075.0;
-    p = p * z2 - 1382.0 / 155925.0;
-    p = p * z2 + 62.0 / 2835.0;
-    p = p * z2 - 17.0 / 315.0;
-    p = p * z2 + 2.0 / 15.0;
-    p = p * z2 - 1.0 / 3.0;
-    t = a + a * (z2 * p);
-  } else {
-    t = 1.0 - 2.0 / (std::exp(2.0 * a) + 1.0);
-  }
-  return z < 0.0 ? -t : t;
-}
-
 /// The activation in double (`fast_tanh_nb`, `fast_sigmoid` of fast_math.hpp: the
 /// functions `activate_layer` applies to a whole layer, so that one unit and a layer
 /// agree).
