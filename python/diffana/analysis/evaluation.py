@@ -26,6 +26,7 @@ May import numpy, JAX and equinox (inside functions), the modules of
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -148,6 +149,10 @@ class Analysis:
     # ---- the objective --------------------------------------------------------------
 
     def _make_objective(self) -> Callable[[dict[str, Any]], tuple[Any, Any]]:
+        key = _statistics_key(self.config)
+        compiled = _OBJECTIVES.get(key)
+        if compiled is not None:
+            return compiled
         import jax
 
         objective = self.config.objective
@@ -163,7 +168,11 @@ class Analysis:
 
         # equinox.filter_jit: the run-time checks of diffana.stats (eqx.error_if)
         # then raise with their message only, not a page about jax.jit.
-        return eqx.filter_jit(jax.value_and_grad(f))
+        compiled = eqx.filter_jit(jax.value_and_grad(f))
+        if len(_OBJECTIVES) >= _OBJECTIVES_KEPT:
+            del _OBJECTIVES[next(iter(_OBJECTIVES))]
+        _OBJECTIVES[key] = compiled
+        return compiled
 
     def _params_text(self) -> str:
         return ", ".join(f"{k} = {v:.6g}" for k, v in self.graph.params.items())
@@ -326,6 +335,38 @@ class Analysis:
             down = self.objective_at({**params, name: params[name] - eps})
             out[name] = (up - down) / (2 * eps)
         return out
+
+
+# The jitted objectives of the last few statistical models, by `_statistics_key`:
+# an Analysis of the same statistics (the hard analysis beside the relaxed one, a
+# configuration loaded again) reuses the traced and compiled function instead of
+# paying seconds of XLA compilation again.
+_OBJECTIVES: dict[str, Callable[[dict[str, Any]], tuple[Any, Any]]] = {}
+_OBJECTIVES_KEPT = 8
+
+
+def _statistics_key(config: Config) -> str:
+    """What the objective of ``config`` is a function of: the whole configuration
+    but its parameters (their values and bounds enter the histograms, not the
+    statistics) and the observables' bandwidths (the hard analysis sets them to
+    None; the statistics see the bins only).
+
+    Examples
+    --------
+    >>> from diffana.analysis import demo
+    >>> from diffana.analysis.config import load
+    >>> cfg = load(demo.config_path(), check_files=False)
+    >>> _statistics_key(cfg) == _statistics_key(cfg.hard())
+    True
+    >>> other = cfg.model_copy(update={"lumi": 2 * cfg.lumi})
+    >>> _statistics_key(cfg) == _statistics_key(other)
+    False
+    """
+    data = config.model_dump(mode="json")
+    data.pop("parameters", None)
+    for obs in data.get("observables", []):
+        obs.pop("bandwidth", None)
+    return json.dumps(data, sort_keys=True, default=str)
 
 
 def _graph(
