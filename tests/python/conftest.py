@@ -10,6 +10,7 @@ import pathlib
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -20,9 +21,28 @@ import pytest
 # at the default -O3). Subprocesses inherit it.
 os.environ.setdefault("DIFFANA_CLING_OPT", "0")
 
+# XLA compiles the same jitted functions (the fits and test statistics of
+# diffana.stats above all, ~0.4 s each) in many tests, in both pytest-xdist workers
+# and in the CLI subprocesses. JAX's persistent compilation cache, one folder per
+# session (the workers and subprocesses inherit it), compiles each once; the
+# executables are the same. A size limit turns on the cache's file lock, so that a
+# worker never reads an entry the other is writing.
+_JAX_CACHE: str | None = None
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    _JAX_CACHE = tempfile.mkdtemp(prefix="diffana-tests-jax-cache-")
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = _JAX_CACHE
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
+    os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(4 << 30))
+
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 # The development checkout keeps the CMS files next to the repository.
 DATA_DIR = REPO_ROOT.parent / "shared" / "data"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the session's JAX compilation cache (in the process that made it)."""
+    if _JAX_CACHE is not None:
+        shutil.rmtree(_JAX_CACHE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

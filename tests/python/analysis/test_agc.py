@@ -38,6 +38,7 @@ pytest.importorskip("uproot")
 
 from diffana.analysis import Analysis
 from diffana.analysis import config as dc
+from diffana.cli import main as cli_main
 from diffana.generators import agc as generate_agc
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
@@ -285,9 +286,15 @@ def test_readme_commands_and_threads(tmp_path):
     (here with 2 threads and one step) reports the relaxed and the hard objective at
     the start and the end; its first evaluation equals a single-threaded
     `diffana evaluate` within 1e-12."""
-    _diffana(
-        "generate", "--kind", "agc", "--events", "8000", "--seed", "3",
-        "--out", str(tmp_path / "samples"), cwd=tmp_path,
+    # In this process (the same entry point as the console script, without a second
+    # start-up of Python, ROOT and JAX); the two commands that follow run as
+    # subprocesses.
+    assert (
+        cli_main(
+            ["generate", "--kind", "agc", "--events", "8000", "--seed", "3",
+             "--out", str(tmp_path / "samples")]
+        )
+        == 0
     )  # fmt: skip
     config = tmp_path / "agc.yaml"
     config.write_text(EXAMPLE.read_text())
