@@ -36,7 +36,7 @@ import numpy as np
 
 from ._errors import ObjectiveError
 from ._network_gradient import with_jacobians
-from ._schema_networks import adjoint_networks
+from ._schema_networks import adjoint_networks, split_by_network
 from .config import Config
 from .graph import NOMINAL, Graph, Histograms, Skipped, skipped_counts
 from .workspace import StatModel
@@ -175,7 +175,14 @@ class Analysis:
         return compiled
 
     def _params_text(self) -> str:
-        return ", ".join(f"{k} = {v:.6g}" for k, v in self.graph.params.items())
+        """``"a = 1, b = 2, nn (49 weights)"``: where an error happened, a network's
+        weights as one entry."""
+        params = self.graph.params
+        plain, networks = split_by_network(self.config, list(params))
+        return ", ".join(
+            [f"{k} = {params[k]:.6g}" for k in plain]
+            + [f"{net} ({len(ws)} weights)" for net, ws in networks.items()]
+        )
 
     def _check_yields(self, histos: Histograms) -> None:
         """Clear errors for what the statistics cannot take: NaN or negative yields

@@ -82,6 +82,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -301,6 +302,9 @@ class _Pass2Graph:
         if core.reverse is not None:
             calls.update(core.reverse.param_calls)
         self.calls = calls
+        self._dot_value = re.compile(
+            rf"({re.escape(self.value_fn)}\(\d+\))\s*\.\s*value\s*\(\s*\)"
+        )
         node = ROOT.RDF.AsRNode(core.root)
         for i, name in enumerate(core.names):
             node = node.Define(name, f"{self.value_fn}({i})")
@@ -317,12 +321,20 @@ class _Pass2Graph:
         self.nodes[steps] = node
         return node
 
+    def _code(self, expr: str) -> str:
+        """``expr`` for pass 2: parameters renamed to their pass-2 C++, and
+        ``p.value()`` of a forward parameter (a Dual in pass 1; the AGC
+        configuration passes ``temperature.value()`` to a function of doubles) its
+        plain value, which is what pass 2 has."""
+        code = expressions.rename(expr, self.calls)
+        return self._dot_value.sub(r"\1", code)
+
     def _apply(self, node: Any, step: Step) -> Any:
         ROOT = self.ROOT
         kind = step[0]
         if kind == "define":
             _, name, expr = step
-            code = expressions.rename(expr, self.calls)
+            code = self._code(expr)
             out = _compiled(
                 f"adjoint pass: define({name!r})", expr, lambda: node.Define(name, code)
             )
@@ -331,14 +343,13 @@ class _Pass2Graph:
             # every later loop (for its cut-flow report), and this one would then
             # record nodes on the tape in pass-1 loops too, where nothing clears it.
             _, expr, _name = step
-            code = expressions.rename(expr, self.calls)
+            code = self._code(expr)
             out = _compiled("adjoint pass: filter", expr, lambda: node.Filter(code, ""))
         elif kind == "vary":
             _, column, items, vname = step
             ctype = str(node.GetColumnType(column))
             exprs = [
-                f"diffana::rdf::vary_as<{ctype}>({expressions.rename(e, self.calls)})"
-                for _, e in items
+                f"diffana::rdf::vary_as<{ctype}>({self._code(e)})" for _, e in items
             ]
             full = f"ROOT::RVec<{ctype}>{{{', '.join(exprs)}}}"
             tags = ROOT.std.vector["std::string"]([t for t, _ in items])

@@ -80,3 +80,12 @@ def test_the_optimization_plot_has_one_panel_per_network(config):
         np.testing.assert_allclose(y, [0.0, np.sqrt(13) / 2], rtol=1e-15)
     finally:
         plt.close(fig)
+
+
+def test_error_messages_name_a_network_as_one_entry(config):
+    pytest.importorskip("jax")
+    from diffana.analysis.evaluation import Analysis
+
+    params = {"disc_cut": 0.3, "pt2_cut": 60.0} | dict.fromkeys(_weights(config), 0.1)
+    analysis = Analysis(config, graph=types.SimpleNamespace(params=params))
+    assert analysis._params_text() == "disc_cut = 0.3, pt2_cut = 60, nn (13 weights)"
