@@ -30,10 +30,10 @@
 /// The node takes the span's own leaves where the view recorded them already
 /// (`RevParamSpan::first`; a second range cost the sweep another pass over the
 /// weights), the pullback computes the inputs' cotangents only for taped inputs,
-/// and where the tape has `push_custom_range` (a custom node whose inputs start
-/// with a leaf range, written in place in the sweep) the weights go as that range:
-/// no index, zeroing or scatter per weight, half the adjoint loop's time at 1000
-/// weights (callgrind: 49k to 27k instructions per event, clang -O3).
+/// and the weights go as a leaf range of the node (`Tape::push_custom_range`,
+/// written in place in the sweep): no index, zeroing or scatter per weight, half
+/// the adjoint loop's time at 1000 weights (callgrind: 49k to 27k instructions per
+/// event, clang -O3).
 #pragma once
 
 #include "diffana/ad/dual.hpp"
@@ -199,13 +199,14 @@ inline const SpanContext* span_context(const Mlp& net, const double* w) {
   return last = &contexts.back();
 }
 
-/// The pullback of a span node: its data are the inputs, then every layer's
-/// activations of the forward pass (nothing recomputed); its inputs the weights'
-/// parameter leaves, then the inputs.
+/// The pullback of a span node, recorded with the weights as a leaf range of the
+/// tape (`Tape::push_custom_range`): its data are the inputs, then every layer's
+/// activations of the forward pass (nothing recomputed), then which inputs are
+/// taped; d_w is the leaves' adjoint storage itself (CustomArgs::d_range), d_in the
+/// inputs' cotangents only.
 inline void mlp_span_node_pullback(const CustomArgs& a) {
   const SpanContext& c = *static_cast<const SpanContext*>(a.context);
   const Mlp& net = *c.net;
-  const std::size_t nw = net.n_weights();
   const std::size_t nx = std::size_t(net.n_in());
   thread_local std::vector<double> work;
   thread_local std::vector<unsigned char> want;
@@ -219,86 +220,8 @@ inline void mlp_span_node_pullback(const CustomArgs& a) {
     want[i] = flags[i] != 0.0;
     any = any || want[i];
   }
-  mlp_pullback_from(net, c.w, a.data, a.data + nx, a.d_out, a.d_in,
-                    any ? a.d_in + nw : nullptr, work.data(), want.data());
-}
-
-/// The pullback of a span node recorded with the weights as a leaf range of the
-/// tape (`Tape::push_custom_range`): d_w is the leaves' adjoint storage itself
-/// (CustomArgs::d_range), d_in the inputs' cotangents only. Args is CustomArgs (a
-/// template, so that a tape without the range API compiles this unused).
-template <class Args> inline void mlp_span_range_pullback_t(const Args& a) {
-  const SpanContext& c = *static_cast<const SpanContext*>(a.context);
-  const Mlp& net = *c.net;
-  const std::size_t nx = std::size_t(net.n_in());
-  thread_local std::vector<double> work;
-  thread_local std::vector<unsigned char> want;
-  if (work.size() < 2 * net.max_width()) work.resize(2 * net.max_width());
-  if (want.size() < nx) want.resize(nx);
-  const double* flags = a.data + nx + net.n_units();
-  bool any = false;
-  for (std::size_t i = 0; i < nx; ++i) {
-    want[i] = flags[i] != 0.0;
-    any = any || want[i];
-  }
   mlp_pullback_from(net, c.w, a.data, a.data + nx, a.d_out, a.d_range,
                     any ? a.d_in : nullptr, work.data(), want.data());
-}
-
-/// Any input index (the detection below calls push_custom_range with it).
-struct NoIndex {
-  std::int32_t operator()(std::size_t) const { return -1; }
-};
-
-template <class Tp, class Args, class = void>
-struct has_push_custom_range : std::false_type {};
-template <class Tp, class Args>
-struct has_push_custom_range<
-    Tp, Args,
-    std::void_t<decltype(std::declval<Tp&>().push_custom_range(
-                    0, 0, NoIndex{}, 0, 0, nullptr, nullptr, 0, nullptr)),
-                decltype(std::declval<Args&>().d_range)>> : std::true_type {};
-
-/// Records the node of `mlp_on_span`: the weights (nw leaves from first_leaf on)
-/// as one range where the tape takes ranges (`push_custom_range`: no index,
-/// zeroing or scatter per weight in the sweep), else as nw inputs; then the inputs
-/// (ix: their nodes, -1 for constants).
-template <class Args = CustomArgs, class Tp>
-inline std::int32_t push_span_node(Tp& tape, std::int32_t first_leaf, std::size_t nw,
-                                   const std::int32_t* ix, std::size_t nx,
-                                   const double* data, std::size_t n_data,
-                                   void* context) {
-  if constexpr (has_push_custom_range<Tp, Args>::value) {
-    return tape.push_custom_range(
-        first_leaf, nw, [ix](std::size_t k) { return ix[k]; }, nx, 1,
-        &mlp_span_range_pullback_t<Args>, data, n_data, context);
-  } else {
-    return tape.push_custom_with(
-        [first_leaf, nw, ix](std::size_t k) {
-          return k < nw ? first_leaf + static_cast<std::int32_t>(k) : ix[k - nw];
-        },
-        nw + nx, 1, &mlp_span_node_pullback, data, n_data, context);
-  }
-}
-
-template <class Tp, class = void> struct has_push_params : std::false_type {};
-template <class Tp>
-struct has_push_params<Tp, std::void_t<decltype(std::declval<Tp&>().push_params(0, 0))>>
-    : std::true_type {};
-
-/// count consecutive parameter leaves for parameters first, first + 1, ...: one
-/// range where the tape records them at once (`Tape::push_params`), else one by
-/// one. Returns the first leaf's index.
-template <class Tp>
-inline std::int32_t push_param_range(Tp& tape, int first, std::int32_t count) {
-  if constexpr (has_push_params<Tp>::value) {
-    return tape.push_params(first, count);
-  } else {
-    const std::int32_t leaf = static_cast<std::int32_t>(tape.size());
-    for (std::int32_t j = 0; j < count; ++j)
-      tape.push_param(first + static_cast<int>(j));
-    return leaf;
-  }
 }
 
 template <class W, class = void> struct has_leaf_range : std::false_type {};
@@ -317,7 +240,7 @@ inline std::int32_t span_leaves(Tp& tape, const W& w, std::int32_t count) {
     if (w.first >= 0 && w.tape == &tape && static_cast<std::int64_t>(w.size()) >= count)
       return w.first;
   }
-  return push_param_range(tape, static_cast<int>(w.offset), count);
+  return tape.push_params(static_cast<int>(w.offset), count);
 }
 
 /// The MLP on a taped parameter span w (see `is_weight_span`) and inputs x (double
@@ -359,8 +282,11 @@ inline Rev<double> mlp_on_span(const Mlp& net, const W& w, const X&... x) {
   const double y = acts[net.n_units() - 1];
   const std::int32_t first_leaf = span_leaves(tape, w, static_cast<std::int32_t>(nw));
   void* context = const_cast<SpanContext*>(span_context(net, wv));
-  const std::int32_t out = push_span_node(tape, first_leaf, nw, index.data(), nx,
-                                          data.data(), n_data, context);
+  // The weights as one leaf range (no index, zeroing or scatter per weight in the
+  // sweep), then the inputs (index: their nodes, -1 for constants).
+  const std::int32_t out = tape.push_custom_range(
+      first_leaf, nw, [ix = index.data()](std::size_t k) { return ix[k]; }, nx, 1,
+      &mlp_span_node_pullback, data.data(), n_data, context);
   return Rev<double>::on_tape(y, &tape, out);
 }
 
