@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import TypeVar
 
 import numpy as np
 
@@ -71,6 +72,35 @@ class SampleSum:
     sumw: float | None
 
 
+_R = TypeVar("_R", PartitionResult, AdjointResult)
+
+
+def _in_order(
+    what: str, expected: Sequence[Partition], results: Sequence[_R], kind: str = ""
+) -> list[_R]:
+    """``results`` in the order of ``expected``, each partition exactly once;
+    `SampleError` (starting with ``what``; "no <kind>result for ..." for a missing
+    one) for a partition missing, repeated or foreign: a partial sum is an error,
+    never a result."""
+    by_index: dict[int, _R] = {}
+    for r in results:
+        if r.partition.index in by_index:
+            msg = f"{what}: {r.partition} came back twice"
+            raise SampleError(msg)
+        by_index[r.partition.index] = r
+    missing = [p for p in expected if p.index not in by_index]
+    if missing or len(by_index) != len(expected):
+        shown = "; ".join(str(p) for p in missing[:3]) or "unexpected partitions"
+        msg = f"{what}: no {kind}result for {shown}: the sum would be partial"
+        raise SampleError(msg)
+    ordered = [by_index[p.index] for p in expected]
+    for p, r in zip(expected, ordered, strict=True):
+        if r.partition != p:
+            msg = f"{what}: {r.partition} came back for {p}"
+            raise SampleError(msg)
+    return ordered
+
+
 def add(
     sample: str, expected: Sequence[Partition], results: Sequence[PartitionResult]
 ) -> SampleSum:
@@ -80,22 +110,8 @@ def add(
     partition read another number of entries than its range holds, or when the
     partitions do not book the same histograms.
     """
-    by_index: dict[int, PartitionResult] = {}
-    for r in results:
-        if r.partition.index in by_index:
-            msg = f"sample {sample!r}: {r.partition} came back twice"
-            raise SampleError(msg)
-        by_index[r.partition.index] = r
-    missing = [p for p in expected if p.index not in by_index]
-    if missing or len(by_index) != len(expected):
-        shown = "; ".join(str(p) for p in missing[:3]) or "unexpected partitions"
-        msg = f"sample {sample!r}: no result for {shown}: the sum would be partial"
-        raise SampleError(msg)
-    ordered = [by_index[p.index] for p in expected]
+    ordered = _in_order(f"sample {sample!r}", expected, results)
     for p, r in zip(expected, ordered, strict=True):
-        if r.partition != p:
-            msg = f"sample {sample!r}: {r.partition} came back for {p}"
-            raise SampleError(msg)
         if r.events != p.entries:
             msg = (
                 f"sample {sample!r}: {p} read {r.events} entries instead of "
@@ -136,24 +152,15 @@ def add_gradients(
     >>> add_gradients(p, r, 2).tolist()
     [1.0, 2.0]
     """
-    by_index: dict[int, AdjointResult] = {}
-    for r in results:
-        if r.partition.index in by_index:
-            msg = f"the adjoint loop of {r.partition} came back twice"
-            raise SampleError(msg)
-        by_index[r.partition.index] = r
     total = np.zeros(size)
-    for p in expected:
-        got = by_index.pop(p.index) if p.index in by_index else None
-        if got is None or got.partition != p:
-            msg = f"no adjoint result for {p}: the gradient would be partial"
-            raise SampleError(msg)
+    for p, got in zip(
+        expected,
+        _in_order("the adjoint loop", expected, results, "adjoint "),
+        strict=True,
+    ):
         if np.shape(got.gradient) != (size,):
             n = np.size(got.gradient)
             msg = f"{p}: the adjoint loop gave {n} values, expected {size}"
             raise SampleError(msg)
         total += got.gradient
-    if by_index:
-        msg = f"adjoint results for partitions not asked for: {sorted(by_index)}"
-        raise SampleError(msg)
     return total
