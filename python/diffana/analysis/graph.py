@@ -530,6 +530,16 @@ class Graph:
                 )
                 raise SkippedEventsError(msg)
 
+    def _frame_params(self, params: Mapping[str, float]) -> dict[str, Any]:
+        """What the DiffFrames' ``set_params`` takes for ``params`` (remembered):
+        with ``reverse`` networks every parameter so far, the weights as their
+        reverse-mode vectors."""
+        self._params = {**self._params, **params}
+        if not self.reverse:
+            return dict(params)
+        forward, rev = netgrad.split_params(self.config, self.reverse, self._params)
+        return {**forward, **rev}
+
     def histograms(self, params: Mapping[str, float]) -> Histograms:
         """Run the event loops at ``params`` (one per sample); scaled histograms.
 
@@ -537,15 +547,9 @@ class Graph:
         when a histogram skipped too many events (`skipped` and `events` then
         already hold that sample's counts)."""
         out: Histograms = {}
-        self._params = {**self._params, **params}
+        values = self._frame_params(params)
         for fr in self._frames:
-            if self.reverse:
-                forward, rev = netgrad.split_params(
-                    self.config, self.reverse, self._params
-                )
-                fr.ddf.set_params({**forward, **rev})
-            else:
-                fr.ddf.set_params(dict(params))
+            fr.ddf.set_params(values)
             raw = self._run(fr)
             if self.reverse:
                 raw = netgrad.padded(raw, self.config)

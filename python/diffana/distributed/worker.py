@@ -144,15 +144,7 @@ class PartitionGraph(Graph):
         return raw, events, sumw
 
     def _set(self, params: Mapping[str, float]) -> None:
-        """The frame's parameters at ``params`` (the weights of the ``reverse``
-        networks as their reverse-mode vectors)."""
-        ddf = self._frames[0].ddf
-        if not self.reverse:
-            ddf.set_params(dict(params))
-            return
-        self._params = {**self._params, **params}
-        forward, rev = netgrad.split_params(self.config, self.reverse, self._params)
-        ddf.set_params({**forward, **rev})
+        self._frames[0].ddf.set_params(self._frame_params(params))
 
     def adjoint(
         self,
