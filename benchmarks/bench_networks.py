@@ -18,6 +18,11 @@ its peak RSS is its own), each at every event count in turn:
   `diffana.rdf.adjoint_gradient` (the second, adjoint, loop) for dL/dw;
 - ``forward``: the weights as forward parameters (``diffana.nn.declare``: a
   ``Dual<double, P + 1>`` network column): the histogram's Jacobian in one loop;
+- ``rdf``: no diffana and no derivative: plain RDataFrame with the same 8 defines, the
+  network's value in plain C++ and a hard ``Histo1D`` of it, run twice. Any two-pass
+  event loop in RDataFrame (the adjoint needs two: the cotangents of pass 2 need the
+  histograms of pass 1) costs at least this; it is the floor the adjoint is measured
+  against;
 - ``jax``: ``jax.jit(jax.value_and_grad(L))`` written as a JAX user would (no diffana
   import): the events as arrays, the MLP as matrix products over all events, the
   soft histogram from ``jax.scipy.stats.norm.cdf`` at the bin edges. Skipped where its
@@ -150,6 +155,67 @@ def _diffana(
     return out
 
 
+# ---- plain RDataFrame (no diffana, no derivative): the floor of a two-pass loop ------
+
+_PLAIN_MLP = """
+#include <cmath>
+#include <vector>
+// The 8 -> k -> 1 MLP's value in plain C++ (tanh, sigmoid output; diffana's layout).
+struct BenchPlainMlp {
+  std::vector<double> w;
+  int k = 0;
+  double operator()(double x0, double x1, double x2, double x3, double x4, double x5,
+                    double x6, double x7) const {
+    const double x[8] = {x0, x1, x2, x3, x4, x5, x6, x7};
+    const double* b1 = w.data() + 8 * k;
+    const double* w2 = b1 + k;
+    double out = w2[k];
+    for (int j = 0; j < k; ++j) {
+      double z = b1[j];
+      for (int i = 0; i < 8; ++i) z += w[8 * j + i] * x[i];
+      out += w2[j] * std::tanh(z);
+    }
+    return 1.0 / (1.0 + std::exp(-out));
+  }
+};
+BenchPlainMlp bench_plain_mlp;
+"""
+
+
+def _plain(k: int, events: list[int]) -> list[dict[str, Any]]:
+    from diffana import rdf
+
+    ROOT = rdf._import_root()
+    ROOT.gInterpreter.Declare(_PLAIN_MLP)
+    ROOT.bench_plain_mlp.k = k
+    out = []
+    for n in events:
+        df = ROOT.RDataFrame(n)
+        for i in range(N_FEATURES):
+            df = df.Define(f"x{i}", f"std::sin({A[i]!r} * rdfentry_ + {B[i]!r})")
+        args = ", ".join(f"x{i}" for i in range(N_FEATURES))
+        df = df.Define("net", f"bench_plain_mlp({args})")
+        model = ("h", "", EDGES.size - 1, EDGES[0], EDGES[-1])
+
+        def two_passes(w: np.ndarray, df: Any = df, model: Any = model) -> float:
+            ROOT.bench_plain_mlp.w = ROOT.std.vector["double"](w.tolist())
+            for _ in range(2):  # two event loops (a typed action: nothing to jit)
+                h = df.Histo1D["double"](model, "net").GetValue()
+            return float(sum(h.GetBinContent(b) ** 2 for b in range(1, 21)))
+
+        t0 = time.perf_counter()
+        two_passes(_weights(k))
+        first = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        value = two_passes(_weights(k, 1e-3))
+        t = time.perf_counter() - t0
+        out.append({
+            "events": n, "run_events": n, "seconds": t, "first": first,
+            "rss_mb": _rss_mb(), "value": value, "grad_norm": float("nan"),
+        })  # fmt: skip
+    return out
+
+
 # ---- JAX (no diffana) ------------------------------------------------------------
 
 
@@ -208,6 +274,8 @@ def _child(mode: str, p: int, events: list[int], args: argparse.Namespace) -> No
     k = _hidden(p)
     if mode == "jax":
         rows = _jax(k, events, args.jax_max_gb)
+    elif mode == "rdf":
+        rows = _plain(k, events)
     else:
         if args.threads > 1:
             from diffana import rdf
