@@ -1316,6 +1316,14 @@ soft_edge_block(const BinAxis<T>& axis, T x, const SoftScale<T>& sc, std::int64_
     // Written for GCC's vectoriser (SSE2 included): no branches, no bool or 64-bit
     // integer min/max reductions; the far flag is or-ed as the bits of 0.0 / 1.0.
     std::int64_t far_bits = 0;
+    // Clang's cost model (cling's included) leaves this loop scalar for the baseline
+    // x86-64 (SSE2 has no gather instruction). Vectorised anyway it is 1.4-1.9x
+    // faster in cling (280 -> 205 ns per event of 17 edges in an RDataFrame loop),
+    // with the same IEEE operations per edge, so the same numbers (explicit vector
+    // code, two or four edges at a time, was no faster). GCC vectorises it at -O3.
+#if defined(__clang__) && !defined(__CUDACC__)
+#pragma clang loop vectorize(enable)
+#endif
     for (int i = 0; i < count; ++i) {
       const double zi = sc.z(e[i], x);
       const double t = fabs(zi);

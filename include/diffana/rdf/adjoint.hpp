@@ -187,6 +187,12 @@ public:
         counts_(n_slots == 0 ? default_slots() : n_slots), xaxis_(spec_->xaxis()) {
     if constexpr (Dim == 2) yaxis_ = spec_->yaxis();
     cot_ = spec_->cotangents(variation);
+    // All-zero d L / d sumw2 (statistics of the values only) is passed as null: the
+    // pullback then skips the term 2 c_b g'_b per bin, which is exactly zero, so the
+    // seeds are the same (and finite also where 2 c_b overflows, inf * 0 = NaN).
+    if (cot_ != nullptr && std::any_of(cot_->second.begin(), cot_->second.end(),
+                                       [](double v) { return v != 0.0; }))
+      d_sumw2_ = cot_->second.data();
   }
   AdjointSeedAction(AdjointSeedAction&&) = default;
   AdjointSeedAction(const AdjointSeedAction&) = delete;
@@ -228,7 +234,7 @@ public:
 private:
   template <class X, class W = double>
   void exec1(unsigned int slot, const X& x, const W& w = 1.0) {
-    if (seed_fill_1d(xaxis_, x, w, cot_->first.data(), cot_->second.data())) {
+    if (seed_fill_1d(xaxis_, x, w, cot_->first.data(), d_sumw2_)) {
       ++counts_[slot].seeded;
     } else {
       ++counts_[slot].skipped;
@@ -236,8 +242,7 @@ private:
   }
   template <class X, class Y, class W = double>
   void exec2(unsigned int slot, const X& x, const Y& y, const W& w = 1.0) {
-    if (seed_fill_2d(xaxis_, yaxis_, x, y, w, cot_->first.data(),
-                     cot_->second.data())) {
+    if (seed_fill_2d(xaxis_, yaxis_, x, y, w, cot_->first.data(), d_sumw2_)) {
       ++counts_[slot].seeded;
     } else {
       ++counts_[slot].skipped;
@@ -250,6 +255,7 @@ private:
   BinAxis<double> xaxis_;
   BinAxis<double> yaxis_;
   const std::pair<std::vector<double>, std::vector<double>>* cot_ = nullptr;
+  const double* d_sumw2_ = nullptr; ///< cot_->second, or null when it is all zero
 };
 
 /// The result of pass 2: d L / d (reverse parameter k) for the part of L the seeded
