@@ -101,20 +101,23 @@ DIFFANA_INLINE double fast_exp(double x) {
   const double t = x * log2e + shifter;
   const double n = t - shifter;
   const double r = (x - n * ln2_hi) - n * ln2_lo;
-  double p = 1.0 / 6227020800.0; // 1 / 13!
-  p = p * r + 1.0 / 479001600.0;
-  p = p * r + 1.0 / 39916800.0;
-  p = p * r + 1.0 / 3628800.0;
-  p = p * r + 1.0 / 362880.0;
-  p = p * r + 1.0 / 40320.0;
-  p = p * r + 1.0 / 5040.0;
-  p = p * r + 1.0 / 720.0;
-  p = p * r + 1.0 / 120.0;
-  p = p * r + 1.0 / 24.0;
-  p = p * r + 1.0 / 6.0;
-  p = p * r + 0.5;
-  p = p * r + 1.0;
-  p = p * r + 1.0;
+  // e^r = 1 + r + r^2 T(r): T (degree 11) in Estrin's form, six independent pairs
+  // joined by r^2 and r^4, a dependency chain of 5 multiply-adds where Horner's had
+  // 13 (a layer's loop is latency-bound); the last two steps as Horner's, which
+  // keeps the result as accurate (T's rounding is scaled by r^2 <= 0.12).
+  const double r2 = r * r;
+  const double r4 = r2 * r2;
+  const double p23 = 0.5 + r * (1.0 / 6.0);
+  const double p45 = 1.0 / 24.0 + r * (1.0 / 120.0);
+  const double p67 = 1.0 / 720.0 + r * (1.0 / 5040.0);
+  const double p89 = 1.0 / 40320.0 + r * (1.0 / 362880.0);
+  const double p1011 = 1.0 / 3628800.0 + r * (1.0 / 39916800.0);
+  const double p1213 = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0);
+  const double q0 = p23 + r2 * p45;
+  const double q1 = p67 + r2 * p89;
+  const double q2 = p1011 + r2 * p1213;
+  const double t_r = q0 + r4 * (q1 + r4 * q2);
+  const double p = 1.0 + (r + r2 * t_r);
   std::int64_t bits;
   std::memcpy(&bits, &t, sizeof bits);
   // The low 52 bits of t's mantissa are n + 2^51 (two's complement for n < 0):

@@ -408,13 +408,26 @@ DIFFANA_INLINE void mlp_pullback_body(const Mlp& net, const double* w, const dou
     const double* wl = w + net.weight_offset(l);
     if (d_w != nullptr) {
       // The weights' cotangent is the outer product delta a_in^T: one contiguous
-      // row per output (a loop the compiler vectorises).
+      // row per output, four at a time (a first layer's rows are too short for
+      // the loop vectoriser, which wants 16, and a_in may alias d_w as far as it
+      // knows: it left this loop scalar, 2x slower).
       double* dwl = d_w + net.weight_offset(l);
       double* dbl = dwl + std::size_t(n_out) * std::size_t(n_in);
       for (int o = 0; o < n_out; ++o) {
         const double g = delta[o];
         double* drow = dwl + std::size_t(o) * std::size_t(n_in);
-        for (int i = 0; i < n_in; ++i)
+        int i = 0;
+#if defined(__GNUC__) || defined(__clang__)
+        const Vec4 gv = {g, g, g, g};
+        for (; i + 4 <= n_in; i += 4) {
+          Vec4 x, d;
+          std::memcpy(&x, a_in + i, sizeof x);
+          std::memcpy(&d, drow + i, sizeof d);
+          d += gv * x;
+          std::memcpy(drow + i, &d, sizeof d);
+        }
+#endif
+        for (; i < n_in; ++i)
           drow[i] += g * a_in[i];
         dbl[o] += g;
       }

@@ -189,14 +189,30 @@ struct SpanContext {
   const double* w;
 };
 
-inline const SpanContext* span_context(const Mlp& net, const double* w) {
-  thread_local std::deque<SpanContext> contexts;
-  thread_local const SpanContext* last = nullptr;
-  if (last != nullptr && last->net == &net && last->w == w) return last;
-  for (const SpanContext& c : contexts)
-    if (c.net == &net && c.w == w) return last = &c;
-  contexts.push_back({&net, w});
-  return last = &contexts.back();
+/// This thread's buffers of the span path, behind one out-of-line accessor: cling
+/// emulates thread_local (a call per lookup), and each inlined thread_local was
+/// looked up again at every use (as for `active_tape`).
+struct SpanScratch {
+  std::vector<double> data;         // a node's inputs, activations and flags
+  std::vector<std::int32_t> index;  // its inputs' tape nodes
+  std::vector<double> work;         // the pullback's two layer-wide buffers
+  std::vector<unsigned char> want;  // which inputs the pullback gives cotangents
+  std::deque<SpanContext> contexts; // see SpanContext
+  const SpanContext* last = nullptr;
+};
+
+inline DIFFANA_REV_NOINLINE SpanScratch& span_scratch() {
+  thread_local SpanScratch scratch;
+  return scratch;
+}
+
+inline const SpanContext* span_context(SpanScratch& s, const Mlp& net,
+                                       const double* w) {
+  if (s.last != nullptr && s.last->net == &net && s.last->w == w) return s.last;
+  for (const SpanContext& c : s.contexts)
+    if (c.net == &net && c.w == w) return s.last = &c;
+  s.contexts.push_back({&net, w});
+  return s.last = &s.contexts.back();
 }
 
 /// The pullback of a span node, recorded with the weights as a leaf range of the
@@ -208,8 +224,9 @@ inline void mlp_span_node_pullback(const CustomArgs& a) {
   const SpanContext& c = *static_cast<const SpanContext*>(a.context);
   const Mlp& net = *c.net;
   const std::size_t nx = std::size_t(net.n_in());
-  thread_local std::vector<double> work;
-  thread_local std::vector<unsigned char> want;
+  SpanScratch& s = span_scratch();
+  std::vector<double>& work = s.work;
+  std::vector<unsigned char>& want = s.want;
   if (work.size() < 2 * net.max_width()) work.resize(2 * net.max_width());
   if (want.size() < nx) want.resize(nx);
   // The flags after the activations: which inputs are taped (the others' cotangents
@@ -222,6 +239,18 @@ inline void mlp_span_node_pullback(const CustomArgs& a) {
   }
   mlp_pullback_from(net, c.w, a.data, a.data + nx, a.d_out, a.d_range,
                     any ? a.d_in : nullptr, work.data(), want.data());
+}
+
+/// This thread's buffers of a call with Dual inputs (`mlp_apply`), behind one
+/// out-of-line accessor for the reason given at `SpanScratch`.
+template <int N> struct DualCallScratch {
+  Gathered<N> gathered;
+  std::vector<double> buf;
+};
+
+template <int N> inline DIFFANA_REV_NOINLINE DualCallScratch<N>& dual_call_scratch() {
+  thread_local DualCallScratch<N> scratch;
+  return scratch;
 }
 
 template <class W, class = void> struct has_leaf_range : std::false_type {};
@@ -253,8 +282,9 @@ inline Rev<double> mlp_on_span(const Mlp& net, const W& w, const X&... x) {
   const std::size_t nw = net.n_weights();
   const std::size_t nx = sizeof...(X);
   const double* wv = w.values + w.offset;
-  thread_local std::vector<double> data;
-  thread_local std::vector<std::int32_t> index;
+  SpanScratch& scratch = span_scratch();
+  std::vector<double>& data = scratch.data;
+  std::vector<std::int32_t>& index = scratch.index;
   const std::size_t n_data = nx + net.n_units() + nx; // inputs, activations, flags
   if (data.size() < n_data) data.resize(n_data);
   if (index.size() < nx) index.resize(nx);
@@ -281,7 +311,7 @@ inline Rev<double> mlp_on_span(const Mlp& net, const W& w, const X&... x) {
   mlp_forward(net, wv, data.data(), acts);
   const double y = acts[net.n_units() - 1];
   const std::int32_t first_leaf = span_leaves(tape, w, static_cast<std::int32_t>(nw));
-  void* context = const_cast<SpanContext*>(span_context(net, wv));
+  void* context = const_cast<SpanContext*>(span_context(scratch, net, wv));
   // The weights as one leaf range (no index, zeroing or scatter per weight in the
   // sweep), then the inputs (index: their nodes, -1 for constants).
   const std::int32_t out = tape.push_custom_range(
@@ -343,8 +373,9 @@ inline auto mlp_apply(const Mlp& net, const W& w, const X&... x) {
   } else if constexpr (dual) {
     constexpr int N = detail::first_dual<X...>::value;
     const std::size_t nx = sizeof...(X);
-    thread_local detail::Gathered<N> g;
-    thread_local std::vector<double> buf;
+    detail::DualCallScratch<N>& scratch = detail::dual_call_scratch<N>();
+    detail::Gathered<N>& g = scratch.gathered;
+    std::vector<double>& buf = scratch.buf;
     const std::size_t need = nx + net.n_units() + 2 * net.max_width();
     if (buf.size() < need) buf.resize(need);
     g.resize(nx);
