@@ -19,18 +19,21 @@ q = 0). Here every piece is formed from differences that are computed as such:
 The fit (`diffana.stats.mle`) stops at an absolute tolerance, far from the
 optimum when q is tiny, so its result is polished by a few safeguarded
 Gauss-Newton steps on ``F`` (a step is kept only if it stays within the bounds
-and does not raise F).
+and does not raise F). The polishing is the larger part of the program, and
+held constant: `_polished` runs it as a kernel of its own, which every result
+of one workspace structure shares (called eagerly, its compilation is not
+repeated inside each of theirs), and `_asimov_q` takes its result.
 
 The generating point is the suggested init with the POI set (pre-fit Asimov
 data) unless a ``p0`` is given: pyhf's ``hypotest`` on observed data generates
 them at the fit to the data (post-fit), a point that moves with the yields.
 
-Imports `._common`, `._spec` and `.model`.
+Imports `._common`, `._spec`, `.asimov` and `.model`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -39,7 +42,7 @@ import numpy as np
 from ._common import Array
 from ._spec import _Spec
 from .asimov import SERIES_TERMS
-from .model import _constraints, _expected_aux, _expected_main
+from .model import _Constraints, _constraints, _expected_aux, _expected_main
 
 # JAX's functions are only partly typed.
 # mypy: disallow-untyped-calls=False, warn-return-any=False
@@ -107,9 +110,10 @@ def _step(spec: _Spec, p0: Array, poi_fit: Array, delta: Array) -> Array:
 
 
 def _main_difference(
-    spec: _Spec, flat: Array, p0: Array, step: Array, delta: Array
+    spec: _Spec, flat: Array, p0: Array, step: Array, delta: Array, n: Array
 ) -> Array:
-    """lambda(p0 + step) - lambda(p0), exact also where it is tiny."""
+    """lambda(p0 + step) - lambda(p0), exact also where it is tiny (``n`` is
+    lambda(p0))."""
 
     def main(p: Array) -> Array:
         return _expected_main(spec, flat, p)
@@ -121,22 +125,42 @@ def _main_difference(
     weights = jnp.asarray(_WEIGHTS, flat.dtype)
     along = jnp.tensordot(weights, jax.vmap(slope)(nodes), axes=1)
     shift = jnp.max(jnp.abs(delta), initial=0.0)
-    return jnp.where(shift < 0.1, along, main(p0 + step) - main(p0))
+    return jnp.where(shift < 0.1, along, main(p0 + step) - n)
 
 
-def _deviance(
-    spec: _Spec, flat: Array, p0: Array, poi_fit: Array, delta: Array
-) -> Array:
-    """F = -log L(fit) + log L(Asimov data of p0), from the differences.
+class _AsimovPoint(NamedTuple):
+    """What F needs of the Asimov point p0 whatever the fit: evaluated once
+    for all the steps of `_polish`."""
+
+    cons: _Constraints
+    n: Array  # lambda(p0), the main Asimov data
+    a: Array  # the auxiliary Asimov data
+
+
+def _asimov_terms(spec: _Spec, flat: Array, p0: Array) -> _AsimovPoint:
+    cons = _constraints(spec, flat)
+    return _AsimovPoint(cons, _expected_main(spec, flat, p0), _expected_aux(cons, p0))
+
+
+def _deviance_and_difference(
+    spec: _Spec,
+    flat: Array,
+    p0: Array,
+    poi_fit: Array,
+    delta: Array,
+    at: _AsimovPoint | None = None,
+) -> tuple[Array, Array]:
+    """F = -log L(fit) + log L(Asimov data of p0), from the differences; and
+    the main bins' difference lambda(fit) - lambda(p0) it was formed from.
 
     ``p0`` is the Asimov point (the parameters that generate the data);
     ``delta`` holds the shifts of the free nuisance parameters from it
-    (`_free_index`); the POI moves from ``p0``'s to ``poi_fit``.
+    (`_free_index`); the POI moves from ``p0``'s to ``poi_fit``. ``at`` is
+    `_asimov_terms` of ``p0``, if already evaluated.
     """
-    cons = _constraints(spec, flat)
+    cons, n, a = _asimov_terms(spec, flat, p0) if at is None else at
     step = _step(spec, p0, poi_fit, delta)
-    n = _expected_main(spec, flat, p0)
-    diff = _main_difference(spec, flat, p0, step, delta)
+    diff = _main_difference(spec, flat, p0, step, delta, n)
     npos = n > 0
     n_safe = jnp.where(npos, n, 1.0)
     # n = 0 (an empty bin): the term is lambda itself.
@@ -144,13 +168,19 @@ def _deviance(
     if cons.aux_index.size:
         d_aux = step[cons.aux_index]
         theta_a = p0[cons.aux_index]
-        a = _expected_aux(cons, p0)
         gauss = 0.5 * (d_aux / cons.scale) ** 2
         apos = a > 0
         ratio = d_aux / jnp.where(theta_a != 0, theta_a, 1.0)
         pois = jnp.where(apos, a * _h(ratio), cons.scale * d_aux)
         out = out + jnp.sum(jnp.where(jnp.asarray(cons.normal), gauss, pois))
-    return out
+    return out, diff
+
+
+def _deviance(
+    spec: _Spec, flat: Array, p0: Array, poi_fit: Array, delta: Array
+) -> Array:
+    """F alone (`_deviance_and_difference`)."""
+    return _deviance_and_difference(spec, flat, p0, poi_fit, delta)[0]
 
 
 def _polish(spec: _Spec, flat: Array, p0: Array, poi_fit: Array, pars: Array) -> Array:
@@ -167,14 +197,15 @@ def _polish(spec: _Spec, flat: Array, p0: Array, poi_fit: Array, pars: Array) ->
     delta0 = (pars - p0)[idx]
     if idx.size == 0:
         return delta0
-    cons = _constraints(spec, flat)
+    # Loop invariants, evaluated once outside the steps.
+    terms = _asimov_terms(spec, flat, p0)
+    cons, n = terms.cons, terms.n
     lo = jnp.asarray(spec.bounds[idx, 0], flat.dtype)
     hi = jnp.asarray(spec.bounds[idx, 1], flat.dtype)
     margin = 1e-8 * (hi - lo)
     theta = pars[idx]
     active = ~cons.fixed[idx] & (theta > lo + margin) & (theta < hi - margin)
     eye = jnp.eye(idx.size, dtype=flat.dtype)
-    n = _expected_main(spec, flat, p0)
     at = {int(i): k for k, i in enumerate(idx)}
     rows = [(k, at[int(i)]) for k, i in enumerate(cons.aux_index) if int(i) in at]
     src, dst = np.array(rows).T if rows else (np.zeros(0, int), np.zeros(0, int))
@@ -182,17 +213,20 @@ def _polish(spec: _Spec, flat: Array, p0: Array, poi_fit: Array, pars: Array) ->
     def point(delta: Array) -> Array:
         return p0.at[idx].set(p0[idx] + delta).at[spec.poi_index].set(poi_fit)
 
-    def f(delta: Array) -> Array:
-        return _deviance(spec, flat, p0, poi_fit, delta)
+    def f(delta: Array) -> tuple[Array, Array]:
+        return _deviance_and_difference(spec, flat, p0, poi_fit, delta, terms)
 
-    def step(_: int, delta: Array) -> Array:
+    # The state carries F and the main bins' difference at delta: each step
+    # evaluates them once, at its proposal, not again at its start (the
+    # program to compile is the smaller).
+    def step(_: int, state: tuple[Array, Array, Array]) -> tuple[Array, Array, Array]:
+        delta, f_delta, diff = state
         p = point(delta)
         lam, jvp_fn = jax.linearize(
             lambda t: _expected_main(spec, flat, p.at[idx].set(t)), p[idx]
         )
         jac = jax.vmap(jvp_fn, out_axes=1)(eye)
         lam_safe = jnp.where(lam > 0, lam, 1.0)
-        diff = _main_difference(spec, flat, p0, _step(spec, p0, poi_fit, delta), delta)
         grad = jac.T @ (diff / lam_safe)
         # J / lambda first: lambda**2 underflows for yields below ~1e-154.
         jac_rel = jac / lam_safe[:, None]
@@ -200,7 +234,7 @@ def _polish(spec: _Spec, flat: Array, p0: Array, poi_fit: Array, pars: Array) ->
         if src.size:
             d_aux = delta[dst]
             theta_a = p0[cons.aux_index[src]]
-            a = _expected_aux(cons, p0)[src]
+            a = terms.a[src]
             normal = jnp.asarray(cons.normal[src])
             scale = cons.scale[src]
             th = theta_a + d_aux
@@ -214,10 +248,37 @@ def _polish(spec: _Spec, flat: Array, p0: Array, poi_fit: Array, pars: Array) ->
         new = delta - jnp.linalg.solve(hess, grad)
         th_new = p0[idx] + new
         inside = jnp.all((th_new > lo) & (th_new < hi))
-        keep = inside & jnp.all(jnp.isfinite(new)) & (f(new) <= f(delta))
-        return jnp.where(keep, new, delta)
+        f_new, diff_new = f(new)
+        keep = inside & jnp.all(jnp.isfinite(new)) & (f_new <= f_delta)
+        return (
+            jnp.where(keep, new, delta),
+            jnp.where(keep, f_new, f_delta),
+            jnp.where(keep, diff_new, diff),
+        )
 
-    return jax.lax.fori_loop(0, _NEWTON_STEPS, step, delta0)
+    return jax.lax.fori_loop(0, _NEWTON_STEPS, step, (delta0, *f(delta0)))[0]
+
+
+_polish_kernel = jax.jit(_polish, static_argnums=(0,))
+
+
+def _polished(
+    spec: _Spec, flat: Array, p0: Array, poi_fit: Array, pars: Array
+) -> Array:
+    """`_polish` as a kernel of its own, held constant: called before the
+    kernels that take its ``delta`` (`_asimov_q`), it is compiled once per
+    workspace structure for all of them instead of inside each. The inputs
+    are held constant before the call, so that under ``jax.grad`` it is the
+    same compiled kernel."""
+    sg = jax.lax.stop_gradient
+    return sg(_polish_kernel(spec, sg(flat), sg(p0), sg(poi_fit), sg(pars)))
+
+
+def _asimov_point_of(spec: _Spec, poi: float, dtype: Any) -> Array:
+    """`_asimov_point` at a constant POI, built on the host (no kernel)."""
+    point = np.asarray(spec.inits, dtype=dtype)
+    point[spec.poi_index] = poi
+    return jnp.asarray(point)
 
 
 def _asimov_q(
@@ -227,6 +288,7 @@ def _asimov_q(
     poi_fit: Array,
     pars: Array,
     p0: Array | None = None,
+    delta: Array | None = None,
 ) -> Array:
     """q = 2 F at the polished fit; differentiable in ``flat``, ``poi_fit`` and
     ``p0`` by the envelope theorem (the optimum itself is held constant).
@@ -237,12 +299,16 @@ def _asimov_q(
     ``poi_data`` (post-fit). A ``p0`` that depends on the yields (through that
     fit) is differentiated at fixed fitted parameters theta = p0 + delta: the
     unconditional fit to the Asimov data is p0 itself, stationary in every
-    direction, so only the data's dependence on p0 is left.
+    direction, so only the data's dependence on p0 is left. ``delta``, when
+    given, is the polished step from `_polished` (with the same arguments).
     """
     sg = jax.lax.stop_gradient
     if p0 is None:
         p0 = _asimov_point(spec, poi_data, flat.dtype)
-    delta = sg(_polish(spec, sg(flat), sg(p0), sg(poi_fit), sg(pars)))
+    if delta is None:
+        delta = sg(_polish(spec, sg(flat), sg(p0), sg(poi_fit), sg(pars)))
+    else:
+        delta = sg(delta)
     # theta = p0 + delta held constant: delta moves against p0 (value unchanged).
     delta = delta - (p0 - sg(p0))[_free_index(spec)]
     return 2.0 * _deviance(spec, flat, p0, poi_fit, delta)

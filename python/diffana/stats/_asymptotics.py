@@ -16,9 +16,10 @@ envelope theorem gives the derivatives of the likelihood values); the
 generating point of the Asimov data is differentiated implicitly (optimistix's
 ``ImplicitAdjoint``), since the Asimov data move with it. The fits are the
 jitted `diffana.stats.mle._fit_kernel`, run one after the other, so that every
-result of one workspace structure shares their compilations; the values from
-the fitted parameters are one small jitted kernel each (`_cls_value`,
-`_q0_value`, `_band_value`).
+result of one workspace structure shares their compilations; so is the
+polishing of the Asimov fit (`diffana.stats._asimov_q._polished`, the largest
+program after the fits); the values from the fitted parameters are one small
+jitted kernel each (`_cls_value`, `_q0_value`, `_band_value`).
 
 Imports `._common`, `._spec`, `.model`, `.mle`, `._asimov_q` and `.objectives`.
 """
@@ -33,12 +34,12 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import log_ndtr
 
-from ._asimov_q import _asimov_q
-from ._common import Array
+from ._asimov_q import _asimov_point_of, _asimov_q, _polished
+from ._common import Array, _valid_or_one
 from ._spec import _Spec
 from .mle import _checked_fit, _fit_kernel
-from .model import _constraints, _expected_data, _nll
-from .objectives import _asimov_pars, _checked, _safe_sqrt
+from .model import _constraints, _expected_kernel, _nll
+from .objectives import _checked, _safe_sqrt
 
 # JAX's functions are only partly typed.
 # mypy: disallow-untyped-calls=False, warn-return-any=False
@@ -54,7 +55,7 @@ CLS_TEST_STATS = ("qtilde", "q")
 def _valid_data(data: Array) -> Array:
     """``data`` where finite and >= 0, else 1: keeps the fits converging while
     `_checked_data` reports the bad entries."""
-    return jnp.where(jnp.isfinite(data) & (data >= 0), data, 1.0)
+    return _valid_or_one(data)
 
 
 def _checked_data(value: Array, data: Array, what: str) -> Array:
@@ -75,7 +76,7 @@ def _fit(
 ) -> Array:
     """A best fit held constant (its value enters only through the likelihood)."""
     sg = jax.lax.stop_gradient
-    flat_c = sg(jnp.where(jnp.isfinite(flat) & (flat >= 0), flat, 1.0))
+    flat_c = sg(_valid_or_one(flat))
     poi_c = None if poi is None else sg(poi)
     start = None if init is None else sg(init)
     pars, result = _fit_kernel(spec, flat_c, sg(_valid_data(data)), poi_c, start)
@@ -87,8 +88,7 @@ def _generating_point(
 ) -> Array:
     """pyhf's ``generate_asimov_data`` parameters: the fit to ``data`` with the
     POI fixed at ``poi``, differentiable in ``flat`` and ``data`` (implicitly)."""
-    ok = jnp.isfinite(flat) & (flat >= 0)
-    flat_c = jnp.where(ok, flat, 1.0)
+    flat_c = _valid_or_one(flat)
     poi_arr = jnp.asarray(poi, flat.dtype)
     pars, result = _fit_kernel(spec, flat_c, _valid_data(data), poi_arr, None)
     return _checked_fit(spec, what, poi_arr, pars, result)
@@ -144,9 +144,10 @@ def _q_data(
     return jnp.where(off, 0.0, t)
 
 
-@functools.partial(jax.jit, static_argnums=(0,))
 def _asimov_data_at(spec: _Spec, flat: Array, p0: Array) -> Array:
-    return _expected_data(spec, flat, _constraints(spec, flat), p0)
+    """The Asimov data (main and auxiliary) generated at ``p0`` (the kernel
+    the objectives use too)."""
+    return _expected_kernel(spec, flat, p0)
 
 
 def _asimov_fit(
@@ -159,18 +160,26 @@ def _asimov_fit(
 ) -> Array:
     """The fit with the POI at ``mu`` to the Asimov data generated at ``p0``."""
     sg = jax.lax.stop_gradient
-    flat_c = sg(jnp.where(jnp.isfinite(flat) & (flat >= 0), flat, 1.0))
+    flat_c = sg(_valid_or_one(flat))
     return _fit(spec, flat_c, _asimov_data_at(spec, flat_c, sg(p0)), mu, what, init)
 
 
 def _q_asimov(
-    spec: _Spec, flat: Array, p0: Array, mu: Array, pars_a: Array, discovery: bool
+    spec: _Spec,
+    flat: Array,
+    p0: Array,
+    mu: Array,
+    pars_a: Array,
+    discovery: bool,
+    delta: Array | None = None,
 ) -> Array:
     """The test statistic on the Asimov data generated at ``p0`` (whose POI is
-    the Asimov one), ``pars_a`` the fit to them with the POI at ``mu``."""
+    the Asimov one), ``pars_a`` the fit to them with the POI at ``mu``;
+    ``delta`` its polished step from `diffana.stats._asimov_q._polished`
+    (None: polished here, inside the caller's program)."""
     sg = jax.lax.stop_gradient
     mu_a = p0[spec.poi_index]
-    q = _asimov_q(spec, flat, mu_a, mu, pars_a, p0)
+    q = _asimov_q(spec, flat, mu_a, mu, pars_a, p0, delta)
     # pyhf: 0 where the Asimov data's fitted POI (mu_a) lies above mu (below
     # it for q0).
     off = sg(mu_a) < sg(mu) if discovery else sg(mu_a) > sg(mu)
@@ -207,10 +216,11 @@ def _log_cls_obs(
     data: Array,
     mu: Array,
     fits: CLsFits,
+    delta_a: Array,
 ) -> tuple[Array, Array]:
     """(observed log CLs, sqrt(q_A)) at ``mu`` from the fits."""
     q = _q_data(spec, flat, data, mu, fits.pars_mu, fits.pars_hat, discovery=False)
-    qa = _q_asimov(spec, flat, fits.p0, mu, fits.pars_a, discovery=False)
+    qa = _q_asimov(spec, flat, fits.p0, mu, fits.pars_a, False, delta_a)
     sqrt_qa = _safe_sqrt(qa)
     return _log_cls(_teststat(_safe_sqrt(q), sqrt_qa, test_stat), sqrt_qa), sqrt_qa
 
@@ -243,10 +253,11 @@ def _cls_value(
     data: Array,
     mu: Array,
     fits: CLsFits,
+    delta_a: Array,
 ) -> tuple[Array, Array]:
     """(observed CLs, band of 5) from the fits: pyhf's ``hypotest(...,
     return_expected_set=True)`` for "qtilde"/"q"."""
-    log_value, sqrt_qa = _log_cls_obs(spec, test_stat, flat, data, mu, fits)
+    log_value, sqrt_qa = _log_cls_obs(spec, test_stat, flat, data, mu, fits, delta_a)
     value = _checked(spec, flat, jnp.exp(log_value), what)
     return _checked_data(value, data, what), jnp.exp(_log_band(sqrt_qa))
 
@@ -255,7 +266,8 @@ def _cls(
     spec: _Spec, test_stat: str, what: str, flat: Array, data: Array, mu: Array
 ) -> tuple[Array, Array]:
     fits = _cls_fits(spec, flat, data, mu, what)
-    return _cls_value(spec, test_stat, what, flat, data, mu, fits)
+    delta_a = _polished(spec, flat, fits.p0, mu, fits.pars_a)
+    return _cls_value(spec, test_stat, what, flat, data, mu, fits, delta_a)
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1))
@@ -268,6 +280,7 @@ def _q0_value(
     pars_hat: Array,
     pars_0: Array,
     pars_a: Array,
+    delta_a: Array,
 ) -> tuple[Array, Array, Array]:
     """(sqrt(q0), p0, band of 5 p-values): pyhf's ``hypotest(0, ...,
     test_stat="q0", return_expected_set=True)`` and the significance."""
@@ -275,7 +288,7 @@ def _q0_value(
     pars_hat = _snap_to_zero(spec, flat, data, pars_hat, pars_0)
     z = _safe_sqrt(_q_data(spec, flat, data, zero, pars_0, pars_hat, discovery=True))
     z = _checked_data(_checked(spec, flat, z, what), data, what)
-    qa = _q_asimov(spec, flat, p1, zero, pars_a, discovery=True)
+    qa = _q_asimov(spec, flat, p1, zero, pars_a, True, delta_a)
     # The discovery p-values are CLsb of a shift -sqrt(q_A): the observed one
     # Phi(-sqrt(q0)), the band's Phi(-(n + sqrt(q_A))).
     n = jnp.asarray(BAND_NSIGMA, flat.dtype)
@@ -296,8 +309,9 @@ def _q0(
         pars_a = _asimov_fit(spec, flat, p1, zero, what)
     else:
         p1 = pars_a = pars_0
+    delta_a = _polished(spec, flat, p1, zero, pars_a)
     out: tuple[Array, Array, Array] = _q0_value(
-        spec, what, flat, data, p1, pars_hat, pars_0, pars_a
+        spec, what, flat, data, p1, pars_hat, pars_0, pars_a, delta_a
     )
     return out
 
@@ -312,8 +326,9 @@ def _band_value(
     mu: Array,
     p0: Array,
     pars_a: Array,
+    delta_a: Array,
 ) -> Array:
-    qa = _q_asimov(spec, flat, p0, mu, pars_a, discovery=False)
+    qa = _q_asimov(spec, flat, p0, mu, pars_a, False, delta_a)
     band = _checked(spec, flat, jnp.exp(_log_band(_safe_sqrt(qa))), what)
     return band if prefit else _checked_data(band, data, what)
 
@@ -324,9 +339,10 @@ def _band(
     """The expected CLs band at ``mu``: Asimov data at the suggested init with
     the POI at 0 (``prefit``) or at the fit to ``data`` with the POI at 0."""
     if prefit:
-        p0 = _asimov_pars(spec, 0.0, flat.dtype)
+        p0 = _asimov_point_of(spec, 0.0, flat.dtype)
     else:
         p0 = _generating_point(spec, flat, data, 0.0, what)
     pars_a = _asimov_fit(spec, flat, p0, mu, what)
-    out: Array = _band_value(spec, prefit, what, flat, data, mu, p0, pars_a)
+    delta_a = _polished(spec, flat, p0, mu, pars_a)
+    out: Array = _band_value(spec, prefit, what, flat, data, mu, p0, pars_a, delta_a)
     return out

@@ -8,10 +8,12 @@ of them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 
 Array = jax.Array
 Workspace = Mapping[str, Any]
@@ -49,3 +51,14 @@ def _pyhf_type(obj: Any) -> str:
         if cls.__module__.split(".")[0] == "pyhf":
             return cls.__name__
     return ""
+
+
+@functools.partial(jax.jit, static_argnums=(1,))
+def _valid_or_one(x: Array, nonnegative: bool = True) -> Array:
+    """``x`` where finite (and >= 0 if ``nonnegative``), else 1.
+
+    Keeps the fits converging on bad (traced) yields and data while the checks
+    report them; one kernel per shape instead of four eager ones.
+    """
+    ok = jnp.isfinite(x) & (x >= 0) if nonnegative else jnp.isfinite(x)
+    return jnp.where(ok, x, 1.0)

@@ -567,21 +567,37 @@ def _from_pyhf_model(
     return workspace(), settings, parsed
 
 
+@functools.partial(jax.jit, static_argnums=(0,))
 def _flat(spec: _Spec, arrs: Mapping[str, Array]) -> Array:
-    """All arrays of the workspace in one vector, then a 0 and a 1."""
+    """All arrays of the workspace in one vector, then a 0 and a 1.
+
+    One kernel per workspace structure (eagerly, each ``ravel`` and the
+    ``concatenate`` would compile for every new combination of shapes).
+    """
     parts = [jnp.ravel(arrs[k]) for k, _ in spec.paths]
     dtype = jnp.result_type(*parts)
     return jnp.concatenate([*parts, jnp.array([0.0, 1.0], dtype)])
 
 
-def _fixed_of(spec: _Spec, arrays: Mapping[str, Array]) -> np.ndarray:
-    """The fixed flags of a parsed workspace with concrete arrays: configured
-    ones and those its modifiers compute from the yields (as the model does)."""
-    flat = _flat(spec, arrays)
-    fixed = spec.static_fixed.copy()
+@functools.partial(jax.jit, static_argnums=(0,))
+def _held_by_yields(spec: _Spec, flat: Array) -> Array:
+    """The fixed flags the modifiers compute from the yields (all False for
+    parameter sets that are not computed), one kernel per structure."""
+    fixed = jnp.zeros(spec.npars, dtype=bool)
     for p in spec.parsets:
         if p.computed and p.fixed is None:
             nom, unc = flat[np.asarray(p.nom_idx)], flat[np.asarray(p.unc_idx)]
             held = histfactory_set[p.computed].constraint_from_yields(nom, unc)[2]
-            fixed[p.offset : p.offset + p.n] = np.asarray(held, dtype=bool)
+            fixed = fixed.at[p.offset : p.offset + p.n].set(held)
+    return fixed
+
+
+def _fixed_of(spec: _Spec, arrays: Mapping[str, Array]) -> np.ndarray:
+    """The fixed flags of a parsed workspace with concrete arrays: configured
+    ones and those its modifiers compute from the yields (as the model does)."""
+    fixed = spec.static_fixed.copy()
+    held = np.asarray(_held_by_yields(spec, _flat(spec, arrays)))
+    for p in spec.parsets:
+        if p.computed and p.fixed is None:
+            fixed[p.offset : p.offset + p.n] = held[p.offset : p.offset + p.n]
     return fixed

@@ -20,8 +20,8 @@ The derivatives with respect to the yields, the data and ``level`` follow from
 the implicit function theorem at the root, ``d mu / d theta = -(d f / d theta)
 / (d f / d mu)`` (`_limit`, a ``jax.custom_jvp``), never from the iterations.
 
-Imports `._common`, `._spec`, `.model`, `.mle`, `.objectives`, `._asymptotics`
-and `.observed`.
+Imports `._common`, `._spec`, `.model`, `.mle`, `._asimov_q`, `.objectives`,
+`._asymptotics` and `.observed`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ from typing import Any, NamedTuple
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import optimistix as optx
 
+from ._asimov_q import _asimov_point_of, _polished
 from ._asymptotics import (
     CLS_TEST_STATS,
     _asimov_data_at,
@@ -45,11 +47,11 @@ from ._asymptotics import (
     _q_data,
     _teststat,
 )
-from ._common import Array, Workspace, _is_traced
+from ._common import Array, Workspace, _is_traced, _valid_or_one
 from ._spec import _Spec
+from .mle import _checked_fit, _fit_kernel
 from .model import Model
 from .objectives import (
-    _asimov_pars,
     _check_background,
     _checked,
     _model,
@@ -80,16 +82,54 @@ class _Fixed(NamedTuple):
     pars_hat: Array  # the unconditional fit to the data (observed only)
 
 
-def _fixed(spec: _Spec, kind: str, flat: Array, data: Array, what: str) -> _Fixed:
+class _FixedFits(NamedTuple):
+    """The fits behind `_Fixed`, with optimistix's results (checked in `_fixed`)."""
+
+    p0: Array
+    p0_result: Any
+    pars_hat: Array
+    hat_result: Any
+
+
+def _fixed_fits(
+    spec: _Spec, kind: str, flat: Array, data: Array
+) -> tuple[_FixedFits, Array]:
+    """The fits that do not depend on the tested POI, and the Asimov data.
+
+    Run before the root finding's kernel, as the kernels of their own that the
+    observed results use too (compiled once per workspace structure), rather
+    than inside it; their failures are reported in `_fixed`, as before.
+    """
     sg = jax.lax.stop_gradient
+    flat, data = sg(flat), sg(data)
+    flat_c = _valid_or_one(flat)
+    data_c = _valid_or_one(data)
     if kind == "prefit":
-        p0 = _asimov_pars(spec, 0.0, flat.dtype)
+        p0 = _asimov_point_of(spec, 0.0, flat.dtype)
+        ok = optx.RESULTS.successful
+        fits = _FixedFits(p0, ok, p0, ok)
     else:
-        p0 = sg(_generating_point(spec, flat, data, 0.0, what))
-    flat_c = sg(jnp.where(jnp.isfinite(flat) & (flat >= 0), flat, 1.0))
-    data_a = _asimov_data_at(spec, flat_c, p0)
-    pars_hat = _fit(spec, flat, data, None, what) if kind == "observed" else p0
-    return _Fixed(p0, data_a, pars_hat)
+        zero = jnp.zeros((), flat.dtype)
+        p0, p0_result = _fit_kernel(spec, flat_c, data_c, zero, None)
+        if kind == "observed":
+            hat, hat_result = _fit_kernel(spec, flat_c, data_c, None, None)
+        else:
+            hat, hat_result = p0, p0_result
+        fits = _FixedFits(p0, p0_result, hat, hat_result)
+    return fits, _asimov_data_at(spec, flat_c, fits.p0)
+
+
+def _fixed(
+    spec: _Spec, kind: str, what: str, fits: _FixedFits, data_a: Array
+) -> _Fixed:
+    if kind == "prefit":
+        return _Fixed(fits.p0, data_a, fits.p0)
+    zero = jnp.zeros((), fits.p0.dtype)
+    p0 = _checked_fit(spec, what, zero, fits.p0, fits.p0_result)
+    if kind != "observed":
+        return _Fixed(p0, data_a, p0)
+    hat = _checked_fit(spec, what, None, fits.pars_hat, fits.hat_result)
+    return _Fixed(p0, data_a, hat)
 
 
 def _f(
@@ -105,10 +145,13 @@ def _f(
     pars_hat: Array,
     pars_mu: Array,
     pars_a: Array,
+    delta_a: Array | None = None,
 ) -> Array:
     """log CLs(mu) - log(level) at the given fits, differentiable in ``flat``,
-    ``data``, ``level``, ``nsigma``, ``mu`` and ``p0`` (envelope theorem)."""
-    sqrt_qa = _safe_sqrt(_q_asimov(spec, flat, p0, mu, pars_a, discovery=False))
+    ``data``, ``level``, ``nsigma``, ``mu`` and ``p0`` (envelope theorem);
+    ``delta_a`` the polished step of the Asimov fit, if already known."""
+    qa = _q_asimov(spec, flat, p0, mu, pars_a, False, delta_a)
+    sqrt_qa = _safe_sqrt(qa)
     if kind == "observed":
         q = _q_data(spec, flat, data, mu, pars_mu, pars_hat, discovery=False)
         ts = _teststat(_safe_sqrt(q), sqrt_qa, test_stat)
@@ -128,7 +171,6 @@ class _Solution(NamedTuple):
     done: Array  # stopped: converged, or the bounds do not bracket the root
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
 def _solve(
     spec: _Spec,
     kind: str,
@@ -140,9 +182,29 @@ def _solve(
     nsigma: Array,
 ) -> tuple[_Solution, _Fixed]:
     """The root of `_f` in the POI's bounds (bracketed Newton), all held constant."""
+    fits, data_a = _fixed_fits(spec, kind, flat, data)
     sg = jax.lax.stop_gradient
-    flat, data, level, nsigma = sg(flat), sg(data), sg(level), sg(nsigma)
-    fixed = _fixed(spec, kind, flat, data, what)
+    return _solve_kernel(
+        spec, kind, test_stat, what, sg(flat), sg(data), sg(level), sg(nsigma),
+        fits, data_a,
+    )  # fmt: skip
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def _solve_kernel(
+    spec: _Spec,
+    kind: str,
+    test_stat: str,
+    what: str,
+    flat: Array,
+    data: Array,
+    level: Array,
+    nsigma: Array,
+    fits: _FixedFits,
+    data_a: Array,
+) -> tuple[_Solution, _Fixed]:
+    """`_solve` after the fits that do not depend on the tested POI."""
+    fixed = _fixed(spec, kind, what, fits, data_a)
     lo, hi = (float(x) for x in spec.bounds[spec.poi_index])
     dtype = flat.dtype
     inits = jnp.asarray(spec.inits, dtype)
@@ -268,6 +330,7 @@ def _tangent(
     mu: Array,
     sol: _Solution,
     fixed: _Fixed,
+    delta_a: Array,
 ) -> Array:
     """Implicit function theorem at the root: dmu = -(df . dtheta) / (df/dmu)."""
 
@@ -279,7 +342,7 @@ def _tangent(
             p0 = _generating_point(spec, fl, da, 0.0, what)
         return _f(
             spec, kind, test_stat, fl, da, lv, ns, m,
-            p0, fixed.pars_hat, sol.pars_mu, sol.pars_a,
+            p0, fixed.pars_hat, sol.pars_mu, sol.pars_a, delta_a,
         )  # fmt: skip
 
     _, lin = jax.linearize(f, *primals, mu)
@@ -300,7 +363,11 @@ def _limit_jvp(
     mu, sol, fixed = _root(spec, kind, test_stat, what, *primals)
     sg = jax.lax.stop_gradient
     mu, sol, fixed = sg(mu), sg(sol), sg(fixed)
-    dmu = _tangent(spec, kind, test_stat, what, primals, tangents, mu, sol, fixed)
+    # The polished Asimov fit at the root: the kernel the observed results use.
+    delta_a = _polished(spec, primals[0], fixed.p0, mu, sol.pars_a)
+    dmu = _tangent(
+        spec, kind, test_stat, what, primals, tangents, mu, sol, fixed, delta_a
+    )
     return mu, dmu
 
 

@@ -5,8 +5,8 @@
 parameters mapped to the real line, ``theta = lo + (hi - lo) * sigmoid(u)``, so
 that the bounds always hold; its derivative comes from the optimality condition
 (``optx.ImplicitAdjoint``), never from unrolling iterations. `fit` is the public
-form on a `Model`; `_fit_kernel` the jitted one the objectives reuse (compiled
-once per workspace structure).
+form on a `Model`; `_fit_kernel` the jitted one it shares with the objectives
+(compiled once per workspace structure).
 
 Imports `._common`, `._spec` and `.model`. (Named after pyhf's ``infer.mle``: a
 module ``fit`` would hide the function `fit` of `diffana.stats`.)
@@ -14,6 +14,7 @@ module ``fit`` would hide the function `fit` of `diffana.stats`.)
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import equinox as eqx
@@ -101,25 +102,18 @@ def _profile_fit(
     return pars_of(sol.value, flat, start)[0], sol.result
 
 
+# One compilation per model structure (the static _Spec, the presence of a fixed
+# POI and of a start): yields, data, POI value and start are traced arguments.
+# Every caller passes the same five arguments (a jitted function compiles anew
+# for each way it is called), so that the fits of `fit`, of the objectives and
+# of the observed results share their compilations.
 _fit_kernel = jax.jit(_profile_fit, static_argnums=(0, 5))
 
 
-def _fit_and_value(
-    spec: _Spec,
-    flat: Array,
-    data: Array,
-    poi_value: Array | None,
-    init: Array | None,
-    max_steps: int = _MAX_STEPS,
-) -> tuple[Array, Array, Any]:
-    pars, result = _profile_fit(spec, flat, data, poi_value, init, max_steps)
-    twice_nll = -2.0 * _logpdf(spec, flat, _constraints(spec, flat), pars, data)
-    return pars, twice_nll, result
-
-
-# One compilation per model structure (the static _Spec, the presence of a fixed
-# POI and of a start): yields, data, POI value and start are traced arguments.
-_fit_value_kernel = jax.jit(_fit_and_value, static_argnums=(0, 5))
+@functools.partial(jax.jit, static_argnums=(0,))
+def _twice_nll(spec: _Spec, flat: Array, pars: Array, data: Array) -> Array:
+    """-2 log L at the fitted ``pars`` (pyhf's fitted value)."""
+    return -2.0 * _logpdf(spec, flat, _constraints(spec, flat), pars, data)
 
 
 def _failure(
@@ -206,19 +200,19 @@ def fit(
     data_arr = model._data(data)
     start = None if init is None else model._pars(init)
     poi = None if fixed_poi is None else jnp.asarray(fixed_poi, data_arr.dtype)
+    # Concrete inputs are checked on the host (no kernels to compile).
     if (
         poi is not None
         and not _is_traced(poi)
-        and not (poi.shape == () and bool(jnp.isfinite(poi)))
+        and not (poi.shape == () and bool(np.isfinite(np.asarray(poi))))
     ):
         msg = f"fit: fixed_poi = {fixed_poi} is not a finite number"
         raise ValueError(msg)
-    if not _is_traced(data_arr) and not bool(
-        jnp.all(jnp.isfinite(data_arr) & (data_arr >= 0))
-    ):
+    host = None if _is_traced(data_arr) else np.asarray(data_arr)
+    if host is not None and not np.all(np.isfinite(host) & (host >= 0)):
         msg = "fit: data must be finite and >= 0 (main and auxiliary data)"
         raise ValueError(msg)
-    pars, twice_nll, result = _fit_value_kernel(
-        spec, model._flat(), data_arr, poi, start
-    )
+    flat = model._flat()
+    pars, result = _fit_kernel(spec, flat, data_arr, poi, start)
+    twice_nll = _twice_nll(spec, flat, pars, data_arr)
     return _checked_fit(spec, "fit", poi, pars, result), twice_nll

@@ -14,6 +14,7 @@ Imports `._common`, `._spec` and `.modifiers`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -170,6 +171,37 @@ def _logpdf(
     return out
 
 
+# What the input checks and the objectives evaluate outside the fits: one
+# kernel each per workspace structure, instead of some fifty small ones that
+# an eager evaluation compiles for every new combination of shapes.
+
+
+@functools.partial(jax.jit, static_argnums=(0,))
+def _background(spec: _Spec, flat: Array) -> Array:
+    """Expected main yields with the POI at 0, the others at their inits."""
+    pars = jnp.asarray(spec.inits, flat.dtype).at[spec.poi_index].set(0.0)
+    return _expected_main(spec, flat, pars)
+
+
+@functools.partial(jax.jit, static_argnums=(0,))
+def _aux_and_fixed(spec: _Spec, flat: Array) -> tuple[Array, Array]:
+    """The nominal auxiliary data and the fixed flags (`_Constraints`)."""
+    cons = _constraints(spec, flat)
+    return cons.auxdata, cons.fixed
+
+
+@functools.partial(jax.jit, static_argnums=(0,))
+def _expected_kernel(spec: _Spec, flat: Array, pars: Array) -> Array:
+    """Expected main and auxiliary data, as one kernel (the Asimov data).
+
+    `Model.expected_data` and `Model.logpdf` stay eager: XLA contracts
+    a * b + c into a fused multiply-add inside a kernel, which changes the
+    last bit of a sum, and a rate that cancels to exactly 0 eagerly (as in
+    pyhf) could come out at -1e-15 (a NaN logpdf instead of -inf).
+    """
+    return _expected_data(spec, flat, _constraints(spec, flat), pars)
+
+
 @jax.tree_util.register_pytree_node_class
 class Model:
     """A HistFactory model in JAX, built from a pyhf workspace or model.
@@ -288,12 +320,12 @@ class Model:
 
     def suggested_fixed(self) -> Array:
         """Fixed parameters: configured ones and the empty staterror/shapesys bins."""
-        return _constraints(self._spec, self._flat()).fixed
+        return _aux_and_fixed(self._spec, self._flat())[1]
 
     @property
     def auxdata(self) -> Array:
         """The nominal auxiliary data, pyhf's ``model.config.auxdata``."""
-        return _constraints(self._spec, self._flat()).auxdata
+        return _aux_and_fixed(self._spec, self._flat())[0]
 
     def expected_data(self, pars: Any, include_auxdata: bool = True) -> Array:
         """Expected main data (and auxiliary data) for parameters ``pars``."""

@@ -14,7 +14,7 @@ differentiable by the envelope theorem (the bounds do not depend on the yields).
 Each objective's value is one jitted function of the static `_Spec` and the flat
 vector of arrays, compiled once per workspace structure.
 
-Imports `._common`, `._spec`, `.model` and `.mle`.
+Imports `._common`, `._spec`, `.model`, `.mle` and `._asimov_q`.
 """
 
 from __future__ import annotations
@@ -29,16 +29,17 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import ndtr
 
-from ._asimov_q import _asimov_q
-from ._common import Array, Workspace, _is_traced
+from ._asimov_q import _asimov_point_of, _asimov_q, _polished
+from ._common import Array, Workspace, _is_traced, _valid_or_one
 from ._spec import _Spec
 from .mle import _checked_fit, _fit_kernel
 from .model import (
     Model,
+    _background,
     _Constraints,
     _constraints,
     _expected_aux,
-    _expected_data,
+    _expected_kernel,
     _expected_main,
     _flat,
 )
@@ -89,13 +90,6 @@ def _checked(
     )
 
 
-@functools.partial(jax.jit, static_argnums=(0,))
-def _asimov_data(spec: _Spec, flat: Array, poi_value: Array) -> Array:
-    return _expected_data(
-        spec, flat, _constraints(spec, flat), _asimov_pars(spec, poi_value, flat.dtype)
-    )
-
-
 def _profile(
     spec: _Spec,
     flat: Array,
@@ -116,19 +110,21 @@ def _profile(
     sg = jax.lax.stop_gradient
     # Invalid (traced) yields are reported by _checked; keep them out of the fit
     # so that it converges instead of running to max_steps on NaNs.
-    valid = jnp.isfinite(flat) & (flat >= 0) if strict else jnp.isfinite(flat)
-    flat_c = sg(jnp.where(valid, flat, 1.0))
-    data = _asimov_data(spec, flat_c, jnp.asarray(poi_data, flat.dtype))
-    pars, result = _fit_kernel(spec, flat_c, data, sg(poi_value))
+    flat_c = sg(_valid_or_one(flat, strict))
+    p_data = _asimov_point_of(spec, poi_data, flat.dtype)
+    data = _expected_kernel(spec, flat_c, p_data)
+    pars, result = _fit_kernel(spec, flat_c, data, sg(poi_value), None)
     return sg(_checked_fit(spec, what, poi_value, pars, result))
 
 
 @functools.partial(jax.jit, static_argnums=(0,))
-def _cls_value(spec: _Spec, flat: Array, pars_mu: Array, mu: Array) -> Array:
+def _cls_value(
+    spec: _Spec, flat: Array, pars_mu: Array, mu: Array, delta: Array
+) -> Array:
     # The unconditional fit to these Asimov data is their generating point
     # (saturated): q is twice the deviance of the fixed-mu fit.
     zero = jnp.zeros((), flat.dtype)
-    q = _asimov_q(spec, flat, zero, mu, pars_mu)
+    q = _asimov_q(spec, flat, zero, mu, pars_mu, delta=delta)
     sqrt_q = _safe_sqrt(jnp.where(mu > 0, q, 0.0))
     # pyhf: CLs = CLsb / CLb, the test statistic sqrt(q) - sqrt(q_A) being 0 here.
     return _checked(spec, flat, ndtr(-sqrt_q) / 0.5, "expected_cls", strict=False)
@@ -148,13 +144,15 @@ def _cls(spec: _Spec, arrs: Mapping[str, Array], mu: Array) -> Array:
     # On mu itself, so that the value and its derivatives both depend on it.
     mu = jnp.where(ok, eqx.error_if(mu, ~ok, msg), lo)
     pars_mu = _profile(spec, flat, 0.0, mu, "expected_cls", strict=False)
-    return _cls_value(spec, flat, pars_mu, mu)
+    p0 = _asimov_point_of(spec, 0.0, flat.dtype)
+    delta = _polished(spec, flat, p0, mu, pars_mu)
+    return _cls_value(spec, flat, pars_mu, mu, delta)
 
 
 @functools.partial(jax.jit, static_argnums=(0,))
-def _discovery_value(spec: _Spec, flat: Array, pars_0: Array) -> Array:
+def _discovery_value(spec: _Spec, flat: Array, pars_0: Array, delta: Array) -> Array:
     one, zero = jnp.ones((), flat.dtype), jnp.zeros((), flat.dtype)
-    q0 = _asimov_q(spec, flat, one, zero, pars_0)
+    q0 = _asimov_q(spec, flat, one, zero, pars_0, delta=delta)
     return _checked(spec, flat, _safe_sqrt(q0), "expected_discovery_significance")
 
 
@@ -162,7 +160,8 @@ def _discovery(spec: _Spec, arrs: Mapping[str, Array]) -> Array:
     flat = _flat(spec, arrs)
     zero = jnp.zeros((), flat.dtype)
     pars_0 = _profile(spec, flat, 1.0, zero, "expected_discovery_significance")
-    return _discovery_value(spec, flat, pars_0)
+    delta = _polished(spec, flat, _asimov_point_of(spec, 1.0, flat.dtype), zero, pars_0)
+    return _discovery_value(spec, flat, pars_0, delta)
 
 
 def _fisher(
@@ -241,7 +240,7 @@ def _check_background(model: Model, what: str) -> None:
         return
     spec = model._spec
     flat = model._flat()
-    b0 = np.asarray(_expected_main(spec, flat, _asimov_pars(spec, 0.0, flat.dtype)))
+    b0 = np.asarray(_background(spec, flat))
     start = 0
     for name, nbins in spec.channels:
         for i in range(nbins):

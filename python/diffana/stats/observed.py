@@ -16,12 +16,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ._asymptotics import CLS_TEST_STATS, _cls, _q0
 from ._common import Array, Workspace, _is_traced
-from .model import Model, _constraints
+from .model import Model, _aux_and_fixed
 from .objectives import _check_background, _model, _one_line
 
 # JAX's functions are only partly typed.
@@ -52,12 +53,15 @@ def _observations(workspace: Any, model: Model, what: str) -> Array:
         )
         raise ValueError(msg)
     by_name = {o.get("name"): o.get("data") for o in obs}
+    # Concrete observations are gathered on the host: no kernel to compile.
+    traced = _is_traced(*jax.tree_util.tree_leaves(list(by_name.values())))
+    xp: Any = jnp if traced else np
     parts = []
     for name, nbins in model._spec.channels:
         if name not in by_name:
             msg = f"{what}: the workspace's 'observations' have no channel '{name}'"
             raise ValueError(msg)
-        arr = jnp.ravel(jnp.asarray(by_name[name], jnp.result_type(float)))
+        arr = xp.ravel(xp.asarray(by_name[name], jnp.result_type(float)))
         if arr.shape != (nbins,):
             msg = (
                 f"{what}: the observations of channel '{name}' have "
@@ -65,11 +69,16 @@ def _observations(workspace: Any, model: Model, what: str) -> Array:
             )
             raise ValueError(msg)
         parts.append(arr)
-    return jnp.concatenate(parts)
+    return jnp.asarray(xp.concatenate(parts))
 
 
 def _with_aux(model: Model, main: Array) -> Array:
-    aux = _constraints(model._spec, model._flat()).auxdata
+    aux = _aux_and_fixed(model._spec, model._flat())[0]
+    return _append(main, aux)
+
+
+@jax.jit
+def _append(main: Array, aux: Array) -> Array:
     return jnp.concatenate([main, aux.astype(main.dtype)])
 
 

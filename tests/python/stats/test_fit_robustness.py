@@ -36,14 +36,14 @@ def test_repeated_fits_compile_once_and_do_not_grow(workspaces):
     model = ds.Model(workspaces.simple())
     data = model.expected_data(model.suggested_init())
     ds.fit(model, data, fixed_poi=1.0)  # compile
-    size = mle._fit_value_kernel._cache_size()
+    size = mle._fit_kernel._cache_size()
     maps = _maps()
     for i in range(50):
         other = ds.Model(workspaces.simple([12.0 + i, 11.0]))  # same structure
         pars, twice_nll = ds.fit(other, data * (1 + 1e-3 * i), fixed_poi=1.0)
         assert np.all(np.isfinite(pars))
         assert math.isfinite(float(twice_nll))
-    assert mle._fit_value_kernel._cache_size() == size
+    assert mle._fit_kernel._cache_size() == size
     if maps:  # /proc/self/maps is Linux-only; elsewhere the count is 0
         assert _maps() - maps <= 20
 
@@ -92,25 +92,37 @@ def test_fit_rejects_bad_input(workspaces, data, fixed_poi, match):
         ds.fit(model, data, fixed_poi=fixed_poi)
 
 
+@pytest.fixture(scope="module")
+def cls_of_mu(workspaces):
+    """expected_cls of the simple workspace and its derivative in mu, jitted
+    once for the module (each jitted function compiles the whole objective)."""
+    ws = workspaces.simple()
+
+    def cls(m):
+        return ds.expected_cls(ws, m)
+
+    return jax.jit(cls), jax.jit(jax.grad(cls))
+
+
 @pytest.mark.parametrize("mu", [100.0, -1.0, math.inf, math.nan])
-def test_poi_bounds_are_enforced_under_jit(workspaces, mu):
+def test_poi_bounds_are_enforced_under_jit(workspaces, cls_of_mu, mu):
     """pyhf raises for a POI outside its bounds; so does expected_cls, also
     under jit (a run-time error naming mu and the bounds), and also for its
     gradient; a concrete mu raises ValueError before anything runs."""
     ws = workspaces.simple()
     with pytest.raises(ValueError, match=r"mu = .* POI bounds \(0.0, 10.0\) of 'mu'"):
         ds.expected_cls(ws, mu)
-    f = jax.jit(lambda m: ds.expected_cls(ws, m))
+    f, grad = cls_of_mu
     match = r"mu must be a finite number within the POI bounds \[0, 10\] of 'mu'"
     with pytest.raises(Exception, match=match):
         jax.block_until_ready(f(mu))
     with pytest.raises(Exception, match=match):
-        jax.block_until_ready(jax.jit(jax.grad(lambda m: ds.expected_cls(ws, m)))(mu))
+        jax.block_until_ready(grad(mu))
 
 
-def test_poi_within_bounds_under_jit_is_unchanged(workspaces):
+def test_poi_within_bounds_under_jit_is_unchanged(workspaces, cls_of_mu):
     ws = workspaces.simple()
-    f = jax.jit(lambda m: ds.expected_cls(ws, m))
+    f = cls_of_mu[0]
     for mu in (0.0, 1.5, 10.0):
         assert float(f(mu)) == pytest.approx(float(ds.expected_cls(ws, mu)), rel=1e-12)
 

@@ -24,7 +24,7 @@ pytest.importorskip("optimistix", reason="diffana.stats needs optimistix")
 import jax.numpy as jnp
 
 import diffana.stats as ds
-from diffana.stats import mle, objectives
+from diffana.stats import _asimov_q, mle, objectives
 from diffana.stats._spec import _parse
 from diffana.stats.workspace import _replace_arrays
 
@@ -121,13 +121,22 @@ def test_gradient_with_respect_to_mu(workspaces):
     assert float(g) == pytest.approx(fd, rel=1e-6)
 
 
-def test_jit_and_grad_through_jit(workspaces):
+@pytest.fixture(scope="module")
+def cls_of_signal(workspaces):
+    """expected_cls of the simple workspace as a function of its signal, and
+    that function jitted once for the module (it compiles the whole objective)."""
+
     def objective(signal):
         return ds.expected_cls(workspaces.simple(signal))
 
+    return objective, jax.jit(objective)
+
+
+def test_jit_and_grad_through_jit(cls_of_signal):
+    objective, jitted = cls_of_signal
     s = jnp.array([12.0, 11.0])
     eager = float(objective(s))
-    assert float(jax.jit(objective)(s)) == pytest.approx(eager, rel=1e-12)
+    assert float(jitted(s)) == pytest.approx(eager, rel=1e-12)
     np.testing.assert_allclose(
         jax.jit(jax.grad(objective))(s), jax.grad(objective)(s), rtol=1e-10
     )
@@ -138,7 +147,12 @@ def test_one_compilation_per_workspace_structure(workspaces):
     new yields of the same structure reuse the compiled kernels."""
     ds.expected_cls(workspaces.two_channel())
     ds.expected_discovery_significance(workspaces.two_channel())
-    kernels = (objectives._cls_value, objectives._discovery_value, mle._fit_kernel)
+    kernels = (
+        objectives._cls_value,
+        objectives._discovery_value,
+        mle._fit_kernel,
+        _asimov_q._polish_kernel,
+    )
     sizes = [k._cache_size() for k in kernels]
     ws = workspaces.two_channel()
     ws["channels"][0]["samples"][0]["data"] = [6.0, 7.0, 5.0]
@@ -201,7 +215,7 @@ def test_cls_where_pyhf_defines_it(workspaces, pyhf_ref, background, signal):
         assert grad[i] == pytest.approx(fd / (2 * h), rel=1e-4, abs=1e-9)
 
 
-def test_nan_under_jit_is_an_error_not_a_value(workspaces):
-    f = jax.jit(lambda s: ds.expected_cls(workspaces.simple(s)))
+def test_nan_under_jit_is_an_error_not_a_value(cls_of_signal):
+    f = cls_of_signal[1]
     with pytest.raises(Exception, match="NaN or infinite yields"):
         jax.block_until_ready(f(jnp.array([math.nan, 1.0])))
