@@ -420,11 +420,11 @@ DIFFANA_INLINE void mlp_pullback_body(const Mlp& net, const double* w, const dou
 #if defined(__GNUC__) || defined(__clang__)
         const Vec4 gv = {g, g, g, g};
         for (; i + 4 <= n_in; i += 4) {
-          Vec4 x, d;
-          std::memcpy(&x, a_in + i, sizeof x);
-          std::memcpy(&d, drow + i, sizeof d);
-          d += gv * x;
-          std::memcpy(drow + i, &d, sizeof d);
+          Vec4 xv, dv;
+          std::memcpy(&xv, a_in + i, sizeof xv);
+          std::memcpy(&dv, drow + i, sizeof dv);
+          dv += gv * xv;
+          std::memcpy(drow + i, &dv, sizeof dv);
         }
 #endif
         for (; i < n_in; ++i)
