@@ -26,3 +26,12 @@
 #else
 #define DIFFANA_INLINE inline
 #endif
+
+// Kept out of line on purpose: cold paths (throws, growth), and accessors of a
+// thread_local, which cling emulates (a call per lookup) and, inlined, looked up
+// again at every use of the reference.
+#if defined(__GNUC__) || defined(__clang__)
+#define DIFFANA_NOINLINE __attribute__((noinline))
+#else
+#define DIFFANA_NOINLINE
+#endif

@@ -251,7 +251,7 @@ template <class T> constexpr T value(const Rev<T>& x) {
 
 namespace detail {
 
-[[noreturn]] inline DIFFANA_REV_NOINLINE void rev_throw_two_tapes() {
+[[noreturn]] inline DIFFANA_NOINLINE void rev_throw_two_tapes() {
   throw std::logic_error("diffana::Rev: operands recorded on different tapes "
                          "(one tape per thread)");
 }

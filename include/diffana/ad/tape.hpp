@@ -58,12 +58,6 @@ using CustomPullback = void (*)(const CustomArgs&);
 
 // ---- the tape -----------------------------------------------------------------------
 
-#if defined(__GNUC__) || defined(__clang__)
-#define DIFFANA_REV_NOINLINE __attribute__((noinline))
-#else
-#define DIFFANA_REV_NOINLINE
-#endif
-
 namespace detail {
 /// A growable array of a trivially copyable T with an inlined push_back (the growth
 /// is out of line): the tape's storage, whose capacity survives clear().
@@ -99,7 +93,7 @@ public:
   T& back() { return data_[size_ - 1]; }
 
 private:
-  DIFFANA_REV_NOINLINE void grow(std::size_t k = 1) {
+  DIFFANA_NOINLINE void grow(std::size_t k = 1) {
     std::size_t cap = cap_ < 64 ? 64 : 2 * cap_;
     while (cap - size_ < k)
       cap *= 2;
@@ -112,18 +106,18 @@ private:
   std::size_t size_ = 0;
   std::size_t cap_ = 0;
 };
-[[noreturn]] inline DIFFANA_REV_NOINLINE void tape_throw_param(int param) {
+[[noreturn]] inline DIFFANA_NOINLINE void tape_throw_param(int param) {
   throw std::invalid_argument("diffana::Tape: parameter index " +
                               std::to_string(param) + " must be >= 0");
 }
 
-[[noreturn]] inline DIFFANA_REV_NOINLINE void tape_throw_mark() {
+[[noreturn]] inline DIFFANA_NOINLINE void tape_throw_mark() {
   throw std::invalid_argument("diffana::Tape::rewind: the mark is beyond the tape "
                               "(taken before a clear or an earlier rewind)");
 }
 
-[[noreturn]] inline DIFFANA_REV_NOINLINE void tape_throw_grad_size(long long param,
-                                                                   std::size_t n) {
+[[noreturn]] inline DIFFANA_NOINLINE void tape_throw_grad_size(long long param,
+                                                               std::size_t n) {
   throw std::out_of_range("diffana::Tape::sweep: parameter index " +
                           std::to_string(param) + " but grad has " + std::to_string(n) +
                           " entries");
@@ -582,7 +576,7 @@ private:
 /// caller's `Tape& tape = active_tape()`); out of line it is one call per
 /// active_tape(). (The tape's recording of a custom node, seed, sweep and clear took
 /// 206 ns per event in cling inlined, 130 ns out of line.)
-inline DIFFANA_REV_NOINLINE Tape& active_tape() {
+inline DIFFANA_NOINLINE Tape& active_tape() {
   thread_local Tape tape;
   return tape;
 }

@@ -53,6 +53,19 @@ template <int N> struct Gathered {
   }
 };
 
+/// This thread's buffers of a call with Dual inputs (the gathered inputs and one
+/// work buffer), behind one out-of-line accessor (see DIFFANA_NOINLINE: cling
+/// emulates thread_local).
+template <int N> struct DualCallScratch {
+  Gathered<N> gathered;
+  std::vector<double> buf;
+};
+
+template <int N> inline DIFFANA_NOINLINE DualCallScratch<N>& dual_call_scratch() {
+  thread_local DualCallScratch<N> scratch;
+  return scratch;
+}
+
 template <int N, class X> inline void put(Gathered<N>& g, std::size_t i, const X& x) {
   if constexpr (is_dual_v<X>) {
     static_assert(X::size == N, "diffana::nn: an input Dual has another number of "
@@ -116,8 +129,9 @@ inline Dual<double, Block::n_params> mlp_call(const Mlp& net, const Block& block
                                 std::to_string(net.n_out()) + " outputs; called with " +
                                 std::to_string(n_in) + " inputs for 1 output");
   detail::check_block<Block>("mlp_call", offset, net.n_weights());
-  thread_local detail::Gathered<N> g;
-  thread_local std::vector<double> buf;
+  detail::DualCallScratch<N>& scratch = detail::dual_call_scratch<N>();
+  detail::Gathered<N>& g = scratch.gathered;
+  std::vector<double>& buf = scratch.buf;
   const std::size_t nw = net.n_weights();
   const std::size_t need = 2 * nw + n_in + net.n_units() + 2 * net.max_width();
   if (buf.size() < need) buf.resize(need);
@@ -208,8 +222,9 @@ deepsets_call(const DeepSets& net, const Block& block, int offset,
         " and " + std::to_string(nf) + " for 1 output");
   detail::check_block<Block>("deepsets_call", offset, net.n_weights());
   const std::size_t n_obj = detail::n_objects("deepsets_call", features);
-  thread_local detail::Gathered<N> g;
-  thread_local std::vector<double> buf;
+  detail::DualCallScratch<N>& scratch = detail::dual_call_scratch<N>();
+  detail::Gathered<N>& g = scratch.gathered;
+  std::vector<double>& buf = scratch.buf;
   const std::size_t n_in = n_ev + n_obj * nf;
   const std::size_t nw = net.n_weights();
   if (buf.size() < 2 * nw + n_in) buf.resize(2 * nw + n_in);

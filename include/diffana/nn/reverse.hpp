@@ -189,9 +189,8 @@ struct SpanContext {
   const double* w;
 };
 
-/// This thread's buffers of the span path, behind one out-of-line accessor: cling
-/// emulates thread_local (a call per lookup), and each inlined thread_local was
-/// looked up again at every use (as for `active_tape`).
+/// This thread's buffers of the span path, behind one out-of-line accessor (see
+/// DIFFANA_NOINLINE: cling emulates thread_local).
 struct SpanScratch {
   std::vector<double> data;         // a node's inputs, activations and flags
   std::vector<std::int32_t> index;  // its inputs' tape nodes
@@ -201,7 +200,7 @@ struct SpanScratch {
   const SpanContext* last = nullptr;
 };
 
-inline DIFFANA_REV_NOINLINE SpanScratch& span_scratch() {
+inline DIFFANA_NOINLINE SpanScratch& span_scratch() {
   thread_local SpanScratch scratch;
   return scratch;
 }
@@ -239,18 +238,6 @@ inline void mlp_span_node_pullback(const CustomArgs& a) {
   }
   mlp_pullback_from(net, c.w, a.data, a.data + nx, a.d_out, a.d_range,
                     any ? a.d_in : nullptr, work.data(), want.data());
-}
-
-/// This thread's buffers of a call with Dual inputs (`mlp_apply`), behind one
-/// out-of-line accessor for the reason given at `SpanScratch`.
-template <int N> struct DualCallScratch {
-  Gathered<N> gathered;
-  std::vector<double> buf;
-};
-
-template <int N> inline DIFFANA_REV_NOINLINE DualCallScratch<N>& dual_call_scratch() {
-  thread_local DualCallScratch<N> scratch;
-  return scratch;
 }
 
 template <class W, class = void> struct has_leaf_range : std::false_type {};
@@ -470,7 +457,8 @@ inline auto deepsets_apply(const DeepSets& net, const W& w,
     constexpr int N0 =
         detail::first_dual<X..., detail::element_t<std::decay_t<F>>...>::value;
     constexpr int N = dual ? N0 : 1;
-    thread_local detail::Gathered<N> g;
+    detail::DualCallScratch<N>& scratch = detail::dual_call_scratch<N>();
+    detail::Gathered<N>& g = scratch.gathered;
     detail::gather_deepsets<N>(g, event, features, n_obj);
     const double* wv = detail::weight_values(w, nw);
     double y = 0.0;
@@ -478,7 +466,7 @@ inline auto deepsets_apply(const DeepSets& net, const W& w,
     if constexpr (!dual) {
       return y;
     } else {
-      thread_local std::vector<double> d_in;
+      std::vector<double>& d_in = scratch.buf;
       d_in.assign(n_in, 0.0);
       const double one = 1.0;
       deepsets_pullback(net, wv, g.value.data(), g.value.data() + n_ev, int(n_obj),
